@@ -1,0 +1,42 @@
+# IKU Lampung. `make` (or `make help`) lists the targets. Each target creates .venv when missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test check lint typecheck bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the project and its tools into $(VENV) (first run takes a minute or two)..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP) ## Create the environment and run the demo on the embedded SQLite database
+	@$(BIN)/iku demo
+
+test: $(STAMP) ## Create the environment and run the test suite
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff lint and format check
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy
+	@$(BIN)/mypy
+
+check: lint typecheck test ## Everything CI checks: ruff, ruff format --check, mypy, tests
+
+bench: $(STAMP) ## Run the benchmarks (see benchmarks/README.md)
+	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean: ## Remove the environment and local state (var/, out/)
+	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,370 @@
+"""The data model: master data, submissions, realisations, the steward queue, cycles, results.
+
+Enumerations are check constraints (portable between PostgreSQL and SQLite); every natural key
+is a unique constraint, so concurrent writers are stopped by the database, not by luck.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from iku.db import Base, TZDateTime, now_wib
+
+AGENCY_KINDS: Final = ("opd", "kabupaten", "kota", "provinsi")
+SECTORS: Final = (
+    "pemerintahan",
+    "pendidikan",
+    "kesehatan",
+    "ekonomi",
+    "sosial",
+    "infrastruktur",
+    "lingkungan",
+    "makro",
+)
+CODE_SYSTEMS: Final = ("kemendagri", "bps")
+POLARITIES: Final = ("positive", "negative", "range")
+NEGATIVE_FORMULAS: Final = ("2T-R", "T/R")
+CONSOLIDATIONS: Final = ("sum", "average", "last")
+FREQUENCIES: Final = ("monthly", "quarterly", "semester", "annual")
+TARGET_PERIODS: Final = (
+    "annual",
+    *(f"M{m:02d}" for m in range(1, 13)),
+    "Q1",
+    "Q2",
+    "Q3",
+    "Q4",
+    "S1",
+    "S2",
+)
+COMPARATORS: Final = ("eq", "le", "lt", "ge", "gt", "range")
+FILE_FORMATS: Final = ("xlsx", "csv", "json")
+SUBMISSION_STATUSES: Final = ("received", "staged", "rejected", "validated", "superseded")
+REALISATION_STATES: Final = ("angka", "belum_tersedia", "tidak_dilaporkan")
+SEVERITIES: Final = ("blocking", "error", "warning")
+ISSUE_STATUSES: Final = ("open", "accepted", "rejected", "resolved")
+CYCLE_STATUSES: Final = ("pending", "running", "completed", "partial", "failed")
+ACHIEVEMENT_LEVELS: Final = ("indicator", "agency", "sector", "province")
+AUDIENCES: Final = ("province", "agency", "steward", "index")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Agency(Base):
+    """A provincial OPD, a kabupaten/kota government, or the province itself. ``id`` is stable."""
+
+    __tablename__ = "agency"
+    __table_args__ = (
+        CheckConstraint(_in("kind", AGENCY_KINDS), name="kind"),
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255), comment="current official name")
+    kind: Mapped[str] = mapped_column(String(16))
+    sector: Mapped[str] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib, onupdate=now_wib)
+
+    names: Mapped[list[AgencyName]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="AgencyName.valid_from"
+    )
+    region_codes: Mapped[list[AgencyRegionCode]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan"
+    )
+    indicators: Mapped[list[Indicator]] = relationship(back_populates="agency")
+
+
+class AgencyName(Base):
+    """One name an agency carried, from ``valid_from`` until ``valid_to`` (null: still in use)."""
+
+    __tablename__ = "agency_name"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "valid_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    agency: Mapped[Agency] = relationship(back_populates="names")
+
+
+class AgencyRegionCode(Base):
+    """A region code with its code system: BPS ``1801`` and Kemendagri ``18.01`` differ."""
+
+    __tablename__ = "agency_region_code"
+    __table_args__ = (
+        UniqueConstraint("code_system", "code"),
+        UniqueConstraint("agency_id", "code_system"),
+        CheckConstraint(_in("code_system", CODE_SYSTEMS), name="code_system"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
+    code_system: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(16))
+
+    agency: Mapped[Agency] = relationship(back_populates="region_codes")
+
+
+class Indicator(Base):
+    """An IKU as the Manual IKU defines it. Polarity and consolidation never come from a file."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (
+        CheckConstraint(_in("polarity", POLARITIES), name="polarity"),
+        CheckConstraint(
+            f"negative_formula IS NULL OR {_in('negative_formula', NEGATIVE_FORMULAS)}",
+            name="negative_formula",
+        ),
+        CheckConstraint(_in("consolidation", CONSOLIDATIONS), name="consolidation"),
+        CheckConstraint(_in("frequency", FREQUENCIES), name="frequency"),
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+        CheckConstraint(
+            "min_value IS NULL OR max_value IS NULL OR min_value <= max_value", name="bounds"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    name: Mapped[str] = mapped_column(String(400))
+    unit: Mapped[str] = mapped_column(String(64))
+    polarity: Mapped[str] = mapped_column(String(16))
+    negative_formula: Mapped[str | None] = mapped_column(
+        String(8), comment="null: the rules file's default"
+    )
+    consolidation: Mapped[str] = mapped_column(String(16))
+    frequency: Mapped[str] = mapped_column(String(16))
+    evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    sector: Mapped[str] = mapped_column(String(32))
+    min_value: Mapped[float | None] = mapped_column(Float, comment="hard lower bound of a value")
+    max_value: Mapped[float | None] = mapped_column(Float, comment="hard upper bound of a value")
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency] = relationship(back_populates="indicators")
+    targets: Mapped[list[Target]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan"
+    )
+
+
+class Target(Base):
+    """A PK target. A Perubahan PK adds a higher ``version`` with its ``effective_from``."""
+
+    __tablename__ = "target"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "year", "period_key", "version"),
+        CheckConstraint(_in("period_key", TARGET_PERIODS), name="period_key"),
+        CheckConstraint(_in("comparator", COMPARATORS), name="comparator"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("lower IS NOT NULL OR upper IS NOT NULL", name="has_bound"),
+        CheckConstraint("lower IS NULL OR upper IS NULL OR lower <= upper", name="bounds"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    period_key: Mapped[str] = mapped_column(String(8), comment="annual, M01-M12, Q1-Q4, S1-S2")
+    lower: Mapped[float | None] = mapped_column(Float)
+    upper: Mapped[float | None] = mapped_column(Float)
+    comparator: Mapped[str] = mapped_column(String(8))
+    original_text: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    effective_from: Mapped[date] = mapped_column(Date)
+    source_document: Mapped[str] = mapped_column(String(200), default="")
+
+    indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class Submission(Base):
+    """One file an agency sent for one period, archived unchanged under its sha256."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        CheckConstraint(_in("file_format", FILE_FORMATS), name="file_format"),
+        CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+        Index("ix_submission_agency_period", "agency_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    period: Mapped[str | None] = mapped_column(String(7), comment="YYYY-MM; null if unreadable")
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(8))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    archive_path: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    agency: Mapped[Agency] = relationship()
+
+
+class Realisation(Base):
+    """An accepted value (or state with its reason) of one IKU for one month."""
+
+    __tablename__ = "realisation"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "indicator_id", "period"),
+        CheckConstraint(_in("state", REALISATION_STATES), name="state"),
+        CheckConstraint(
+            "(state = 'angka' AND value IS NOT NULL) OR (state <> 'angka' AND value IS NULL)",
+            name="value_matches_state",
+        ),
+        Index("ix_realisation_indicator_period", "indicator_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(20), default="angka")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accepted_by: Mapped[str | None] = mapped_column(
+        String(120), comment="null: accepted by validation; else the steward who overrode"
+    )
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+
+
+class ValidationIssue(Base):
+    """A row or submission that failed a check: the data stewards' queue."""
+
+    __tablename__ = "validation_issue"
+    __table_args__ = (
+        CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+        CheckConstraint(_in("status", ISSUE_STATUSES), name="status"),
+        Index("ix_validation_issue_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    indicator_code: Mapped[str | None] = mapped_column(String(48))
+    period: Mapped[str | None] = mapped_column(String(7))
+    column_name: Mapped[str | None] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    observed: Mapped[str | None] = mapped_column(Text)
+    expected: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text, comment="in Bahasa Indonesia")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    steward: Mapped[str | None] = mapped_column(String(120))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+
+
+class EvaluationCycle(Base):
+    """The monthly evaluation of one period; rerunning the period reuses its row."""
+
+    __tablename__ = "evaluation_cycle"
+    __table_args__ = (CheckConstraint(_in("status", CYCLE_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    rules_version: Mapped[str | None] = mapped_column(String(40))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class Achievement(Base):
+    """One computed result of a cycle: an IKU, an agency, a sector or the province.
+
+    ``subject_key`` ("indicator:DINKES-01", "agency:DINKES", "sector:kesehatan", "province")
+    makes the natural key unique without relying on how databases compare NULLs.
+    """
+
+    __tablename__ = "achievement"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "subject_key"),
+        CheckConstraint(_in("level", ACHIEVEMENT_LEVELS), name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("evaluation_cycle.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(7))
+    level: Mapped[str] = mapped_column(String(16))
+    subject_key: Mapped[str] = mapped_column(String(80))
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicator.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    sector: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id", ondelete="SET NULL"))
+    target_version: Mapped[int | None] = mapped_column(Integer)
+    target_text: Mapped[str | None] = mapped_column(String(120))
+    target_lower: Mapped[float | None] = mapped_column(Float)
+    target_upper: Mapped[float | None] = mapped_column(Float)
+    realisasi: Mapped[float | None] = mapped_column(Float)
+    realisasi_state: Mapped[str | None] = mapped_column(String(20))
+    capaian_raw: Mapped[float | None] = mapped_column(Float)
+    capaian_scored: Mapped[float | None] = mapped_column(Float)
+    predikat: Mapped[str | None] = mapped_column(String(8))
+    ytd_realisasi: Mapped[float | None] = mapped_column(Float)
+    ytd_target: Mapped[float | None] = mapped_column(Float)
+    ytd_capaian: Mapped[float | None] = mapped_column(Float)
+    trend_delta: Mapped[float | None] = mapped_column(Float, comment="vs the previous period")
+    projection: Mapped[float | None] = mapped_column(Float, comment="projected year-end capaian")
+    is_at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    n_included: Mapped[int | None] = mapped_column(Integer)
+    n_missing: Mapped[int | None] = mapped_column(Integer)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Bulletin(Base):
+    """A rendered bulletin of a cycle (HTML and PDF) and when it was sent."""
+
+    __tablename__ = "bulletin"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "audience", "subject_key"),
+        CheckConstraint(_in("audience", AUDIENCES), name="audience"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("evaluation_cycle.id", ondelete="CASCADE"))
+    audience: Mapped[str] = mapped_column(String(16))
+    subject_key: Mapped[str] = mapped_column(String(80), comment="'province' or the agency code")
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    html_path: Mapped[str | None] = mapped_column(String(500))
+    pdf_path: Mapped[str | None] = mapped_column(String(500))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)

@@ -1,0 +1,207 @@
+"""The versioned rules file: every policy the evaluation applies, validated on load.
+
+Policies are data (``data/rules.yaml``); Python never hard-codes them. An unknown key, a missing
+key or a band table with a gap or an overlap is a :class:`RulesError` naming the key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NegativeFormula = Literal["2T-R", "T/R"]
+
+
+class RulesError(ValueError):
+    """The rules file is missing, unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CapaianRules(_Strict):
+    negative_formula: NegativeFormula = Field(
+        description="Default formula for negative polarity; indicators may override it."
+    )
+    range_inside_value: float = Field(description="Capaian when realisasi lies inside a range.")
+    zero_target_zero_realisasi: float = Field(description="Capaian when T = 0 and R = 0.")
+
+
+class ScoringRules(_Strict):
+    floor: float | None = Field(description="Scored capaian never below this (null: no floor).")
+    cap: float | None = Field(description="Scored capaian never above this (null: no cap).")
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> ScoringRules:
+        if self.floor is not None and self.cap is not None and self.floor >= self.cap:
+            raise ValueError("floor harus lebih kecil dari cap")
+        return self
+
+
+class Band(_Strict):
+    code: str = Field(min_length=1, max_length=8)
+    label: str = Field(min_length=1)
+    lower: float | None = Field(description="Inclusive lower bound; null for the lowest band.")
+    upper: float | None = Field(description="Exclusive upper bound; null for the highest band.")
+    color: str
+
+    @field_validator("color")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f"color must be #RRGGBB, got {value!r}")
+        return value
+
+
+class PredikatRules(_Strict):
+    scale_name: str
+    bands: tuple[Band, ...] = Field(min_length=2)
+
+    @field_validator("bands")
+    @classmethod
+    def _contiguous(cls, bands: tuple[Band, ...]) -> tuple[Band, ...]:
+        ordered = sorted(bands, key=lambda b: float("-inf") if b.lower is None else b.lower)
+        codes = [b.code for b in ordered]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"duplicate band code in {codes}")
+        if ordered[0].lower is not None:
+            raise ValueError(f"the lowest band ({ordered[0].code}) must have lower: null")
+        if ordered[-1].upper is not None:
+            raise ValueError(f"the highest band ({ordered[-1].code}) must have upper: null")
+        for below, above in itertools.pairwise(ordered):
+            if below.upper is None or above.lower is None:
+                raise ValueError(f"bands {below.code} and {above.code} overlap")
+            if below.upper != above.lower:
+                kind = "gap" if below.upper < above.lower else "overlap"
+                raise ValueError(
+                    f"{kind} between band {below.code} (upper {below.upper}) "
+                    f"and band {above.code} (lower {above.lower})"
+                )
+            if below.lower is not None and below.lower >= below.upper:
+                raise ValueError(f"band {below.code}: lower must be below upper")
+        return tuple(ordered)
+
+    def band(self, code: str) -> Band:
+        for band in self.bands:
+            if band.code == code:
+                return band
+        raise KeyError(code)
+
+
+class AggregationRules(_Strict):
+    agency_method: Literal["mean", "weighted"]
+    sector_method: Literal["mean", "weighted"]
+    province_method: Literal["mean", "weighted"]
+
+
+class ProjectionRules(_Strict):
+    at_risk_below_band: str = Field(
+        description="Projected year-end capaian below this band's lower bound is 'at risk'."
+    )
+    min_months: int = Field(ge=1, le=12)
+
+
+class SubmissionRules(_Strict):
+    deadline_day: int = Field(ge=1, le=28, description="Day of the next month, 23:59 WIB.")
+    evaluation_day: int = Field(ge=1, le=28, description="Day of the month the cycle runs.")
+    open_months: int = Field(ge=1, le=24, description="How many past periods accept submissions.")
+    reminder_days_before_deadline: int = Field(ge=0, le=27)
+
+
+class PlausibilityRules(_Strict):
+    modified_zscore_threshold: float = Field(gt=0)
+    min_history: int = Field(ge=2)
+    capaian_verification_above: float = Field(gt=0)
+
+
+class IngestRules(_Strict):
+    max_file_bytes: int = Field(gt=0)
+    max_rows: int = Field(gt=0)
+
+
+class Rules(_Strict):
+    """The whole rules file."""
+
+    version: str = Field(min_length=1)
+    description: str = ""
+    capaian: CapaianRules
+    scoring: ScoringRules
+    predikat: PredikatRules
+    aggregation: AggregationRules
+    projection: ProjectionRules
+    submission: SubmissionRules
+    plausibility: PlausibilityRules
+    ingest: IngestRules
+
+    @model_validator(mode="after")
+    def _known_band(self) -> Rules:
+        codes = [b.code for b in self.predikat.bands]
+        wanted = self.projection.at_risk_below_band
+        if wanted not in codes:
+            raise ValueError(
+                f"projection.at_risk_below_band: unknown band {wanted!r}"
+                f" (bands: {', '.join(codes)})"
+            )
+        return self
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {where}: {message}")
+    return "\n".join(lines)
+
+
+def parse_rules(data: object, source: str = "rules") -> Rules:
+    """Validate already-loaded rules data."""
+    if not isinstance(data, dict):
+        raise RulesError(f"{source}: the rules file must be a mapping of keys")
+    try:
+        return Rules.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError(_describe(exc, source)) from None
+
+
+def load_rules(path: Path) -> Rules:
+    """Read and validate a rules file; raise :class:`RulesError` with every problem found."""
+    if not path.is_file():
+        raise RulesError(
+            f"rules file {path} not found: set IKU_RULES_FILE or run from the project folder"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path}: not valid YAML: {exc}") from None
+    return parse_rules(data, str(path))
+
+
+@lru_cache(maxsize=8)
+def _cached(path: Path, mtime_ns: int) -> Rules:
+    return load_rules(path)
+
+
+def get_rules(path: Path | None = None) -> Rules:
+    """The rules in force (the settings' rules file unless a path is given), cached by mtime."""
+    if path is None:
+        from iku.settings import get_settings
+
+        path = get_settings().rules_file
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return load_rules(path)
+    return _cached(path, mtime)
