@@ -30,7 +30,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(rules_app, name="rules")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

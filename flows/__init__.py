@@ -1,0 +1,1 @@
+"""Prefect flows: compose the pipeline steps in tasks/; no business logic here."""

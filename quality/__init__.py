@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations suites, custom expectations, validation runner, review."""

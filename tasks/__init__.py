@@ -1,0 +1,1 @@
+"""Pipeline steps: plain typed functions with thin Prefect @task wrappers."""
