@@ -35,6 +35,7 @@ INDICATOR_COLUMNS = (
     "negative_formula",
     "consolidation",
     "frequency",
+    "cumulative",
     "evidence_required",
     "weight",
     "sector",
@@ -104,6 +105,7 @@ class IndicatorRow:
     negative_formula: str | None
     consolidation: str
     frequency: str
+    cumulative: bool
     evidence_required: bool
     weight: float
     sector: str
@@ -351,6 +353,10 @@ def read_catalog(directory: Path) -> Catalog:
         if evidence is None:
             problems.add(file, line, "evidence_required: write true or false")
             ok = False
+        cumulative = _BOOLEANS.get(r["cumulative"].lower())
+        if cumulative is None:
+            problems.add(file, line, "cumulative: write true or false")
+            ok = False
         weight = _number(r["weight"] or "1", file, line, "weight", problems)
         if weight is not None and weight <= 0:
             problems.add(file, line, "weight must be greater than 0")
@@ -371,6 +377,7 @@ def read_catalog(directory: Path) -> Catalog:
             and frequency
             and sector
             and evidence is not None
+            and cumulative is not None
             and weight is not None
         ):
             catalog.indicators.append(
@@ -384,6 +391,7 @@ def read_catalog(directory: Path) -> Catalog:
                     formula,
                     consolidation,
                     frequency,
+                    cumulative,
                     evidence,
                     weight,
                     sector,
@@ -559,6 +567,7 @@ def write_catalog(session: Session, catalog: Catalog) -> LoadReport:
             "negative_formula": i.negative_formula,
             "consolidation": i.consolidation,
             "frequency": i.frequency,
+            "cumulative": i.cumulative,
             "evidence_required": i.evidence_required,
             "weight": i.weight,
             "sector": i.sector,

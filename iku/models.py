@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,6 +62,8 @@ ISSUE_STATUSES: Final = ("open", "accepted", "rejected", "resolved")
 CYCLE_STATUSES: Final = ("pending", "running", "completed", "partial", "failed")
 ACHIEVEMENT_LEVELS: Final = ("indicator", "agency", "sector", "province")
 AUDIENCES: Final = ("province", "agency", "steward", "index")
+DELIVERY_CHANNELS: Final = ("eml", "smtp")
+DELIVERY_STATUSES: Final = ("sent", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -161,6 +164,9 @@ class Indicator(Base):
     )
     consolidation: Mapped[str] = mapped_column(String(16))
     frequency: Mapped[str] = mapped_column(String(16))
+    cumulative: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="values are cumulative to date and must not decrease"
+    )
     evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     sector: Mapped[str] = mapped_column(String(32))
@@ -366,5 +372,46 @@ class Bulletin(Base):
     html_path: Mapped[str | None] = mapped_column(String(500))
     pdf_path: Mapped[str | None] = mapped_column(String(500))
     sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+#: A first (not resend) successful delivery of a bulletin to an address over a channel, at most
+#: once: the database, not the sender's memory, stops a rerun from sending it again.
+_SENT_ONCE = "status = 'sent' AND NOT is_resend"
+
+
+class Delivery(Base):
+    """One delivery of a bulletin to one recipient (after its retries): the delivery log."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        CheckConstraint(_in("channel", DELIVERY_CHANNELS), name="channel"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        Index(
+            "uq_delivery_sent_once",
+            "bulletin_id",
+            "email",
+            "channel",
+            unique=True,
+            sqlite_where=text(_SENT_ONCE),
+            postgresql_where=text(_SENT_ONCE),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id", ondelete="CASCADE"))
+    bulletin_sha256: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 of the file that was attached"
+    )
+    recipient_name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(8), comment="eml: written to the outbox; smtp")
+    status: Mapped[str] = mapped_column(String(8))
+    is_resend: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    eml_path: Mapped[str | None] = mapped_column(String(500), comment="the .eml file (channel eml)")
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)

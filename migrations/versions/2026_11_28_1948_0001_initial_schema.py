@@ -154,6 +154,12 @@ def upgrade() -> None:
         ),
         sa.Column("consolidation", sa.String(length=16), nullable=False),
         sa.Column("frequency", sa.String(length=16), nullable=False),
+        sa.Column(
+            "cumulative",
+            sa.Boolean(),
+            nullable=False,
+            comment="values are cumulative to date and must not decrease",
+        ),
         sa.Column("evidence_required", sa.Boolean(), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False),
         sa.Column("sector", sa.String(length=32), nullable=False),
