@@ -1,0 +1,1 @@
+"""Benchmarks: timing harnesses measured separately from the tests."""

@@ -1,0 +1,53 @@
+"""The compute step as a plain function and as a Prefect flow, on the configured database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from iku import migrate
+from iku import models as m
+from iku.catalog import load_catalog
+from iku.db import get_engine, session_scope
+from tasks.compute import compute_achievement
+from tests.conftest import CATALOG_DIR
+from tests.integration.test_achievement import submit
+
+
+@pytest.fixture
+def configured() -> None:
+    """The settings' database (a temporary SQLite file) migrated, with the catalog and a report."""
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    submit(get_engine(), "DINKES", "2026-07", {"DINKES-02": 95.0, "DINKES-05": "belum_tersedia"})
+
+
+def _stored() -> dict[str, Any]:
+    with session_scope(get_engine()) as session:
+        count = session.scalar(select(func.count()).select_from(m.Achievement))
+        row = session.scalars(
+            select(m.Achievement).where(m.Achievement.subject_key == "indicator:DINKES-02")
+        ).one()
+        return {"count": count, "capaian": row.capaian_raw, "state": row.realisasi_state}
+
+
+def test_plain_step_without_prefect(configured: None) -> None:
+    summary = compute_achievement("2026-07")
+    assert summary["period"] == "2026-07" and summary["rows"]["province"] == 1
+    stored = _stored()
+    assert stored["count"] == sum(summary["rows"].values())
+    assert stored["capaian"] == pytest.approx(100.0)
+
+
+@pytest.mark.slow
+def test_flow_computes_and_is_idempotent(configured: None, prefect_harness: None) -> None:
+    from flows.compute import compute_period
+
+    first = compute_period("2026-07")
+    stored = _stored()
+    second = compute_period("2026-07")
+    assert first == second
+    assert _stored() == stored
+    assert stored["count"] == sum(first["rows"].values())

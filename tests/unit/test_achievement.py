@@ -1,0 +1,569 @@
+"""The engine without a database: targets in force, YTD, aggregation, trend and projection."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from iku import achievement as a
+from iku.rules import Rules, load_rules
+from iku.targets import parse_target
+from tests.conftest import RULES_FILE
+from tests.unit.test_capaian import _st_lower, changed
+
+RULES = load_rules(RULES_FILE)
+JAN = date(2026, 1, 1)
+
+
+def ind(
+    code: str,
+    agency: str = "OPD_A",
+    *,
+    polarity: str = "positive",
+    consolidation: str = "last",
+    frequency: str = "monthly",
+    weight: float = 1.0,
+    sector: str = "ekonomi",
+    formula: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "agency_code": agency,
+        "agency_sector": "pemerintahan",
+        "sector": sector,
+        "polarity": polarity,
+        "negative_formula": formula,
+        "consolidation": consolidation,
+        "frequency": frequency,
+        "weight": weight,
+    }
+
+
+def tgt(
+    code: str, text: str, key: str = "annual", version: int = 1, since: date = JAN
+) -> dict[str, Any]:
+    parsed = parse_target(text)
+    return {
+        "code": code,
+        "period_key": key,
+        "version": version,
+        "effective_from": since,
+        "lower": parsed.lower,
+        "upper": parsed.upper,
+        "comparator": parsed.comparator,
+        "text": text,
+    }
+
+
+def monthly(
+    code: str, texts: list[str], version: int = 1, since: date = JAN
+) -> list[dict[str, Any]]:
+    return [tgt(code, t, f"M{k:02d}", version, since) for k, t in enumerate(texts, start=1)]
+
+
+def run(
+    indicators: list[dict[str, Any]],
+    targets: list[dict[str, Any]],
+    values: dict[str, dict[int, float | str]],
+    month: int,
+    rules: Rules = RULES,
+) -> pd.DataFrame:
+    """Compute month ``month`` of 2026 and return the achievement rows by subject_key."""
+    frame = pd.DataFrame(indicators)
+    frame.insert(0, "indicator_id", range(1, len(frame) + 1))
+    agencies = {code: i for i, code in enumerate(sorted(set(frame["agency_code"])), start=1)}
+    frame["agency_id"] = frame["agency_code"].map(agencies)
+    ids = dict(zip(frame["code"], frame["indicator_id"], strict=True))
+    target_frame = pd.DataFrame(targets)
+    target_frame.insert(0, "target_id", range(1, len(target_frame) + 1))
+    target_frame["indicator_id"] = target_frame.pop("code").map(ids)
+    records = []
+    for code, series in values.items():
+        for m, v in series.items():
+            if isinstance(v, str):
+                records.append({"indicator_id": ids[code], "month": m, "value": None, "state": v})
+            else:
+                records.append(
+                    {"indicator_id": ids[code], "month": m, "value": v, "state": "angka"}
+                )
+    realisations = pd.DataFrame(records, columns=list(a.REALISATION_COLUMNS))
+    panel, result = a.compute_frames(
+        frame.loc[:, list(a.INDICATOR_COLUMNS)],
+        target_frame,
+        realisations,
+        a.Period(2026, month),
+        rules,
+    )
+    rows = a.achievement_rows(panel, result, rules, cycle_id=1, period=f"2026-{month:02d}")
+    return pd.DataFrame(rows).set_index("subject_key")
+
+
+def approx(value: Any, expected: float | None) -> bool:
+    if expected is None:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+    return value == pytest.approx(expected)
+
+
+TWELVE_ZEROS = ["0"] * 12
+
+# name: (indicator, targets, values, month, ytd realisasi, ytd target, ytd capaian)
+YTD_CASES: dict[str, tuple[Any, ...]] = {
+    "sum, pro-rated annual": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.200")],
+        {1: 100.0, 2: 100.0, 3: 100.0},
+        3,
+        300.0,
+        300.0,
+        100.0,
+    ),
+    "sum, monthly breakdown": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "600"), *monthly("X-01", ["100", "200", "300", *TWELVE_ZEROS[3:]])],
+        {1: 100.0, 2: 100.0},
+        2,
+        200.0,
+        300.0,
+        200 / 300 * 100,
+    ),
+    "sum, quarterly breakdown, mid-quarter": (
+        ind("X-01", consolidation="sum", frequency="quarterly"),
+        [
+            tgt("X-01", "1.000"),
+            tgt("X-01", "200", "Q1"),
+            tgt("X-01", "300", "Q2"),
+            tgt("X-01", "300", "Q3"),
+            tgt("X-01", "200", "Q4"),
+        ],
+        {3: 250.0, 6: 300.0},
+        5,
+        250.0,
+        200.0,
+        125.0,
+    ),
+    "sum, quarterly breakdown, after two quarters": (
+        ind("X-01", consolidation="sum", frequency="quarterly"),
+        [
+            tgt("X-01", "1.000"),
+            tgt("X-01", "200", "Q1"),
+            tgt("X-01", "300", "Q2"),
+            tgt("X-01", "300", "Q3"),
+            tgt("X-01", "200", "Q4"),
+        ],
+        {3: 250.0, 6: 300.0},
+        7,
+        550.0,
+        500.0,
+        110.0,
+    ),
+    "sum, quarterly, annual x quarters/4": (
+        ind("X-01", consolidation="sum", frequency="quarterly"),
+        [tgt("X-01", "1.200")],
+        {3: 300.0},
+        4,
+        300.0,
+        300.0,
+        100.0,
+    ),
+    "sum, quarterly value sent in a non-reporting month is ignored": (
+        ind("X-01", consolidation="sum", frequency="quarterly"),
+        [tgt("X-01", "1.200")],
+        {2: 999.0, 3: 300.0},
+        3,
+        300.0,
+        300.0,
+        100.0,
+    ),
+    "average vs the annual maximum": (
+        ind("X-01", polarity="negative", consolidation="average"),
+        [tgt("X-01", "<= 60 menit")],
+        {1: 50.0, 2: 70.0, 3: 60.0},
+        3,
+        60.0,
+        60.0,
+        100.0,
+    ),
+    "last: the latest reported value": (
+        ind("X-01"),
+        [tgt("X-01", "90")],
+        {1: 80.0, 2: 85.0, 3: "belum_tersedia"},
+        3,
+        85.0,
+        90.0,
+        85 / 90 * 100,
+    ),
+    "annual IKU: the value of whichever month it came": (
+        ind("X-01", frequency="annual"),
+        [tgt("X-01", "73,4")],
+        {3: 73.4},
+        5,
+        73.4,
+        73.4,
+        100.0,
+    ),
+    "annual IKU before its release": (
+        ind("X-01", frequency="annual"),
+        [tgt("X-01", "73,4")],
+        {3: 73.4},
+        2,
+        None,
+        None,
+        None,
+    ),
+    "semester IKU in the month after its report": (
+        ind("X-01", frequency="semester"),
+        [tgt("X-01", "75")],
+        {6: 78.0},
+        7,
+        78.0,
+        75.0,
+        104.0,
+    ),
+    "negative range, year to date below the range": (
+        ind("X-01", polarity="negative", frequency="semester"),
+        [tgt("X-01", "11,9 - 12,4")],
+        {6: 11.44},
+        6,
+        11.44,
+        11.9,
+        (2 * 11.9 - 11.44) / 11.9 * 100,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", YTD_CASES)
+def test_year_to_date(name: str) -> None:
+    indicator, targets, values, month, r, t, c = YTD_CASES[name]
+    row = run([indicator], targets, {"X-01": values}, month).loc["indicator:X-01"]
+    assert approx(row["ytd_realisasi"], r), row["note"]
+    assert approx(row["ytd_target"], t), row["note"]
+    assert approx(row["ytd_capaian"], c), row["note"]
+
+
+# name: (indicator, targets, month, target_lower, target text recorded, flags subset, words)
+PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
+    "sum, no breakdown: annual / 12": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.200")],
+        4,
+        100.0,
+        "1.200",
+        {"prorated_target"},
+        "target tahunan diprorata 1/12",
+    ),
+    "sum, monthly breakdown: the month's row": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "600"), *monthly("X-01", ["100", "200", "300", *TWELVE_ZEROS[3:]])],
+        2,
+        200.0,
+        "200",
+        set(),
+        "rumus R/T",
+    ),
+    "sum, quarterly breakdown: the quarter's row": (
+        ind("X-01", consolidation="sum", frequency="quarterly"),
+        [tgt("X-01", "1.000"), tgt("X-01", "200", "Q1"), tgt("X-01", "800", "Q2")],
+        6,
+        800.0,
+        "800",
+        set(),
+        "rumus R/T",
+    ),
+    "sum, semester without breakdown: annual x 6/12": (
+        ind("X-01", consolidation="sum", frequency="semester"),
+        [tgt("X-01", "1.000")],
+        6,
+        500.0,
+        "1.000",
+        {"prorated_target"},
+        "target tahunan diprorata 6/12",
+    ),
+    "last with a monthly breakdown: the month's row": (
+        ind("X-01"),
+        [tgt("X-01", "90"), *monthly("X-01", [str(80 + k) for k in range(12)])],
+        3,
+        82.0,
+        "82",
+        set(),
+        "rumus R/T",
+    ),
+    "last without breakdown: the annual target": (
+        ind("X-01"),
+        [tgt("X-01", "90")],
+        3,
+        90.0,
+        "90",
+        set(),
+        "rumus R/T",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PERIOD_TARGET_CASES)
+def test_target_of_the_month(name: str) -> None:
+    indicator, targets, month, lower, text, flags, words = PERIOD_TARGET_CASES[name]
+    row = run([indicator], targets, {"X-01": {month: lower}}, month).loc["indicator:X-01"]
+    assert row["target_lower"] == pytest.approx(lower)
+    assert row["target_text"] == text
+    assert row["capaian_raw"] == pytest.approx(100.0)
+    assert flags <= set(row["flags"])
+    assert words in row["note"]
+
+
+def test_zero_monthly_target_with_zero_realisasi_is_the_policy_value() -> None:
+    row = run(
+        [ind("X-01", consolidation="sum")],
+        [tgt("X-01", "600"), *monthly("X-01", TWELVE_ZEROS)],
+        {"X-01": {1: 0.0}},
+        1,
+    ).loc["indicator:X-01"]
+    assert row["capaian_raw"] == 100.0
+    assert "target 0 dan realisasi 0" in row["note"]
+
+
+# --------------------------------------------------------------------------------------------
+# Perubahan PK: the version in force
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since", "month", "version", "text"),
+    [
+        (date(2026, 7, 1), 6, 1, "850"),
+        (date(2026, 7, 1), 7, 2, "812,5"),
+        (date(2026, 7, 15), 6, 1, "850"),
+        (date(2026, 7, 15), 7, 2, "812,5"),  # in force on the last day of July
+        (date(2026, 8, 1), 7, 1, "850"),
+        (date(2027, 1, 1), 12, 1, "850"),  # next year's revision is not in force
+    ],
+)
+def test_target_version_in_force(since: date, month: int, version: int, text: str) -> None:
+    row = run(
+        [ind("X-01", consolidation="sum")],
+        [tgt("X-01", "850"), tgt("X-01", "812,5", version=2, since=since)],
+        {"X-01": {month: 70.0}},
+        month,
+    ).loc["indicator:X-01"]
+    assert row["target_version"] == version
+    assert row["target_text"] == text
+
+
+def test_revised_annual_without_breakdown_is_prorated_not_mixed_with_old_breakdown() -> None:
+    targets = [
+        tgt("X-01", "1.200"),
+        *monthly("X-01", ["100"] * 12),
+        tgt("X-01", "600", version=2, since=date(2026, 7, 1)),
+    ]
+    june = run([ind("X-01", consolidation="sum")], targets, {"X-01": {6: 100.0}}, 6)
+    july = run([ind("X-01", consolidation="sum")], targets, {"X-01": {7: 50.0}}, 7)
+    assert june.loc["indicator:X-01", "target_text"] == "100"  # v1's June row
+    assert july.loc["indicator:X-01", "target_version"] == 2
+    assert july.loc["indicator:X-01", "target_lower"] == pytest.approx(50.0)  # 600 / 12
+    assert july.loc["indicator:X-01", "ytd_target"] == pytest.approx(350.0)  # 600 x 7/12
+
+
+# --------------------------------------------------------------------------------------------
+# Frequency: missing is only what was expected
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frequency", "month", "values", "missing", "state"),
+    [
+        ("monthly", 2, {1: 90.0}, True, "tidak_dilaporkan"),
+        ("monthly", 2, {2: "belum_tersedia"}, True, "belum_tersedia"),
+        ("monthly", 2, {2: 90.0}, False, "angka"),
+        ("quarterly", 2, {}, False, "tidak_dijadwalkan"),
+        ("quarterly", 3, {}, True, "tidak_dilaporkan"),
+        ("semester", 5, {}, False, "tidak_dijadwalkan"),
+        ("semester", 6, {}, True, "tidak_dilaporkan"),
+        ("annual", 12, {}, False, "tidak_dijadwalkan"),
+    ],
+)
+def test_missing_only_when_a_value_is_due(
+    frequency: str, month: int, values: dict[int, Any], missing: bool, state: str
+) -> None:
+    rows = run([ind("X-01", frequency=frequency)], [tgt("X-01", "90")], {"X-01": values}, month)
+    row = rows.loc["indicator:X-01"]
+    assert ("missing" in row["flags"]) is missing
+    assert row["realisasi_state"] == state
+    assert rows.loc["agency:OPD_A", "n_missing"] == int(missing)
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation, trend, projection: each policy from the rules file
+# --------------------------------------------------------------------------------------------
+
+TWO_AGENCIES = (
+    [
+        ind("A-01", "OPD_A", weight=1.0, sector="ekonomi"),
+        ind("A-02", "OPD_A", weight=3.0, sector="sosial"),
+        ind("B-01", "OPD_B", weight=1.0, sector="ekonomi"),
+        ind("B-02", "OPD_B", weight=1.0, sector="ekonomi"),
+    ],
+    [tgt("A-01", "100"), tgt("A-02", "100"), tgt("B-01", "100"), tgt("B-02", "100")],
+    {"A-01": {1: 80.0}, "A-02": {1: 100.0}, "B-01": {1: 60.0}},
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "subject", "before", "after"),
+    [
+        # OPD_A: 80 (weight 1) and 100 (weight 3)
+        ("aggregation.agency_method", "weighted", "agency:OPD_A", 90.0, 95.0),
+        # agencies 90 (IKU weights 1 + 3) and 60 (weight 1): one vote each, or by IKU weight
+        ("aggregation.province_method", "weighted", "province", 75.0, 84.0),
+    ],
+)
+def test_aggregation_policies(
+    key: str, value: str, subject: str, before: float, after: float
+) -> None:
+    indicators, targets, values = TWO_AGENCIES
+    default = run(indicators, targets, values, 1)
+    assert default.loc[subject, "capaian_scored"] == pytest.approx(before)
+    policy = run(indicators, targets, values, 1, changed(key, value))
+    assert policy.loc[subject, "capaian_scored"] == pytest.approx(after)
+
+
+def test_weighted_sector_uses_indicator_weights() -> None:
+    indicators = [ind("A-01", weight=1.0), ind("A-02", weight=3.0)]
+    targets = [tgt("A-01", "100"), tgt("A-02", "100")]
+    values = {"A-01": {1: 80.0}, "A-02": {1: 100.0}}
+    assert run(indicators, targets, values, 1).loc["sector:ekonomi", "capaian_scored"] == 90.0
+    weighted = run(indicators, targets, values, 1, changed("aggregation.sector_method", "weighted"))
+    assert weighted.loc["sector:ekonomi", "capaian_scored"] == pytest.approx(95.0)
+
+
+def test_counts_of_included_and_missing_iku() -> None:
+    indicators, targets, values = TWO_AGENCIES
+    rows = run(indicators, targets, values, 1)
+    assert rows.loc["agency:OPD_B", ["n_included", "n_missing"]].tolist() == [1, 1]
+    assert rows.loc["province", ["n_included", "n_missing"]].tolist() == [3, 1]
+    assert rows.loc["agency:OPD_B", "predikat"] == "R"  # 60 -> Rendah
+    assert rows.loc["province", "predikat"] == "S"  # 75 -> Sedang
+
+
+def test_agency_figure_uses_ytd_capaian_of_quarterly_iku_between_reports() -> None:
+    indicators = [ind("A-01"), ind("A-02", frequency="quarterly")]
+    targets = [tgt("A-01", "100"), tgt("A-02", "100")]
+    rows = run(indicators, targets, {"A-01": {4: 80.0}, "A-02": {3: 100.0}}, 4)
+    assert approx(rows.loc["indicator:A-02", "capaian_raw"], None)  # nothing due in April
+    assert rows.loc["agency:OPD_A", "capaian_scored"] == pytest.approx(90.0)
+    assert rows.loc["agency:OPD_A", "n_missing"] == 0
+
+
+def test_trend_is_the_change_since_last_month_and_none_in_january() -> None:
+    indicators = [ind("A-01")]
+    targets = [tgt("A-01", "100")]
+    values = {"A-01": {1: 80.0, 2: 90.0}}
+    january = run(indicators, targets, values, 1)
+    february = run(indicators, targets, values, 2)
+    for key in ("indicator:A-01", "agency:OPD_A", "sector:ekonomi", "province"):
+        assert january.loc[key, "trend_delta"] is None
+        assert february.loc[key, "trend_delta"] == pytest.approx(10.0)
+
+
+# name: (indicator, targets, values, month, projection)
+PROJECTIONS: dict[str, tuple[Any, ...]] = {
+    "sum: linear path to December": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.200")],
+        {1: 120.0, 2: 120.0, 3: 120.0},
+        3,
+        120.0,
+    ),
+    "sum: along a seasonal breakdown": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.800"), *monthly("X-01", ["300", "300", "300", *["100"] * 9])],
+        {1: 300.0, 2: 300.0, 3: 300.0},
+        3,
+        100.0,
+    ),
+    "last: least-squares line at December": (
+        ind("X-01"),
+        [tgt("X-01", "100")],
+        {1: 80.0, 2: 85.0, 3: 90.0},
+        3,
+        135.0,
+    ),
+    "average: reported mean and the line for the remaining months": (
+        ind("X-01", consolidation="average"),
+        [tgt("X-01", "100")],
+        {1: 50.0, 2: 60.0, 3: 70.0},
+        3,
+        105.0,
+    ),
+    "too few reported months": (
+        ind("X-01"),
+        [tgt("X-01", "100")],
+        {1: 80.0, 2: 85.0},
+        3,
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PROJECTIONS)
+def test_projection(name: str) -> None:
+    indicator, targets, values, month, expected = PROJECTIONS[name]
+    row = run([indicator], targets, {"X-01": values}, month).loc["indicator:X-01"]
+    assert approx(row["projection"], expected), row["note"]
+    assert "proyeksi" in row["note"].lower()
+
+
+def test_min_months_policy() -> None:
+    args = ([ind("X-01")], [tgt("X-01", "100")], {"X-01": {1: 80.0, 2: 85.0}}, 2)
+    assert run(*args).loc["indicator:X-01", "projection"] is None
+    two = run(*args, changed("projection.min_months", 2)).loc["indicator:X-01"]
+    assert two["projection"] == pytest.approx(80 + 5 * 11)
+
+
+def test_at_risk_band_policy() -> None:
+    args = ([ind("X-01")], [tgt("X-01", "100")], {"X-01": {1: 70.0, 2: 70.0, 3: 70.0}}, 3)
+    flat = run(*args)
+    assert flat.loc["indicator:X-01", "projection"] == pytest.approx(70.0)
+    assert flat.loc["indicator:X-01", "is_at_risk"]  # below Tinggi (76)
+    assert flat.loc["agency:OPD_A", "is_at_risk"]
+    lenient = run(*args, changed("projection.at_risk_below_band", "S"))  # below Sedang (66)
+    assert not lenient.loc["indicator:X-01", "is_at_risk"]
+    stricter = run(*args, changed("predikat.bands", _st_lower(95)))
+    assert stricter.loc["indicator:X-01", "is_at_risk"]
+
+
+def test_rows_have_one_shape_and_are_deterministic() -> None:
+    indicators, targets, values = TWO_AGENCIES
+    first = run(indicators, targets, values, 1)
+    second = run(indicators, targets, values, 1)
+    pd.testing.assert_frame_equal(first, second)
+    assert list(first.index) == [
+        "indicator:A-01",
+        "indicator:A-02",
+        "indicator:B-01",
+        "indicator:B-02",
+        "agency:OPD_A",
+        "agency:OPD_B",
+        "sector:ekonomi",
+        "sector:sosial",
+        "province",
+    ]
+
+
+def test_an_indicator_without_target_says_so() -> None:
+    indicators = [ind("X-01", consolidation="sum"), ind("Y-01")]
+    rows = run(indicators, [tgt("Y-01", "10")], {"X-01": {1: 5.0}}, 1)
+    row = rows.loc["indicator:X-01"]
+    assert approx(row["capaian_raw"], None) and "no_target" in row["flags"]
+    assert "tidak ada target yang berlaku" in row["note"]
+    assert "diprorata" not in row["note"] and "prorated_target" not in row["flags"]
+
+
+def test_period_parsing() -> None:
+    assert str(a.Period.parse("2026-07")) == "2026-07"
+    assert a.month_end(a.Period(2026, 2)) == date(2026, 2, 28)
+    for bad in ("2026-13", "2026-7", "Juli 2026", ""):
+        with pytest.raises(a.PeriodError):
+            a.Period.parse(bad)

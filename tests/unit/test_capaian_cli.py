@@ -1,0 +1,173 @@
+"""``iku capaian``: every target form of domain.md, bad rows explained, pure CSV out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from iku.cli import app
+from tests.conftest import RULES_FILE
+
+runner = CliRunner()
+
+# id, polarity, target, realisasi, formula, expected capaian_pct (None: empty), predikat, catatan
+ROWS: list[tuple[str, str, str, str, str, float | None, str, str]] = [
+    ("1", "negatif", "7", "6,5", "", 107.14285714285714, "ST", "rumus 2T-R"),
+    ("2", "negative", "8", "9", "", 87.5, "T", "rumus 2T-R"),
+    ("3", "positif", "80-90", "92", "", 102.22222222222221, "ST", "batas atas rentang dipakai"),
+    ("4", "positive", "80 - 90", "70", "", 87.5, "T", "batas bawah rentang dipakai"),
+    ("5", "negatif", "<49", "56,23", "", 85.24489795918369, "T", "batasnya dipakai"),
+    ("6", "negatif", "11,9 - 12,4", "11,44", "", 103.86554621848741, "ST", "batas bawah"),
+    ("7", "rentang", "2 - 4", "3,1", "", 100.0, "ST", "di dalam rentang: kebijakan 100"),
+    ("8", "negatif", "<= 60 menit", "48", "T/R", 125.0, "ST", "rumus T/R"),
+    ("9", "positif", "70 hingga 70,3", "70,1", "", 100.0, "ST", "di dalam rentang"),
+    ("10", "negatif", "0 - 5", "0", "", 100.0, "ST", "di dalam rentang"),
+    ("11", "positif", "80-90%", "85%", "", 100.0, "ST", "di dalam rentang"),
+    ("12", "positif", "95", "1.234,5", "", 1234.5 / 95 * 100, "ST", "rumus R/T"),
+    ("13", "positif", "2.400", "1.200", "", 50.0, "SR", "dibaca 1200 sesuai besaran target"),
+    ("14", "positif", "95", "97.35", "", 97.35 / 95 * 100, "ST", "dibaca 97,35"),
+    ("15", "negatif", "7", "15", "", -14.285714285714285, "SR", "skor dinaikkan"),
+    ("16", "positif", "0", "0", "", 100.0, "ST", "target 0 dan realisasi 0"),
+    # bad rows: the reason in catatan, never a crash
+    ("17", "positif", "0", "5", "", None, "", "tidak dapat dihitung: target 0"),
+    ("18", "positif", "sangat tinggi", "5", "", None, "", "target 'sangat tinggi' tidak dapat"),
+    ("19", "naik", "95", "90", "", None, "", "polaritas 'naik' tidak dikenal"),
+    ("20", "negatif", "8", "9", "2R-T", None, "", "rumus '2R-T' tidak dikenal"),
+    ("21", "positif", "95", "belum tersedia", "", None, "", "belum tersedia"),
+    ("22", "positif", "95", "-", "", None, "", "tidak dilaporkan"),
+    ("23", "positif", "95", "", "", None, "", "tidak dilaporkan"),
+    ("24", "positif", "95", "sembilan puluh", "", None, "", "bukan angka"),
+    ("25", "positif", "100", "1.234", "", None, "", "ambigu (bisa 1,234 atau 1234)"),
+    ("26", "negatif", "5", "0", "T/R", None, "", "realisasi 0 pada rumus T/R"),
+    ("27", "positif", "", "90", "", None, "", "target kosong"),
+    ("28", "positif", "95", "95", "T/R", 100.0, "ST", "rumus diabaikan"),
+]
+HEADER = ["id", "Polarity", "target", "realisasi", "formula", "keterangan"]
+
+
+def write_input(path: Path, delimiter: str, *, bom: bool = False, encoding: str = "utf-8") -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for row_id, polarity, target, realisasi, formula, *_ in ROWS:
+        writer.writerow([row_id, polarity, target, realisasi, formula, f"catatan {row_id}; ok"])
+    text = ("\ufeff" if bom else "") + buffer.getvalue()
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def parse_output(text: str, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def check(records: list[list[str]]) -> None:
+    assert records[0] == [*HEADER, "capaian_pct", "predikat", "catatan"]
+    assert len(records) == len(ROWS) + 1
+    for record, expected in zip(records[1:], ROWS, strict=True):
+        row_id, polarity, target, realisasi, formula, pct, band, words = expected
+        # input cells unchanged and in order
+        assert record[:6] == [row_id, polarity, target, realisasi, formula, f"catatan {row_id}; ok"]
+        if pct is None:
+            assert record[6] == "", record
+        else:
+            assert "," not in record[6] and "e" not in record[6]  # dot decimal, no exponent
+            assert float(record[6]) == pytest.approx(pct, rel=1e-12), record
+        assert record[7] == band, record
+        assert words in record[8], record
+
+
+def test_semicolon_csv_with_bom_to_stdout(tmp_path: Path) -> None:
+    source = write_input(tmp_path / "hitung.csv", ";", bom=True)
+    result = runner.invoke(app, ["capaian", "--input", str(source)])
+    assert result.exit_code == 0, result.output
+    check(parse_output(result.stdout, ";"))
+    assert "Rules version 2026.1" in result.stderr
+    assert "Rules version" not in result.stdout
+
+
+def test_comma_csv_to_an_output_file(tmp_path: Path) -> None:
+    source = write_input(tmp_path / "hitung.csv", ",")
+    target = tmp_path / "hasil.csv"
+    result = runner.invoke(app, ["capaian", "--input", str(source), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    check(parse_output(target.read_text(encoding="utf-8"), ","))
+
+
+def test_windows_1252_text_is_read(tmp_path: Path) -> None:
+    source = tmp_path / "hitung.csv"
+    source.write_bytes("id;polarity;target;realisasi;unit\n1;positif;95;95;°C\n".encode("cp1252"))
+    result = runner.invoke(app, ["capaian", "-i", str(source)])
+    assert result.exit_code == 0, result.output
+    assert parse_output(result.stdout, ";")[1] == [
+        "1",
+        "positif",
+        "95",
+        "95",
+        "°C",
+        "100",
+        "ST",
+        "rumus R/T",
+    ]
+
+
+def test_ragged_rows_are_explained(tmp_path: Path) -> None:
+    source = tmp_path / "hitung.csv"
+    source.write_text("polarity,target,realisasi\npositif,95\npositif,95,95,lebih\n\n")
+    result = runner.invoke(app, ["capaian", "-i", str(source)])
+    assert result.exit_code == 0, result.output
+    records = parse_output(result.stdout, ",")
+    assert len(records) == 3  # the blank line is dropped
+    assert records[1][:3] == ["positif", "95", ""] and "tidak dilaporkan" in records[1][5]
+    assert records[2][3] == "100" and "kolom berlebih dibuang" in records[2][5]
+
+
+def test_the_rules_file_decides_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iku.settings import get_settings
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        RULES_FILE.read_text(encoding="utf-8").replace(
+            "range_inside_value: 100", "range_inside_value: 95"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("IKU_RULES_FILE", str(rules))
+    get_settings.cache_clear()
+    source = tmp_path / "hitung.csv"
+    source.write_text("polarity,target,realisasi\nrentang,2 - 4,3\n")
+    result = runner.invoke(app, ["capaian", "-i", str(source)])
+    assert result.exit_code == 0, result.output
+    assert parse_output(result.stdout, ",")[1][3:] == ["95", "ST", "di dalam rentang: kebijakan 95"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("id,target,realisasi\n1,95,90\n", "lacks column(s) polarity"),
+        ("", "is empty"),
+        ("polarity,target,realisasi,catatan\npositif,95,90,x\n", "already has column(s) catatan"),
+    ],
+)
+def test_unusable_input_is_one_clear_message(tmp_path: Path, content: str, message: str) -> None:
+    source = tmp_path / "hitung.csv"
+    source.write_text(content)
+    result = runner.invoke(app, ["capaian", "--input", str(source)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_input_and_unwritable_output(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["capaian", "--input", str(tmp_path / "tidak-ada.csv")])
+    assert missing.exit_code == 1 and "not found" in missing.output
+    source = write_input(tmp_path / "hitung.csv", ",")
+    unwritable = runner.invoke(
+        app, ["capaian", "-i", str(source), "-o", str(tmp_path / "no" / "such" / "dir.csv")]
+    )
+    assert unwritable.exit_code == 1 and "cannot write" in unwritable.output
+    assert "Traceback" not in unwritable.output
