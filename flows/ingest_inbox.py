@@ -1,0 +1,22 @@
+"""The ``ingest_inbox`` flow: list the inbox, ingest each file, summarise. No logic of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from tasks.ingest import ingest_file_task, list_inbox_task, load_context_task, summarise_task
+
+
+@flow(name="ingest-inbox")
+def ingest_inbox(paths: list[str] | None = None, agency: str | None = None) -> dict[str, Any]:
+    """Ingest every file in the inbox (IKU_INBOX_DIR) or in ``paths``; return the summary."""
+    if paths is None:
+        from iku.settings import get_settings
+
+        paths = [str(get_settings().inbox_dir)]
+    context = load_context_task()
+    files = list_inbox_task(paths)
+    outcomes = [ingest_file_task(path, context, agency) for path in files]
+    return summarise_task(outcomes)

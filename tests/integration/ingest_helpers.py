@@ -1,0 +1,44 @@
+"""Shared helpers of the ingestion integration tests."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from iku import models as m
+from iku.ingest.context import IngestContext
+from iku.rules import Rules, get_rules
+from iku.settings import TIMEZONE
+
+ARRIVAL = datetime(2026, 11, 3, 9, 0, tzinfo=TIMEZONE)
+HEADER = "Kode OPD;Periode;Kode IKU;Realisasi;Status;Link Bukti;Keterangan"
+
+
+def make_context(engine: Engine, tmp_path: Path, rules: Rules | None = None) -> IngestContext:
+    return IngestContext.load(engine, rules or get_rules(), tmp_path / "archive", tmp_path / "out")
+
+
+def put(path: Path, content: str | bytes, when: datetime = ARRIVAL) -> Path:
+    """Write a file and set its modification time (the arrival time ingestion records)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def csv_text(*lines: str) -> str:
+    return "\n".join([HEADER, *lines]) + "\n"
+
+
+def count(engine: Engine, model: type[m.Base], *where: object) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(model)
+        for condition in where:
+            query = query.where(condition)  # type: ignore[arg-type]
+        return int(connection.scalar(query) or 0)

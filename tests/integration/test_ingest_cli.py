@@ -1,0 +1,85 @@
+"""``iku simulate``, ``iku ingest`` (table and --json) and ``iku template`` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from iku.cli import app
+
+runner = CliRunner()
+
+
+def test_simulate_ingest_template(isolated_settings: Path) -> None:
+    assert runner.invoke(app, ["setup"]).exit_code == 0
+    out = isolated_settings / "sim"
+    simulated = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--period",
+            "2026-10",
+            "--months",
+            "2",
+            "--agencies",
+            "DINKES,RSUDAM",
+            "--defects",
+            "2",
+            "--seed",
+            "9",
+            "--out",
+            str(out),
+        ],
+    )
+    assert simulated.exit_code == 0, simulated.output
+    hidden = out / ".simulation"
+    assert (hidden / "manifest.json").is_file() and (hidden / "truth.csv").is_file()
+    manifest = json.loads((hidden / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["defects_planted"] == 2
+
+    inbox = isolated_settings / "inbox"
+    inbox.mkdir()
+    (out / "DINKES").rename(inbox / "DINKES")
+    table = runner.invoke(app, ["ingest"])  # default: the inbox
+    assert table.exit_code == 0, table.output
+    assert "Ingestion" in table.output and "DINKES" in table.output
+
+    again = runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json"])
+    summary = json.loads(again.output)
+    assert set(summary) >= {
+        "files_seen",
+        "submissions_created",
+        "duplicates",
+        "superseded",
+        "rejected",
+        "rows_staged",
+    }
+    assert summary["files_seen"] == 2
+    repeat = json.loads(runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json"]).output)
+    assert repeat["submissions_created"] == 0 and repeat["duplicates"] == 2
+
+    made = runner.invoke(app, ["template", "--agency", "dinkes", "--period", "2026-10"])
+    assert made.exit_code == 0, made.output
+    path = isolated_settings / "out" / "templates" / "Realisasi_IKU_DINKES_2026-10.xlsx"
+    sheet = openpyxl.load_workbook(path)["Realisasi"]
+    codes = [sheet.cell(r, 2).value for r in range(7, sheet.max_row + 1)]
+    assert codes == ["DINKES-01", "DINKES-02", "DINKES-03", "DINKES-04", "DINKES-05"]
+
+
+def test_clear_errors(isolated_settings: Path) -> None:
+    not_migrated = runner.invoke(app, ["ingest"])
+    assert not_migrated.exit_code == 1 and "iku db upgrade" in not_migrated.output
+    assert runner.invoke(app, ["setup"]).exit_code == 0
+    for args, message in (
+        (["ingest", str(isolated_settings / "nowhere")], "does not exist"),
+        (["ingest", "--agency", "XX", str(isolated_settings)], "unknown agency"),
+        (["template", "--agency", "XX", "--period", "2026-10"], "unknown agency"),
+        (["template", "--agency", "DINKES", "--period", "10-2026"], "YYYY-MM"),
+        (["simulate", "--period", "2026-10", "--agencies", "XX", "--out", "x"], "XX"),
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output

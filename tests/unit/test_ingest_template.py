@@ -1,0 +1,98 @@
+"""The .xlsx template: layout, protection, state list, target in force; it reads back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from iku.catalog import read_catalog
+from iku.ingest.context import TargetInfo, target_in_force
+from iku.ingest.readers import read_xlsx
+from iku.settings import TIMEZONE
+from iku.template import (
+    HEADER_ROW,
+    STATE_CHOICES,
+    TemplateRow,
+    TemplateSpec,
+    target_text,
+    write_template,
+)
+from tests.conftest import CATALOG_DIR
+
+
+def _target(version: int, start: date, text: str, key: str = "annual") -> TargetInfo:
+    return TargetInfo(2026, key, version, start, 1.0, 1.0, "eq", text)
+
+
+def test_target_in_force_follows_perubahan_pk() -> None:
+    targets = [_target(1, date(2026, 1, 1), "850"), _target(2, date(2026, 7, 1), "812,5")]
+    assert target_in_force(targets, "2026-06").text == "850"  # type: ignore[union-attr]
+    assert target_in_force(targets, "2026-07").text == "812,5"  # type: ignore[union-attr]
+    assert target_in_force(targets, "2025-12") is None  # another year
+
+
+def test_target_text_from_the_catalog() -> None:
+    catalog = read_catalog(CATALOG_DIR)
+    by_code: dict[str, list[object]] = {}
+    for t in catalog.targets:
+        by_code.setdefault(t.indicator_code, []).append(t)
+    assert target_text(by_code["RSUDAM-01"], "monthly", "2026-10") == "<= 60 menit"
+    assert target_text(by_code["BMBK-01"], "semester", "2026-06") == "76,5"
+    assert target_text(by_code["BMBK-01"], "semester", "2026-12") == ("75 (Perubahan PK, versi 2)")
+    assert target_text(by_code["DKPTPH-02"], "monthly", "2026-10") == (
+        "2.900.000; periode ini: 170.000"
+    )
+
+
+def _spec() -> TemplateSpec:
+    return TemplateSpec(
+        agency_code="DINKES",
+        agency_name="Dinas Kesehatan Provinsi Lampung",
+        period="2026-10",
+        rows=[
+            TemplateRow("DINKES-01", "Angka Kesakitan DBD", "per 100.000 penduduk", "<49"),
+            TemplateRow("DINKES-02", "Cakupan IDL", "%", "95"),
+        ],
+        generated_at=datetime(2026, 10, 25, 8, 0, tzinfo=TIMEZONE),
+    )
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    return write_template(_spec(), tmp_path / "t.xlsx")
+
+
+def test_layout_protection_and_state_list(template: Path) -> None:
+    workbook = openpyxl.load_workbook(template)
+    assert workbook.sheetnames == ["Realisasi", "Petunjuk", "_iku"]
+    assert workbook["_iku"].sheet_state == "hidden"
+    sheet = workbook["Realisasi"]
+    assert sheet.protection.sheet is True
+    headers = [c.value for c in sheet[HEADER_ROW]]
+    assert headers[:7] == ["No", "Kode IKU", "Nama IKU", "Satuan", "Target", "Realisasi", "Status"]
+    first = HEADER_ROW + 1
+    assert sheet.cell(first, 2).protection.locked  # reference columns are locked
+    assert not sheet.cell(first, 6).protection.locked  # realisasi is editable
+    validations = sheet.data_validations.dataValidation
+    assert len(validations) == 1
+    assert validations[0].formula1 == '"' + ",".join(STATE_CHOICES) + '"'
+    assert f"G{first}:G{first + 1}" in str(validations[0].sqref)
+    guide = " ".join(str(c.value) for c in workbook["Petunjuk"]["A"] if c.value)
+    assert "belum tersedia" in guide and "Keterangan" in guide
+
+
+def test_same_spec_gives_the_same_bytes(template: Path, tmp_path: Path) -> None:
+    assert write_template(_spec(), tmp_path / "again.xlsx").read_bytes() == template.read_bytes()
+
+
+def test_template_reads_back(template: Path) -> None:
+    table = read_xlsx(template, 100, 10**8)
+    assert table.reader == "template"
+    assert table.agencies == [(2, "DINKES")] and table.periods == [(4, "2026-10")]
+    assert [(r.source_row, r.indicator_code, r.value) for r in table.rows] == [
+        (HEADER_ROW + 1, "DINKES-01", None),
+        (HEADER_ROW + 2, "DINKES-02", None),
+    ]
