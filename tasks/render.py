@@ -1,0 +1,148 @@
+"""Render and deliver as thin Prefect tasks over :mod:`iku.render` and :mod:`iku.delivery`.
+
+The plain functions do the work (and are what the tests call); the wrappers add names, retries
+of transient database and mail errors, and the cycle's Prefect artifacts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from iku.delivery import DeliveryReport, deliver_period
+from iku.render import RenderResult, render_period
+from tasks.retry import RETRY_DELAYS, retry_transient
+
+
+def render_summary(result: RenderResult) -> dict[str, Any]:
+    """A JSON-friendly summary of a render (for flows, the CLI and artifacts)."""
+    return {
+        "period": result.period,
+        "cycle_id": result.cycle_id,
+        "output_dir": str(result.output_dir),
+        "index": None if result.index_path is None else str(result.index_path),
+        "manifest": None if result.manifest_path is None else str(result.manifest_path),
+        "bulletins": len(result.bulletins),
+        "failures": [
+            {"audience": f.audience, "subject": f.subject_key, "error": f.error}
+            for f in result.failures
+        ],
+        "status": "completed" if result.ok else "partial",
+    }
+
+
+def delivery_summary(report: DeliveryReport) -> dict[str, Any]:
+    """A JSON-friendly summary of a delivery run."""
+    return {
+        "period": report.period,
+        "channel": report.channel,
+        "sent": report.sent,
+        "skipped": report.skipped,
+        "failed": [
+            {"subject": o.subject_key, "email": o.email, "attempts": o.attempts, "error": o.error}
+            for o in report.failures
+        ],
+    }
+
+
+def _artifact_key(prefix: str, period: str) -> str:
+    # Artifact keys allow lowercase letters, digits and dashes only.
+    return f"{prefix}-{period}".lower()
+
+
+def publish_artifacts(result: RenderResult) -> None:
+    """A summary table of the cycle's bulletins and a markdown page of links to them."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    rows = [
+        {
+            "audience": b.audience,
+            "subject": b.subject_key,
+            "html": str(b.html_path),
+            "pdf": "" if b.pdf_path is None else str(b.pdf_path),
+            "sha256": b.sha256,
+            "status": "rendered",
+        }
+        for b in sorted(result.bulletins, key=lambda b: (b.audience, b.subject_key))
+    ]
+    rows += [
+        {
+            "audience": f.audience,
+            "subject": f.subject_key,
+            "html": "",
+            "pdf": "",
+            "sha256": "",
+            "status": f"failed: {f.error}",
+        }
+        for f in result.failures
+    ]
+    create_table_artifact(
+        key=_artifact_key("bulletins", result.period),
+        table=rows,
+        description=f"Bulletins of {result.period}: {len(result.bulletins)} rendered, "
+        f"{len(result.failures)} failed.",
+    )
+    links = [f"# Bulletins {result.period}", ""]
+    if result.index_path is not None:
+        links.append(f"- [Index]({result.index_path.as_uri()})")
+    for bulletin in sorted(result.bulletins, key=lambda b: (b.audience, b.subject_key)):
+        if bulletin.pdf_path is not None:
+            links.append(
+                f"- {bulletin.audience} {bulletin.subject_key}: "
+                f"[PDF]({bulletin.pdf_path.as_uri()}) · [HTML]({bulletin.html_path.as_uri()})"
+            )
+    for failure in result.failures:
+        links.append(f"- **{failure.subject_key} failed**: {failure.error}")
+    create_markdown_artifact(
+        key=_artifact_key("bulletin-links", result.period),
+        markdown="\n".join(links) + "\n",
+        description=f"Links to the bulletins of {result.period}",
+    )
+
+
+@task(
+    name="render-bulletins",
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)
+def render_bulletins_task(period: str, workers: int = 1) -> dict[str, Any]:
+    """Render every bulletin of ``period`` and publish the artifacts; failures are listed."""
+    result = render_period(period, workers=workers)
+    publish_artifacts(result)
+    return render_summary(result)
+
+
+@task(
+    name="deliver-bulletins",
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)
+def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
+    """Deliver the rendered bulletins (once each, unless ``resend``); per-recipient failures
+    are reported, not raised. A retry is safe: what was sent is in the delivery log."""
+    from prefect.artifacts import create_table_artifact
+
+    report = deliver_period(period, resend=resend)
+    create_table_artifact(
+        key=_artifact_key("deliveries", period),
+        table=[
+            {
+                "bulletin": o.subject_key,
+                "email": o.email,
+                "channel": o.channel,
+                "status": o.status,
+                "attempts": o.attempts,
+                "error": o.error or "",
+            }
+            for o in report.outcomes
+        ],
+        description=f"Deliveries of {period}: {report.sent} sent, {report.skipped} already "
+        f"sent, {report.failed} failed ({report.channel}).",
+    )
+    return delivery_summary(report)

@@ -1,0 +1,262 @@
+"""Fixture rows for bulletin tests: cycles and results inserted through the ORM, seeded.
+
+The bulletins are tested without the achievement engine: these rows have the shape the engine
+writes (see iku/render.py) and a few hand-picked cases: the LKj Lampung DBD example
+(DINKES-01, target 49, realisasi 56,23 -> capaian 85,24), a realisasi "belum tersedia", a
+capaian that cannot be computed (target 0), a revised target (version 2), an agency note with
+markup, and open data issues.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from iku import models as m
+from iku.db import session_scope
+from iku.rules import Rules
+from iku.settings import TIMEZONE
+
+PERIOD = "2026-10"
+HISTORY = ("2026-07", "2026-08", "2026-09", PERIOD)
+GENERATED_AT = datetime(2026, 11, 10, 9, 30, tzinfo=TIMEZONE)
+SCRIPT_NOTE = "Data dari Dinkes kab/kota <script>alert(1)</script> & catatan"
+DBD_CODE = "DINKES-01"
+PENDING_CODE = "DINKES-03"  # belum tersedia
+NOT_COMPUTABLE_CODE = "DINKES-04"  # target 0, realisasi 2: tidak dapat dihitung
+REVISED_CODE = "BMBK-01"
+NOT_DUE_CODE = "PEMPROV-04"  # quarterly: nothing due in October ("tidak dijadwalkan")
+NO_TARGET_CODE = "PEMPROV-06"  # no target in force
+
+
+@dataclass(frozen=True)
+class Seeded:
+    period: str
+    cycle_id: int
+
+
+def band_code(rules: Rules, capaian: float) -> str:
+    for band in rules.predikat.bands:
+        if (band.lower is None or capaian >= band.lower) and (
+            band.upper is None or capaian < band.upper
+        ):
+            return band.code
+    raise AssertionError(capaian)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def seed_period(
+    engine: Engine,
+    rules: Rules,
+    *,
+    periods: tuple[str, ...] = HISTORY,
+    seed: int = 6,
+    with_notes: bool = True,
+) -> Seeded:
+    """Insert cycles with results for ``periods`` (the last one is the bulletin period)."""
+    rng = random.Random(seed)
+    with session_scope(engine) as session:
+        agencies = {a.id: a for a in session.scalars(select(m.Agency))}
+        indicators = list(
+            session.scalars(select(m.Indicator).where(m.Indicator.is_active.is_(True)))
+        )
+        indicators.sort(key=lambda i: i.code)
+        last_cycle_id = 0
+        previous: dict[str, float | None] = {}
+        for period in periods:
+            cycle = m.EvaluationCycle(
+                period=period,
+                status="completed",
+                rules_version=rules.version,
+                counts={"reporting_rate": 91.3, "on_time_rate": 84.78},
+            )
+            session.add(cycle)
+            session.flush()
+            last_cycle_id = cycle.id
+            per_agency: dict[int, list[float]] = {}
+            missing: dict[int, int] = {}
+            per_sector: dict[str, list[float]] = {}
+            current: dict[str, float | None] = {}
+            for indicator in indicators:
+                state = "angka"
+                realisasi: float | None = round(rng.uniform(40, 120), 2)
+                capaian: float | None = round(rng.uniform(45, 115), 4)
+                target_text, version = "95", 1
+                note = None
+                flags: list[str] = []
+                if indicator.code == DBD_CODE:
+                    realisasi, capaian, target_text = 56.23, 85.2448979591837, "<49"
+                elif indicator.code == PENDING_CODE and period == periods[-1]:
+                    state, realisasi, capaian = "belum_tersedia", None, None
+                    note = "Angka BPS belum dirilis."
+                elif indicator.code == NOT_COMPUTABLE_CODE:
+                    realisasi, capaian, target_text = 2.0, None, "0"
+                    flags, note = (
+                        ["target_nol"],
+                        "Target 0 dan realisasi bukan 0: tidak dapat dihitung.",
+                    )
+                elif indicator.code == REVISED_CODE:
+                    target_text, version = "75", 2
+                elif indicator.code == NOT_DUE_CODE and period == periods[-1]:
+                    state, realisasi, capaian = "tidak_dijadwalkan", None, None
+                    flags = ["not_expected"]
+                elif indicator.code == NO_TARGET_CODE:
+                    capaian, flags = None, ["no_target", "not_computable"]
+                key = f"indicator:{indicator.code}"
+                current[key] = capaian
+                before = previous.get(key)
+                session.add(
+                    m.Achievement(
+                        cycle_id=cycle.id,
+                        period=period,
+                        level="indicator",
+                        subject_key=key,
+                        indicator_id=indicator.id,
+                        agency_id=indicator.agency_id,
+                        sector=indicator.sector,
+                        target_version=None if "no_target" in flags else version,
+                        target_text=None if "no_target" in flags else target_text,
+                        realisasi=realisasi,
+                        realisasi_state=state,
+                        capaian_raw=capaian,
+                        capaian_scored=capaian,
+                        predikat=None if capaian is None else band_code(rules, capaian),
+                        ytd_realisasi=realisasi,
+                        ytd_target=None if capaian is None else 95.0,
+                        ytd_capaian=capaian,
+                        trend_delta=None if capaian is None or before is None else capaian - before,
+                        projection=None if capaian is None else capaian * 0.98,
+                        is_at_risk=capaian is not None and capaian < 70,
+                        n_included=None,
+                        n_missing=None,
+                        flags=flags,
+                        note=note,
+                    )
+                )
+                if capaian is None:
+                    missing[indicator.agency_id] = missing.get(indicator.agency_id, 0) + 1
+                else:
+                    per_agency.setdefault(indicator.agency_id, []).append(capaian)
+                    per_sector.setdefault(indicator.sector, []).append(capaian)
+            agency_means: list[float] = []
+            agency_ids = sorted({i.agency_id for i in indicators})
+            for agency_id in agency_ids:
+                agency = agencies[agency_id]
+                value = _mean(per_agency.get(agency_id, []))
+                key = f"agency:{agency.code}"
+                current[key] = value
+                if value is not None:
+                    agency_means.append(value)
+                session.add(
+                    m.Achievement(
+                        cycle_id=cycle.id,
+                        period=period,
+                        level="agency",
+                        subject_key=key,
+                        agency_id=agency_id,
+                        sector=agency.sector,
+                        capaian_scored=value,
+                        predikat=None if value is None else band_code(rules, value),
+                        trend_delta=None
+                        if value is None or previous.get(key) is None
+                        else value - previous[key],  # type: ignore[operator]
+                        is_at_risk=False,
+                        n_included=len(per_agency.get(agency_id, [])),
+                        n_missing=missing.get(agency_id, 0),
+                        flags=[],
+                    )
+                )
+            for sector, values in sorted(per_sector.items()):
+                value = _mean(values)
+                assert value is not None
+                session.add(
+                    m.Achievement(
+                        cycle_id=cycle.id,
+                        period=period,
+                        level="sector",
+                        subject_key=f"sector:{sector}",
+                        sector=sector,
+                        capaian_scored=value,
+                        predikat=band_code(rules, value),
+                        is_at_risk=False,
+                        n_included=len(values),
+                        n_missing=0,
+                        flags=[],
+                    )
+                )
+            province = _mean(agency_means)
+            assert province is not None
+            session.add(
+                m.Achievement(
+                    cycle_id=cycle.id,
+                    period=period,
+                    level="province",
+                    subject_key="province",
+                    capaian_scored=province,
+                    predikat=band_code(rules, province),
+                    is_at_risk=False,
+                    n_included=len(agency_means),
+                    n_missing=len(agency_ids) - len(agency_means),
+                    flags=[],
+                )
+            )
+            previous = current
+        if with_notes:
+            _notes_and_issues(session, periods[-1])
+    return Seeded(periods[-1], last_cycle_id)
+
+
+def _notes_and_issues(session: object, period: str) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    dinkes = session.scalars(select(m.Agency).where(m.Agency.code == "DINKES")).one()
+    dbd = session.scalars(select(m.Indicator).where(m.Indicator.code == DBD_CODE)).one()
+    submission = m.Submission(
+        agency_id=dinkes.id,
+        period=period,
+        file_name="dinkes_2026-10.xlsx",
+        file_format="xlsx",
+        sha256="a" * 64,
+        size_bytes=1234,
+        archive_path="var/archive/aa/" + "a" * 64,
+        status="validated",
+        row_count=5,
+    )
+    session.add(submission)
+    session.flush()
+    session.add(
+        m.Realisation(
+            submission_id=submission.id,
+            indicator_id=dbd.id,
+            period=period,
+            value=56.23,
+            state="angka",
+            note=SCRIPT_NOTE,
+            flags=[],
+        )
+    )
+    for row, severity, rule in (
+        (7, "error", "nilai_di_luar_batas"),
+        (8, "warning", "lonjakan_nilai"),
+    ):
+        session.add(
+            m.ValidationIssue(
+                submission_id=submission.id,
+                source_row=row,
+                indicator_code="DINKES-02",
+                period=period,
+                column_name="realisasi",
+                rule=rule,
+                severity=severity,
+                observed="1.250",
+                expected="0 - 120",
+                message="Nilai realisasi di luar batas yang wajar; periksa kembali.",
+            )
+        )

@@ -1,0 +1,367 @@
+"""Bulletins rendered from fixture rows on both databases: HTML, PDF read back, manifest, rows."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import jinja2
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine, delete, select
+from typer.testing import CliRunner
+
+from iku import migrate
+from iku import models as m
+from iku.catalog import load_catalog
+from iku.cli import app
+from iku.db import get_engine, session_scope
+from iku.formatting import MissingFigureError
+from iku.render import (
+    FULL_FONTS_LIMIT,
+    RenderError,
+    agency_context,
+    html_to_pdf,
+    load_period,
+    make_environment,
+    plan_jobs,
+    render_html,
+    render_period,
+    run_job,
+    url_fetcher,
+)
+from iku.rules import Rules, get_rules
+from tests.conftest import CATALOG_DIR
+from tests.integration.bulletin_fixtures import (
+    DBD_CODE,
+    GENERATED_AT,
+    NO_TARGET_CODE,
+    NOT_DUE_CODE,
+    PERIOD,
+    REVISED_CODE,
+    SCRIPT_NOTE,
+    seed_period,
+)
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return get_rules()
+
+
+@pytest.fixture
+def seeded(loaded: Engine, rules: Rules) -> Engine:
+    seed_period(loaded, rules)
+    return loaded
+
+
+def _pdf_text(path: Path) -> tuple[str, int]:
+    """The PDF's text with runs of whitespace as one space (cells wrap words over lines)."""
+    reader = PdfReader(path)
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    return re.sub(r"\s+", " ", text), len(reader.pages)
+
+
+def _squash(text: str) -> str:
+    """Text without whitespace: table cells wrap names over lines."""
+    return re.sub(r"\s+", "", text)
+
+
+def _agency_codes(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(m.Agency.code, m.Indicator.code, m.Indicator.name)
+            .join(m.Indicator, m.Indicator.agency_id == m.Agency.id)
+            .where(m.Indicator.is_active.is_(True), m.Agency.is_active.is_(True))
+        )
+        result: dict[str, list[tuple[str, str]]] = {}
+        for agency, code, name in rows:
+            result.setdefault(agency, []).append((code, name))
+        return result
+
+
+@pytest.mark.slow
+def test_render_period_writes_every_bulletin_manifest_and_rows(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    out_root = tmp_path / "out"
+    result = render_period(PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT)
+    assert result.ok, result.failures
+    out = out_root / PERIOD
+    agencies = _agency_codes(seeded)
+    expected = {"provinsi.html", "provinsi.pdf", "index.html"}
+    expected |= {f"opd/{code}.{ext}" for code in agencies for ext in ("html", "pdf")}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {f["file"] for f in manifest["files"]} == expected
+    assert manifest["period"] == PERIOD
+    assert manifest["rules_version"] == get_rules().version
+    for entry in manifest["files"]:
+        payload = (out / entry["file"]).read_bytes()
+        assert hashlib.sha256(payload).hexdigest() == entry["sha256"]
+        if entry["file"].endswith(".html"):
+            text = payload.decode("utf-8")
+            assert "{{" not in text and "{%" not in text
+            assert "None" not in re.sub(r"<[^>]+>", " ", text)  # a None never reaches a reader
+    # The HTML links the vendored stylesheet copied next to it; nothing comes from a CDN.
+    assert (out / "static" / "bulletin.css").is_file()
+    assert 'href="../static/bulletin.css"' in (out / "opd" / "DINKES.html").read_text()
+    assert "http://" not in (out / "static" / "bulletin.css").read_text()
+    assert "https://" not in (out / "static" / "bulletin.css").read_text()
+
+    with session_scope(seeded) as session:
+        rows = session.scalars(select(m.Bulletin).where(m.Bulletin.cycle_id == result.cycle_id))
+        bulletins = {(b.audience, b.subject_key): b for b in rows}
+    assert set(bulletins) == {("province", "province"), ("index", "index")} | {
+        ("agency", code) for code in agencies
+    }
+    dinkes = bulletins[("agency", "DINKES")]
+    assert dinkes.pdf_path is not None
+    assert hashlib.sha256(Path(dinkes.pdf_path).read_bytes()).hexdigest() == dinkes.sha256
+
+    # A rerun replaces: same rows (same ids), same HTML bytes for the same data.
+    html_before = (out / "opd" / "DINKES.html").read_bytes()
+    again = render_period(
+        PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=["DINKES"]
+    )
+    assert again.ok
+    with session_scope(seeded) as session:
+        ids = sorted(
+            session.scalars(select(m.Bulletin.id).where(m.Bulletin.cycle_id == result.cycle_id))
+        )
+    assert ids == sorted(b.id for b in bulletins.values())
+    assert (out / "opd" / "DINKES.html").read_bytes() == html_before
+
+
+def test_agency_pdf_reads_back_in_indonesian_with_every_iku(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    jobs, failures = plan_jobs(data, tmp_path)
+    assert failures == []
+    by_subject = {job.subject_key: job for job in jobs}
+    outcome = run_job(by_subject["DINKES"])
+    assert not hasattr(outcome, "error"), outcome
+    html = (tmp_path / "opd" / "DINKES.html").read_text(encoding="utf-8")
+    text, pages = _pdf_text(tmp_path / "opd" / "DINKES.pdf")
+
+    # The agency's note with markup: escaped in HTML, shown as text in the PDF.
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert _squash(SCRIPT_NOTE) in _squash(text)
+
+    assert "Oktober 2026" in text
+    assert "85,24%" in text  # LKj Lampung DBD example, Indonesian format
+    assert "56,23" in text
+    assert "belum tersedia" in text  # a legitimately absent realisasi, said explicitly
+    assert "tidak dapat dihitung" in text
+    assert "09.30 WIB" in text
+    assert f"Halaman 1 dari {pages}" in text
+    assert 1 <= pages <= 4
+    squashed = _squash(text)
+    for code, name in _agency_codes(seeded)["DINKES"]:
+        assert code in text
+        assert _squash(name) in squashed, name
+    assert DBD_CODE in text
+
+
+def test_states_without_a_number_are_said_in_words(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    jobs, _ = plan_jobs(data, tmp_path, subjects=["PEMPROV"])
+    run_job(jobs[0])
+    html = (tmp_path / "opd" / "PEMPROV.html").read_text(encoding="utf-8")
+    text, _ = _pdf_text(tmp_path / "opd" / "PEMPROV.pdf")
+    for words in ("tidak dijadwalkan", "tanpa target", "tidak dapat dihitung"):
+        assert words in html and words in text
+    assert NOT_DUE_CODE in text and NO_TARGET_CODE in text
+    assert "no_target" not in html  # engine flag codes are shown in Indonesian
+
+
+def test_reporting_rates_are_computed_when_the_cycle_has_none(seeded: Engine, rules: Rules) -> None:
+    with session_scope(seeded) as session:
+        cycle = session.scalars(
+            select(m.EvaluationCycle).where(m.EvaluationCycle.period == PERIOD)
+        ).one()
+        cycle.counts = {}
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    # One agency (DINKES) submitted for the period: the rate is a percentage, not 91,3.
+    assert 0 < data.counts["reporting_rate"] < 50
+    assert data.counts["on_time_rate"] is not None
+
+
+def test_province_pdf_has_agencies_rules_and_target_versions(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    jobs, _ = plan_jobs(data, tmp_path)
+    province = next(job for job in jobs if job.audience == "province")
+    run_job(province)
+    text, pages = _pdf_text(tmp_path / "provinsi.pdf")
+    assert "Oktober 2026" in text
+    assert f"versi {rules.version}" in text
+    assert "Perubahan PK" in text and REVISED_CODE in text
+    assert "91,30%" in text  # reporting rate from the cycle's counts
+    for code in _agency_codes(seeded):
+        assert code in text
+    assert 2 <= pages <= 10
+
+
+def test_a_missing_figure_fails_the_render(seeded: Engine, rules: Rules) -> None:
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    dinkes = next(a for a in data.agencies if a.code == "DINKES")
+    env = make_environment(rules)
+    context = agency_context(data, dinkes)
+    assert render_html(env, "agency.html", {**context, "static_url": ""})
+
+    del context["indicators"][0]["capaian"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_html(env, "agency.html", {**context, "static_url": ""})
+
+    context = agency_context(data, dinkes)
+    context["summary"]["capaian"] = None  # a None is a missing figure too, not a blank
+    with pytest.raises(MissingFigureError):
+        render_html(env, "agency.html", {**context, "static_url": ""})
+
+
+def test_one_agency_failing_does_not_stop_the_others(seeded: Engine, tmp_path: Path) -> None:
+    out_root = tmp_path / "out"
+    subjects = ["BKD", "DINKES"]
+    first = render_period(
+        PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=subjects
+    )
+    assert first.ok
+    with session_scope(seeded) as session:
+        session.execute(
+            delete(m.Achievement).where(
+                m.Achievement.cycle_id == first.cycle_id,
+                m.Achievement.subject_key == "indicator:BKD-01",
+            )
+        )
+    result = render_period(
+        PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=subjects
+    )
+    assert [(f.audience, f.subject_key) for f in result.failures] == [("agency", "BKD")]
+    assert "BKD-01" in result.failures[0].error
+    out = out_root / PERIOD
+    assert not (out / "opd" / "BKD.pdf").exists()  # no stale bulletin left behind
+    assert (out / "opd" / "DINKES.pdf").is_file()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["failures"][0]["subject_key"] == "BKD"
+    assert "BKD" in (out / "index.html").read_text(encoding="utf-8")
+    with session_scope(seeded) as session:
+        bkd = session.scalars(
+            select(m.Bulletin).where(
+                m.Bulletin.cycle_id == result.cycle_id, m.Bulletin.subject_key == "BKD"
+            )
+        ).one()
+        assert bkd.pdf_path is None and bkd.sha256 is None
+
+
+def test_index_links_the_review_page_only_when_it_exists(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    out_root = tmp_path / "out"
+    only = ["BKD"]
+    render_period(PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=only)
+    index = out_root / PERIOD / "index.html"
+    assert "review/index.html" not in index.read_text(encoding="utf-8")
+    review = out_root / PERIOD / "review" / "index.html"
+    review.parent.mkdir(parents=True)
+    review.write_text("<html></html>", encoding="utf-8")
+    render_period(PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=only)
+    assert 'href="review/index.html"' in index.read_text(encoding="utf-8")
+
+
+def test_a_period_without_cycle_is_a_clear_error(loaded: Engine, tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="no evaluation cycle for 2026-10"):
+        render_period(PERIOD, loaded, output_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_parallel_render_matches_sequential(seeded: Engine, tmp_path: Path) -> None:
+    if seeded.dialect.name != "sqlite":
+        pytest.skip("the process pool does not touch the database; one backend is enough")
+    some = ["BKD", "DINKES"]
+    one = render_period(
+        PERIOD, seeded, output_dir=tmp_path / "a", generated_at=GENERATED_AT, subjects=some
+    )
+    two = render_period(
+        PERIOD,
+        seeded,
+        output_dir=tmp_path / "b",
+        generated_at=GENERATED_AT,
+        workers=2,
+        subjects=some,
+    )
+    assert one.ok and two.ok
+    html = {(b.audience, b.subject_key): b.html_sha256 for b in one.bulletins}
+    assert {(b.audience, b.subject_key): b.html_sha256 for b in two.bulletins} == html
+
+
+def test_pdf_render_never_fetches_from_the_network() -> None:
+    fetcher = url_fetcher()
+    for url in ("http://127.0.0.1:9/x.png", "https://example.org/font.ttf", "file:///etc/passwd"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        html = (
+            f'<html><body><p>Halo</p><img src="http://127.0.0.1:{port}/chart.png">'
+            f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"></body></html>'
+        )
+        pdf = html_to_pdf(html)
+        assert pdf.startswith(b"%PDF")
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+
+
+def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
+    runner = CliRunner()
+    not_migrated = runner.invoke(app, ["render", "--period", PERIOD])
+    assert not_migrated.exit_code == 1 and "iku db upgrade" in not_migrated.output
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    no_cycle = runner.invoke(app, ["render", "--period", PERIOD])
+    assert no_cycle.exit_code == 1
+    assert "no evaluation cycle for 2026-10" in no_cycle.output
+    assert "Traceback" not in no_cycle.output
+    bad = runner.invoke(app, ["render", "--period", "2026-13"])
+    assert bad.exit_code == 1 and "YYYY-MM" in bad.output
+
+    seed_period(get_engine(), get_rules())
+    result = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    out = isolated_settings / "out" / PERIOD
+    assert str(out / "index.html") in result.output.replace("\n", "")
+    sent = re.search(r"(\d+) sent, 0 already sent, 0 failed", result.output)
+    assert sent is not None and int(sent.group(1)) > 0
+    again = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1", "--no-deliver"])
+    assert again.exit_code == 0 and "sent" not in again.output
+
+
+def test_pdf_render_works_from_several_threads() -> None:
+    # A thread-pool task runner may render bulletins concurrently.
+    pages = [f"<p>Buletin {i}</p>" for i in range(4)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pdfs = list(pool.map(html_to_pdf, pages))
+    for index, pdf in enumerate(pdfs):
+        assert pdf.startswith(b"%PDF")
+        reader = PdfReader(io.BytesIO(pdf))
+        assert f"Buletin {index}" in (reader.pages[0].extract_text() or "")
+
+
+def test_text_outside_the_vendored_fonts_still_gives_a_small_pdf() -> None:
+    # Cyrillic and Greek are not in the vendored subset: a system font is used, then subset.
+    pdf = html_to_pdf("<p>Catatan: Привет, Ελληνικά, 85,24%</p>")
+    assert len(pdf) < FULL_FONTS_LIMIT
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text() or ""
+    assert "Привет" in text and "85,24%" in text

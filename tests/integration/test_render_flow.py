@@ -1,0 +1,67 @@
+"""The render flow step under Prefect: bulletins, outbox delivery and the cycle's artifacts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from iku import migrate
+from iku import models as m
+from iku.catalog import load_catalog
+from iku.db import get_engine, session_scope
+from iku.rules import get_rules
+from iku.settings import get_settings
+from tests.conftest import CATALOG_DIR
+from tests.integration.bulletin_fixtures import PERIOD, seed_period
+
+
+@pytest.fixture(scope="module")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Prefect's ephemeral API with its state in a temporary folder (one per module)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect")))
+        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from prefect.testing.utilities import prefect_test_harness
+
+        with prefect_test_harness():
+            yield
+
+
+@pytest.mark.slow
+def test_render_flow_renders_delivers_and_publishes_artifacts(prefect_harness: None) -> None:
+    from prefect.artifacts import Artifact
+
+    from flows.render import render_period
+
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    seed_period(get_engine(), get_rules())
+
+    result = render_period(PERIOD, workers=1)
+
+    render, delivery = result["render"], result["delivery"]
+    assert render["status"] == "completed" and render["failures"] == []
+    out = get_settings().output_dir / PERIOD
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert render["bulletins"] == len({f["subject"] for f in manifest["files"]})
+    assert delivery["channel"] == "eml" and delivery["sent"] > 0 and delivery["failed"] == []
+    assert len(list((out / "outbox").glob("*.eml"))) == delivery["sent"]
+
+    table = Artifact.get("bulletins-2026-10")
+    assert table is not None and table.type == "table"
+    assert "DINKES" in str(table.data)
+    links = Artifact.get("bulletin-links-2026-10")
+    assert links is not None and links.type == "markdown"
+    assert Path(out / "provinsi.pdf").as_uri() in str(links.data)
+    deliveries = Artifact.get("deliveries-2026-10")
+    assert deliveries is not None and "kepala.dinkes@lampungprov.example" in str(deliveries.data)
+
+    again = render_period(PERIOD, workers=1)  # a rerun sends nothing twice
+    assert again["delivery"]["sent"] == 0
+    with session_scope(get_engine()) as session:
+        logged = session.scalar(select(func.count()).select_from(m.Delivery))
+    assert logged == delivery["sent"]
