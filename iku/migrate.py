@@ -28,9 +28,26 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def _with_connection(config: Config, action: str, revision: str) -> None:
     engine: Engine = config.attributes["engine"]
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table (create, copy, drop, rename); with foreign keys
+            # on, dropping the old table would cascade-delete every row that refers to it.
+            # The pragma only takes effect outside a transaction, hence before the migration.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                getattr(command, action)(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def upgrade(engine: Engine | None = None, revision: str = "head") -> None:

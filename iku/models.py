@@ -57,8 +57,12 @@ COMPARATORS: Final = ("eq", "le", "lt", "ge", "gt", "range")
 FILE_FORMATS: Final = ("xlsx", "csv", "json")
 SUBMISSION_STATUSES: Final = ("received", "staged", "rejected", "validated", "superseded")
 REALISATION_STATES: Final = ("angka", "belum_tersedia", "tidak_dilaporkan")
+PARSE_STATUSES: Final = ("ok", "ambiguous", "invalid")
 SEVERITIES: Final = ("blocking", "error", "warning")
 ISSUE_STATUSES: Final = ("open", "accepted", "rejected", "resolved")
+DECISIONS: Final = ("accept", "reject", "auto_resolve")
+#: Decision -> the issue status it leads to.
+DECISION_STATUS: Final = {"accept": "accepted", "reject": "rejected", "auto_resolve": "resolved"}
 CYCLE_STATUSES: Final = ("pending", "running", "completed", "partial", "failed")
 ACHIEVEMENT_LEVELS: Final = ("indicator", "agency", "sector", "province")
 AUDIENCES: Final = ("province", "agency", "steward", "index")
@@ -69,6 +73,10 @@ DELIVERY_STATUSES: Final = ("sent", "failed")
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+#: The statuses of a submission that is the current version for its agency and period.
+_CURRENT_SUBMISSION = "status IN ('staged', 'validated')"
 
 
 class Agency(Base):
@@ -217,6 +225,15 @@ class Submission(Base):
         CheckConstraint(_in("file_format", FILE_FORMATS), name="file_format"),
         CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
         Index("ix_submission_agency_period", "agency_id", "period"),
+        # At most one current (staged or validated) version per agency and period.
+        Index(
+            "uq_submission_current",
+            "agency_id",
+            "period",
+            unique=True,
+            sqlite_where=text(_CURRENT_SUBMISSION),
+            postgresql_where=text(_CURRENT_SUBMISSION),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -232,8 +249,68 @@ class Submission(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_rows: Mapped[int | None] = mapped_column(Integer, comment="set by validation")
+    quarantined_rows: Mapped[int | None] = mapped_column(Integer, comment="set by validation")
+    validated_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    ingested_at: Mapped[datetime | None] = mapped_column(
+        TZDateTime,
+        default=now_wib,
+        comment="when ingestion recorded the file (received_at: when it arrived)",
+    )
+    rejection_rule: Mapped[str | None] = mapped_column(
+        String(40), comment="rule id of a whole-submission rejection, e.g. agency_mismatch"
+    )
+    reader: Mapped[str | None] = mapped_column(
+        String(16), comment="template, xlsx, csv or json: which reader parsed the file"
+    )
 
     agency: Mapped[Agency] = relationship()
+
+
+class StagedRow(Base):
+    """One data row of an ingested file, as read, waiting for validation (issue 5).
+
+    Every data row of a staged file becomes exactly one staged row; ``parse_status`` records
+    whether its realisasi was read (``ok``), could be read two ways (``ambiguous``) or not at
+    all (``invalid``). Validation decides what enters ``realisation``.
+    """
+
+    __tablename__ = "staged_row"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "source_row"),
+        CheckConstraint(_in("parse_status", PARSE_STATUSES), name="parse_status"),
+        CheckConstraint(f"state IS NULL OR {_in('state', REALISATION_STATES)}", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_row: Mapped[int] = mapped_column(
+        Integer, comment="row as the agency sees it: Excel row, CSV line, JSON index + 1"
+    )
+    agency_code: Mapped[str] = mapped_column(String(40))
+    indicator_code: Mapped[str] = mapped_column(
+        String(120), comment="as written in the file (may be unknown)"
+    )
+    period: Mapped[str] = mapped_column(String(7))
+    raw_value: Mapped[str | None] = mapped_column(Text, comment="the realisasi cell as found")
+    value: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str | None] = mapped_column(
+        String(20), comment="angka, belum_tersedia, tidak_dilaporkan; null when unreadable"
+    )
+    parse_status: Mapped[str] = mapped_column(String(16))
+    parse_problem: Mapped[str | None] = mapped_column(
+        Text, comment="why invalid/ambiguous (Indonesian)"
+    )
+    candidates: Mapped[list[float] | None] = mapped_column(
+        JSON(none_as_null=True), comment="both readings of an ambiguous number"
+    )
+    unit: Mapped[str | None] = mapped_column(Text, comment="the unit as written, if any")
+    evidence_url: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    state_reason: Mapped[str | None] = mapped_column(
+        Text, comment="the note, when the state is not a number"
+    )
 
 
 class Realisation(Base):
@@ -283,6 +360,10 @@ class ValidationIssue(Base):
     indicator_code: Mapped[str | None] = mapped_column(String(48))
     period: Mapped[str | None] = mapped_column(String(7))
     column_name: Mapped[str | None] = mapped_column(String(64))
+    staged_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staged_row.id", ondelete="SET NULL"), comment="null: a whole-submission issue"
+    )
+    suite: Mapped[str | None] = mapped_column(String(16), comment="struktur/nilai/kewajaran/...")
     rule: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(16))
     observed: Mapped[str | None] = mapped_column(Text)
@@ -293,6 +374,28 @@ class ValidationIssue(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+
+    decisions: Mapped[list[ReviewDecision]] = relationship(
+        back_populates="issue", order_by="ReviewDecision.id"
+    )
+
+
+class ReviewDecision(Base):
+    """A steward's (or the system's) decision on an issue. Append-only: database triggers refuse
+    UPDATE and DELETE, so no decision can be silently edited."""
+
+    __tablename__ = "review_decision"
+    __table_args__ = (CheckConstraint(_in("decision", DECISIONS), name="decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("validation_issue.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float, comment="the value a steward entered")
+    decided_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+
+    issue: Mapped[ValidationIssue] = relationship(back_populates="decisions")
 
 
 class EvaluationCycle(Base):
@@ -310,6 +413,40 @@ class EvaluationCycle(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class Reminder(Base):
+    """A reminder to an agency that has not submitted: at most one per agency, period and day
+    (the unique key, not the sender's memory, stops a second one)."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "period", "sent_on"),
+        CheckConstraint(_in("channel", DELIVERY_CHANNELS), name="channel"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    sent_on: Mapped[date] = mapped_column(Date, comment="the day in WIB")
+    channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8))
+    recipients: Mapped[str] = mapped_column(Text)
+    missing_iku: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+
+
+class CycleLock(Base):
+    """The lease that keeps two runs of the same period apart on SQLite (PostgreSQL uses an
+    advisory lock instead, released by the server if the holder dies)."""
+
+    __tablename__ = "cycle_lock"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), comment="host:pid:token of the holder")
+    acquired_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
 
 
 class Achievement(Base):

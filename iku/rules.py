@@ -119,11 +119,20 @@ class PlausibilityRules(_Strict):
     modified_zscore_threshold: float = Field(gt=0)
     min_history: int = Field(ge=2)
     capaian_verification_above: float = Field(gt=0)
+    min_relative_spread: float = Field(
+        ge=0,
+        lt=1,
+        description="The series' robust scale is at least this fraction of its median.",
+    )
+    history_months: int = Field(ge=2, le=60, description="Months of history for the z-score.")
 
 
 class IngestRules(_Strict):
     max_file_bytes: int = Field(gt=0)
     max_rows: int = Field(gt=0)
+    max_unpacked_bytes: int = Field(
+        default=52428800, gt=0, description="A workbook that unzips to more is refused."
+    )
 
 
 class Rules(_Strict):

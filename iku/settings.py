@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Lampung's time zone (WIB, UTC+7, no daylight saving). Every timestamp is shown in it.
@@ -29,6 +30,27 @@ class Settings(BaseSettings):
     output_dir: Path = Path("out")
     catalog_dir: Path = Path("data/catalog")
     rules_file: Path = Path("data/rules.yaml")
+
+    # Scale-out: how a cycle's tasks run. "thread" (default): a thread pool in the flow's
+    # process; "dask": a Dask cluster (prefect-dask), the one at dask_address or a local one.
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str = Field(default="", description="Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    workers: int = Field(default=2, ge=1, le=256, description="Threads, or local Dask workers.")
+
+    # E-mail delivery of bulletins. No host: messages are written to out/<period>/outbox/ as .eml.
+    smtp_host: str = Field(default="", description="SMTP server; empty writes .eml files instead.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = Field(default="", description="SMTP login; empty: no authentication.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="Secret: never logged.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    smtp_from: str = "Evaluasi IKU Provinsi Lampung <iku@lampungprov.example>"
+    smtp_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries after a transient error."
+    )
+    smtp_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="First retry delay; doubles."
+    )
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("inbox_dir", "archive_dir", "output_dir", "catalog_dir", "rules_file")
     @classmethod

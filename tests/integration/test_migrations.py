@@ -103,3 +103,39 @@ def test_check_constraints_reject_unknown_enumerations(
         values = {**values, "is_active": True, "created_at": now, "updated_at": now}
     with pytest.raises(sa.exc.IntegrityError), migrated.begin() as connection:
         connection.execute(sa.table(table, *(sa.column(k) for k in values)).insert(), [values])
+
+
+def test_migrating_keeps_the_rows_that_refer_to_rebuilt_tables(engine: Engine) -> None:
+    """SQLite rebuilds tables in batch migrations; nothing that refers to them may be lost."""
+    migrate.upgrade(engine, "0004_ingest")
+    load_catalog(CATALOG_DIR, engine)
+    with engine.begin() as connection:
+        agency_id = connection.scalar(sa.text("SELECT id FROM agency WHERE code = 'DINKES'"))
+        indicator_id = connection.scalar(
+            sa.text("SELECT id FROM indicator WHERE code = 'DINKES-02'")
+        )
+        now = datetime.now(TIMEZONE)
+        connection.execute(
+            sa.text(
+                "INSERT INTO submission (id, agency_id, period, file_name, file_format, sha256, "
+                "size_bytes, archive_path, received_at, status, row_count) VALUES (1, :a, "
+                "'2026-10', 'f.csv', 'csv', :sha, 1, '/a', :now, 'validated', 1)"
+            ),
+            {"a": agency_id, "sha": "0" * 64, "now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO realisation (submission_id, indicator_id, period, value, state, "
+                "flags, created_at) VALUES (1, :i, '2026-10', 80, 'angka', '[]', :now)"
+            ),
+            {"i": indicator_id, "now": now},
+        )
+
+    def rows() -> int:
+        with engine.connect() as connection:
+            return int(connection.scalar(sa.text("SELECT count(*) FROM realisation")) or 0)
+
+    migrate.upgrade(engine)
+    assert rows() == 1
+    migrate.downgrade(engine, "0004_ingest")
+    assert rows() == 1

@@ -1,0 +1,280 @@
+"""Build the frames the checks judge: staged rows with their indicator, history and target.
+
+Row frame: one row per staged row of the submissions being validated, with the indicator's
+master data (matched within the submitting agency only), the series history statistics for the
+modified z-score, the previous month's value for cumulative series, and the capaian against the
+target in force computed by the achievement engine (never a second formula).
+Submission frame: one row per submission, with what the structure and timeliness checks need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from iku import capaian as cp
+from iku import models as m
+from iku.achievement import CONSOLIDATIONS, FREQUENCIES, TARGET_COLUMNS, resolve_targets
+from iku.periods import Period, shift_period
+from iku.rules import Rules
+from iku.settings import TIMEZONE
+
+#: Robust scale of a normal distribution: MAD / 0.6745 (so the z-score is 0.6745 (x - m) / MAD);
+#: when MAD is 0, 1.253314 x the mean absolute deviation (Iglewicz and Hoaglin; IBM SPSS).
+MAD_TO_SCALE = 1 / 0.6745
+MEAN_AD_TO_SCALE = 1.253314
+
+
+@dataclass
+class Frames:
+    """What :func:`quality.runner.run_checks` needs for one period."""
+
+    rows: pd.DataFrame
+    submissions: pd.DataFrame
+    context: dict[str, Any]
+
+
+def deadline_of(period: str, rules: Rules) -> datetime:
+    """Submissions for ``period`` are due on the rules' deadline day of the next month, 23:59:59
+    WIB."""
+    following = Period.parse(period).shift(1)
+    day = following.first_day.replace(day=rules.submission.deadline_day)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=TIMEZONE)
+
+
+def indicator_frame(session: Session) -> pd.DataFrame:
+    """Active indicators with what validation needs, keyed ``AGENCY|CODE``."""
+    query = (
+        select(
+            m.Indicator.id.label("indicator_id"),
+            m.Indicator.code,
+            m.Agency.code.label("indicator_agency"),
+            m.Indicator.unit,
+            m.Indicator.polarity,
+            m.Indicator.negative_formula,
+            m.Indicator.consolidation,
+            m.Indicator.frequency,
+            m.Indicator.min_value,
+            m.Indicator.max_value,
+            m.Indicator.evidence_required,
+            m.Indicator.cumulative,
+        )
+        .join(m.Agency, m.Agency.id == m.Indicator.agency_id)
+        .where(m.Indicator.is_active.is_(True))
+        .order_by(m.Indicator.id)
+    )
+    frame = pd.DataFrame(session.execute(query).mappings().all())
+    if frame.empty:
+        return frame
+    frame["agency_indicator"] = frame["indicator_agency"] + "|" + frame["code"]
+    return frame
+
+
+def accepted_values(session: Session, first: str, last: str) -> pd.DataFrame:
+    """Accepted numbers of periods ``first``..``last`` from current (validated) submissions."""
+    query = (
+        select(m.Realisation.indicator_id, m.Realisation.period, m.Realisation.value)
+        .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
+        .where(
+            m.Submission.status == "validated",
+            m.Realisation.state == "angka",
+            m.Realisation.period >= first,
+            m.Realisation.period <= last,
+        )
+        .order_by(m.Submission.received_at)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=["indicator_id", "period", "value"])
+    # The latest accepted submission wins for each indicator x period.
+    return frame.drop_duplicates(["indicator_id", "period"], keep="last")
+
+
+def history_stats(history: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Per indicator: n, median and robust scale of the accepted history (module docstring)."""
+    columns = ["indicator_id", "hist_n", "hist_median", "hist_scale"]
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = history.groupby("indicator_id")["value"]
+    stats = pd.DataFrame({"hist_n": grouped.size(), "hist_median": grouped.median()})
+    deviation = (history["value"] - history["indicator_id"].map(stats["hist_median"])).abs()
+    by_series = deviation.groupby(history["indicator_id"])
+    mad, mean_ad = by_series.median(), by_series.mean()
+    scale = np.where(mad > 0, mad * MAD_TO_SCALE, mean_ad * MEAN_AD_TO_SCALE)
+    floor = rules.plausibility.min_relative_spread * stats["hist_median"].abs()
+    stats["hist_scale"] = np.maximum(scale, floor)
+    stats.loc[stats["hist_scale"] <= 0, "hist_scale"] = np.nan
+    too_short = stats["hist_n"] < rules.plausibility.min_history
+    stats.loc[too_short, ["hist_median", "hist_scale"]] = np.nan
+    return stats.reset_index()[columns]
+
+
+def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The target of the month's reporting period per indicator, from the engine's resolver."""
+    year, month = (int(p) for p in period.split("-"))
+    query = (
+        select(
+            m.Target.id.label("target_id"),
+            m.Target.indicator_id,
+            m.Target.period_key,
+            m.Target.version,
+            m.Target.effective_from,
+            m.Target.lower,
+            m.Target.upper,
+            m.Target.comparator,
+            m.Target.original_text.label("text"),
+        )
+        .where(m.Target.year == year)
+        .order_by(m.Target.indicator_id, m.Target.version)
+    )
+    targets = pd.DataFrame(session.execute(query).mappings().all(), columns=list(TARGET_COLUMNS))
+    grid = resolve_targets(
+        pd.Index(indicators["indicator_id"]),
+        cp.encode(indicators["frequency"], FREQUENCIES),
+        cp.encode(indicators["consolidation"], CONSOLIDATIONS),
+        targets,
+        year,
+        month,
+    )
+    col = month - 1
+    rows = grid.period_row[:, col]
+    texts = grid.table["text"].to_numpy(dtype=object)
+    text = [texts[r] if r >= 0 else None for r in rows.tolist()]
+    return pd.DataFrame(
+        {
+            "indicator_id": indicators["indicator_id"].to_numpy(),
+            "target_lower": grid.period_lower[:, col],
+            "target_upper": grid.period_upper[:, col],
+            "target_cmp": grid.period_cmp[:, col],
+            "target_text": text,
+        }
+    )
+
+
+def build_frames(session: Session, period: str, submission_ids: list[int], rules: Rules) -> Frames:
+    """Frames for the given staged submissions of ``period``."""
+    subs = session.scalars(
+        select(m.Submission).where(m.Submission.id.in_(submission_ids)).order_by(m.Submission.id)
+    ).all()
+    agency_of = {s.id: s.agency.code for s in subs}
+    staged = pd.DataFrame(
+        session.execute(
+            select(
+                m.StagedRow.id.label("row_id"),
+                m.StagedRow.submission_id,
+                m.StagedRow.source_file,
+                m.StagedRow.source_row,
+                m.StagedRow.agency_code,
+                m.StagedRow.indicator_code,
+                m.StagedRow.period,
+                m.StagedRow.raw_value,
+                m.StagedRow.value,
+                m.StagedRow.state,
+                m.StagedRow.parse_status,
+                m.StagedRow.candidates,
+                m.StagedRow.evidence_url,
+                m.StagedRow.note,
+                m.StagedRow.state_reason,
+            )
+            .where(m.StagedRow.submission_id.in_(submission_ids))
+            .order_by(m.StagedRow.id)
+        )
+        .mappings()
+        .all(),
+    )
+    indicators = indicator_frame(session)
+    rows = _row_frame(session, staged, indicators, agency_of, period, rules)
+    submissions = _submission_frame(subs, staged, period, rules)
+    known = set(indicators["agency_indicator"]) if not indicators.empty else set()
+    return Frames(rows, submissions, {"known_agency_indicators": known})
+
+
+def _row_frame(
+    session: Session,
+    staged: pd.DataFrame,
+    indicators: pd.DataFrame,
+    agency_of: dict[int, str],
+    period: str,
+    rules: Rules,
+) -> pd.DataFrame:
+    if staged.empty:
+        return staged
+    rows = staged.copy()
+    for column in ("evidence_url", "state_reason", "note"):
+        # An empty cell and a blank string mean the same: nothing written.
+        rows[column] = rows[column].where(rows[column].fillna("").str.strip() != "", None)
+    rows["folder_agency"] = rows["submission_id"].map(agency_of)
+    rows["agency_indicator"] = rows["folder_agency"] + "|" + rows["indicator_code"].astype(str)
+    meta = indicators.drop(columns=["code"]) if not indicators.empty else indicators
+    rows = rows.merge(meta, on="agency_indicator", how="left") if not meta.empty else rows
+    rows["is_percent"] = rows["unit"].fillna("").str.strip().str.startswith("%")
+    rows["evidence_required"] = rows["evidence_required"].fillna(False).astype(bool)
+    rows["cumulative"] = rows["cumulative"].fillna(False).astype(bool)
+    rows["value"] = rows["value"].astype("float64")
+
+    first = shift_period(period, -rules.plausibility.history_months)
+    previous = shift_period(period, -1)
+    history = accepted_values(session, first, previous)
+    rows = rows.merge(history_stats(history, rules), on="indicator_id", how="left")
+    prev = history[history["period"] == previous][["indicator_id", "value"]].rename(
+        columns={"value": "prev_value"}
+    )
+    rows = rows.merge(prev, on="indicator_id", how="left")
+    same_year = period[:4] == previous[:4]
+    rows["prev_value"] = rows["prev_value"].where(rows["cumulative"] & same_year)
+
+    if indicators.empty:
+        rows["capaian_pct"] = np.nan
+        rows["target_text"] = None
+    else:
+        rows = rows.merge(target_frame(session, indicators, period), on="indicator_id", how="left")
+        scored = cp.evaluate(
+            rows["value"].to_numpy(dtype=np.float64),
+            rows["target_lower"].to_numpy(dtype=np.float64),
+            rows["target_upper"].to_numpy(dtype=np.float64),
+            rows["target_cmp"].fillna(-1).to_numpy(dtype=np.int8),
+            cp.encode(rows["polarity"], cp.POLARITIES),
+            cp.encode(rows["negative_formula"], cp.NEGATIVE_FORMULAS),
+            rules,
+        )
+        rows["capaian_pct"] = scored.raw
+    for column in ("hist_median", "hist_scale", "hist_n", "prev_value", "min_value", "max_value"):
+        rows[column] = rows[column].astype("float64")
+    return rows
+
+
+def _submission_frame(subs: Any, staged: pd.DataFrame, period: str, rules: Rules) -> pd.DataFrame:
+    deadline = deadline_of(period, rules).timestamp()
+    records = []
+    for sub in subs:
+        own = staged[staged["submission_id"] == sub.id] if not staged.empty else staged
+        agencies = sorted({str(a) for a in own["agency_code"].dropna()}) if len(own) else []
+        periods = sorted({str(p) for p in own["period"].dropna()}) if len(own) else []
+        folder = sub.agency.code
+        records.append(
+            {
+                "row_id": sub.id,
+                "submission_id": sub.id,
+                "source_file": sub.file_name,
+                "folder_agency": folder,
+                "file_agencies": ", ".join(agencies) or folder,
+                "agency_matches": all(a == folder for a in agencies),
+                "n_periods": len(periods) or 1,
+                "file_periods": ", ".join(periods) or period,
+                "n_rows": len(own),
+                "period": period,
+                "received_epoch": sub.received_at.timestamp(),
+                "deadline_epoch": deadline,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def late_by(received_at: datetime, period: str, rules: Rules) -> timedelta | None:
+    """How late a submission is (None when on time)."""
+    delay = received_at - deadline_of(period, rules)
+    return delay if delay > timedelta(0) else None

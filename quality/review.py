@@ -1,0 +1,274 @@
+"""The data stewards' review queue: list, show, accept (override) and reject issues.
+
+Every decision is a new ``review_decision`` row (append-only, enforced by database triggers)
+and moves its issue out of ``open``; a decided issue cannot be decided again. What a decision
+does to the data:
+
+- accept an error (quarantined row): the row enters ``realisation``, recorded as accepted by the
+  steward; a row without a readable number needs the steward's ``value``;
+- accept a warning: the flagged value stays; with ``value`` the steward corrects it;
+- reject a warning: the flagged value is withdrawn from ``realisation`` (the raw file and the
+  staged row stay, so nothing is lost);
+- reject an error or a blocking issue: nothing enters; the agency must resubmit;
+- a blocking issue cannot be accepted: it concerns the whole file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.orm import Session
+
+from iku import models as m
+from iku.db import now_wib
+from quality.route import decide
+
+
+class ReviewError(ValueError):
+    """A decision that cannot be taken; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """An issue as the queue shows it."""
+
+    id: int
+    status: str
+    severity: str
+    suite: str | None
+    rule: str
+    agency_code: str
+    agency_name: str
+    period: str | None
+    file_name: str
+    submission_id: int
+    source_row: int | None
+    indicator_code: str | None
+    column: str | None
+    observed: str | None
+    expected: str | None
+    message: str
+    created_at: datetime
+    steward: str | None
+    decision_note: str | None
+    decided_at: datetime | None
+
+    def age_days(self, now: datetime | None = None) -> int:
+        return max(0, ((now or now_wib()) - self.created_at).days)
+
+
+def _views(session: Session, query: object) -> list[IssueView]:
+    rows = session.execute(query).all()  # type: ignore[call-overload]
+    return [
+        IssueView(
+            id=issue.id,
+            status=issue.status,
+            severity=issue.severity,
+            suite=issue.suite,
+            rule=issue.rule,
+            agency_code=code,
+            agency_name=name,
+            period=issue.period or submission_period,
+            file_name=file_name,
+            submission_id=issue.submission_id,
+            source_row=issue.source_row,
+            indicator_code=issue.indicator_code,
+            column=issue.column_name,
+            observed=issue.observed,
+            expected=issue.expected,
+            message=issue.message,
+            created_at=issue.created_at,
+            steward=issue.steward,
+            decision_note=issue.decision_note,
+            decided_at=issue.decided_at,
+        )
+        for issue, code, name, file_name, submission_period in rows
+    ]
+
+
+def _base_query() -> object:
+    return (
+        select(
+            m.ValidationIssue,
+            m.Agency.code,
+            m.Agency.name,
+            m.Submission.file_name,
+            m.Submission.period,
+        )
+        .join(m.Submission, m.Submission.id == m.ValidationIssue.submission_id)
+        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+    )
+
+
+def list_issues(
+    session: Session,
+    *,
+    period: str | None = None,
+    agency: str | None = None,
+    status: str | None = "open",
+    severity: str | None = None,
+) -> list[IssueView]:
+    """Issues matching the filters, by agency, file and row."""
+    query = _base_query()
+    if period:
+        query = query.where(m.Submission.period == period)  # type: ignore[attr-defined]
+    if agency:
+        query = query.where(m.Agency.code == agency)  # type: ignore[attr-defined]
+    if status:
+        query = query.where(m.ValidationIssue.status == status)  # type: ignore[attr-defined]
+    if severity:
+        query = query.where(m.ValidationIssue.severity == severity)  # type: ignore[attr-defined]
+    query = query.order_by(  # type: ignore[attr-defined]
+        m.Agency.code, m.Submission.id, m.ValidationIssue.source_row, m.ValidationIssue.id
+    )
+    return _views(session, query)
+
+
+@dataclass(frozen=True)
+class IssueDetail:
+    issue: IssueView
+    staged: m.StagedRow | None
+    decisions: list[m.ReviewDecision]
+
+
+def get_issue(session: Session, issue_id: int) -> IssueDetail:
+    query = _base_query().where(m.ValidationIssue.id == issue_id)  # type: ignore[attr-defined]
+    views = _views(session, query)
+    if not views:
+        raise ReviewError(f"issue #{issue_id} does not exist; `iku review list` shows the queue")
+    issue = session.get(m.ValidationIssue, issue_id)
+    assert issue is not None
+    staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
+    return IssueDetail(views[0], staged, list(issue.decisions))
+
+
+def _open_issue(session: Session, issue_id: int, by: str, note: str) -> m.ValidationIssue:
+    if not by.strip():
+        raise ReviewError("say who decides: --by NAME")
+    if not note.strip():
+        raise ReviewError("a decision needs a reason: --note TEXT")
+    issue = session.get(m.ValidationIssue, issue_id, with_for_update=True)
+    if issue is None:
+        raise ReviewError(f"issue #{issue_id} does not exist; `iku review list` shows the queue")
+    if issue.status != "open":
+        raise ReviewError(
+            f"issue #{issue_id} is already {issue.status} (by {issue.steward} on "
+            f"{issue.decided_at:%Y-%m-%d %H:%M} WIB); decisions are final"
+        )
+    return issue
+
+
+def _current_submission(session: Session, issue: m.ValidationIssue) -> m.Submission:
+    submission = session.get(m.Submission, issue.submission_id)
+    assert submission is not None
+    if submission.status == "superseded":
+        newer = session.scalar(
+            select(m.Submission.id).where(m.Submission.supersedes_id == submission.id)
+        )
+        raise ReviewError(
+            f"the file of issue #{issue.id} was replaced by submission #{newer}; "
+            "review the newer file's issues instead"
+        )
+    return submission
+
+
+def accept_issue(
+    session: Session, issue_id: int, *, by: str, note: str, value: float | None = None
+) -> m.ReviewDecision:
+    """Override: the row enters (or stays in) realisation. See the module docstring."""
+    issue = _open_issue(session, issue_id, by, note)
+    if issue.severity == "blocking":
+        raise ReviewError(
+            f"issue #{issue_id} rejects the whole file ({issue.rule}); it cannot be accepted. "
+            "Ask the agency to resubmit, then `iku review reject` this issue"
+        )
+    submission = _current_submission(session, issue)
+    staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
+    if issue.severity == "warning":
+        if value is not None and staged is not None:
+            session.execute(
+                update(m.Realisation)
+                .where(
+                    m.Realisation.submission_id == submission.id,
+                    m.Realisation.source_row == staged.source_row,
+                )
+                .values(value=value, state="angka", state_reason=None, accepted_by=by)
+            )
+        return decide(session, issue, "accept", by, note, value)
+    if staged is None:
+        raise ReviewError(f"issue #{issue_id} has no staged row to accept")
+    indicator = session.scalar(
+        select(m.Indicator).where(
+            m.Indicator.code == staged.indicator_code,
+            m.Indicator.agency_id == submission.agency_id,
+            m.Indicator.is_active.is_(True),
+        )
+    )
+    if indicator is None:
+        raise ReviewError(
+            f"IKU '{staged.indicator_code}' is not an active indicator of this agency; the row "
+            "cannot enter. Reject the issue and ask the agency to resubmit with the right code"
+        )
+    state = staged.state or "angka"
+    number = value if value is not None else staged.value
+    if value is not None:
+        state = "angka"
+    if state == "angka" and number is None:
+        raise ReviewError(
+            f"row {staged.source_row} has no readable number ('{staged.raw_value}'); "
+            "give the correct value with --value"
+        )
+    taken = session.scalar(
+        select(m.Realisation.id).where(
+            m.Realisation.submission_id == submission.id,
+            m.Realisation.indicator_id == indicator.id,
+            m.Realisation.period == staged.period,
+        )
+    )
+    if taken is not None:
+        raise ReviewError(
+            f"this file already has an accepted value for {indicator.code} {staged.period}; "
+            "reject this duplicate instead"
+        )
+    session.add(
+        m.Realisation(
+            submission_id=submission.id,
+            indicator_id=indicator.id,
+            period=staged.period,
+            value=number if state == "angka" else None,
+            state=state,
+            state_reason=None if state == "angka" else (staged.state_reason or note),
+            evidence_url=staged.evidence_url,
+            note=staged.note,
+            source_row=staged.source_row,
+            flags=[issue.rule],
+            accepted_by=by,
+        )
+    )
+    if submission.accepted_rows is not None:
+        submission.accepted_rows += 1
+        submission.quarantined_rows = (submission.quarantined_rows or 1) - 1
+    return decide(session, issue, "accept", by, note, value)
+
+
+def reject_issue(session: Session, issue_id: int, *, by: str, note: str) -> m.ReviewDecision:
+    """Reject: nothing (more) of this row is used. See the module docstring."""
+    issue = _open_issue(session, issue_id, by, note)
+    if issue.severity == "warning" and issue.staged_row_id is not None:
+        staged = session.get(m.StagedRow, issue.staged_row_id)
+        assert staged is not None
+        withdrawn: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            delete(m.Realisation).where(
+                m.Realisation.submission_id == issue.submission_id,
+                m.Realisation.source_row == staged.source_row,
+            )
+        )
+        submission = session.get(m.Submission, issue.submission_id)
+        if withdrawn.rowcount and submission is not None and submission.accepted_rows:
+            # The row moves from accepted to quarantined: the counts still reconcile.
+            submission.accepted_rows -= 1
+            submission.quarantined_rows = (submission.quarantined_rows or 0) + 1
+    return decide(session, issue, "reject", by, note)

@@ -1,0 +1,67 @@
+"""The validation step: judge every staged submission of a period and route its rows."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from iku import models as m
+from iku.rules import Rules
+from quality.frame import build_frames
+from quality.route import RoutingSummary, route
+from quality.runner import ValidationReport, run_checks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ValidationOutcome:
+    period: str
+    report: ValidationReport
+    routing: RoutingSummary
+
+
+def staged_submissions(session: Session, period: str, agency: str | None = None) -> list[int]:
+    """Ids of the period's submissions waiting for validation, oldest first."""
+    query = select(m.Submission.id).where(
+        m.Submission.period == period, m.Submission.status == "staged"
+    )
+    if agency:
+        query = query.join(m.Agency, m.Agency.id == m.Submission.agency_id).where(
+            m.Agency.code == agency
+        )
+    return list(session.scalars(query.order_by(m.Submission.received_at, m.Submission.id)))
+
+
+def validate_period(
+    session: Session,
+    period: str,
+    rules: Rules,
+    *,
+    agency: str | None = None,
+    data_docs_dir: Path | None = None,
+) -> ValidationOutcome:
+    """Validate the period's staged submissions and route their rows, in the caller's
+    transaction. Already validated submissions are not touched, so a rerun changes nothing."""
+    ids = staged_submissions(session, period, agency)
+    if not ids:
+        return ValidationOutcome(period, ValidationReport(), RoutingSummary())
+    frames = build_frames(session, period, ids, rules)
+    report = run_checks(
+        frames.rows, frames.submissions, rules, frames.context, data_docs_dir=data_docs_dir
+    )
+    routing = route(session, report, frames.rows)
+    log.info(
+        "validated %s: %d submissions, %d rows in, %d accepted, %d quarantined, %d warnings",
+        period,
+        len(ids),
+        routing.rows_in,
+        routing.accepted,
+        routing.quarantined,
+        routing.warnings,
+    )
+    return ValidationOutcome(period, report, routing)

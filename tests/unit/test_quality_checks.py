@@ -1,0 +1,186 @@
+"""Every data-quality check: a failing row is named (and only it), clean rows pass.
+
+Each case starts from clean rows, plants one defect, and expects exactly one finding set: the
+right rule, severity and row(s). GX runs for real (ephemeral context, pandas frames).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from iku.rules import get_rules
+from quality.checks import CHECKS
+from quality.runner import run_checks
+
+AGENCY = "DINKES"
+KNOWN = {f"{AGENCY}|DINKES-0{i}" for i in range(1, 6)}
+
+
+def clean_row(row_id: int, indicator: str, **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "row_id": row_id,
+        "submission_id": 1,
+        "source_file": "dinkes_2026-10.xlsx",
+        "source_row": row_id + 1,
+        "agency_code": AGENCY,
+        "folder_agency": AGENCY,
+        "indicator_code": indicator,
+        "agency_indicator": f"{AGENCY}|{indicator}",
+        "period": "2026-10",
+        "raw_value": "85,5",
+        "value": 85.5,
+        "state": "angka",
+        "parse_status": "ok",
+        "candidates": None,
+        "evidence_url": "https://bukti.example/1",
+        "note": None,
+        "state_reason": None,
+        "unit": "%",
+        "is_percent": True,
+        "min_value": 0.0,
+        "max_value": 100.0,
+        "evidence_required": True,
+        "cumulative": False,
+        "hist_median": 85.0,
+        "hist_scale": 1.5,
+        "hist_n": 9.0,
+        "prev_value": math.nan,
+        "capaian_pct": 95.0,
+        "target_text": "90",
+    }
+    row.update(overrides)
+    return row
+
+
+def clean_rows() -> list[dict[str, Any]]:
+    return [clean_row(i, f"DINKES-0{i}") for i in range(1, 6)]
+
+
+def submission(**overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "row_id": 1,
+        "submission_id": 1,
+        "source_file": "dinkes_2026-10.xlsx",
+        "folder_agency": AGENCY,
+        "file_agencies": AGENCY,
+        "agency_matches": True,
+        "n_periods": 1,
+        "file_periods": "2026-10",
+        "n_rows": 5,
+        "period": "2026-10",
+        "received_epoch": 1_790_000_000.0,
+        "deadline_epoch": 1_790_100_000.0,
+    }
+    row.update(overrides)
+    return row
+
+
+def run(rows: list[dict[str, Any]], subs: list[dict[str, Any]] | None = None) -> list[Any]:
+    frame = pd.DataFrame(rows)
+    subs_frame = pd.DataFrame(subs or [submission(n_rows=len(rows))])
+    report = run_checks(frame, subs_frame, get_rules(), {"known_agency_indicators": KNOWN})
+    return report.findings
+
+
+def _set(row_index: int, **values: Any) -> Callable[[list[dict[str, Any]]], None]:
+    def apply(rows: list[dict[str, Any]]) -> None:
+        rows[row_index].update(values)
+
+    return apply
+
+
+ROW_CASES: dict[str, tuple[Callable[[list[dict[str, Any]]], None], list[int]]] = {
+    # rule: (plant the defect, the row ids that must be named)
+    "unknown_indicator": (
+        _set(2, indicator_code="DINKES-99", agency_indicator="DINKES|DINKES-99"),
+        [3],
+    ),
+    "not_a_number": (_set(1, raw_value="=SUM(A1)", value=math.nan, parse_status="invalid"), [2]),
+    "ambiguous_number": (
+        _set(
+            3,
+            raw_value="1.234",
+            value=math.nan,
+            parse_status="ambiguous",
+            candidates=[1.234, 1234.0],
+        ),
+        [4],
+    ),
+    "state_without_reason": (
+        _set(0, raw_value="belum tersedia", value=math.nan, state="belum_tersedia"),
+        [1],
+    ),
+    "duplicate_row": (
+        lambda rows: rows.append(clean_row(6, "DINKES-02", value=86.0, raw_value="86")),
+        [2, 6],
+    ),
+    "below_minimum": (_set(4, value=-3.0, raw_value="-3"), [5]),
+    "above_maximum": (_set(4, value=120.0, raw_value="120", hist_median=110.0), [5]),
+    "outlier_zscore": (_set(1, value=60.0, raw_value="60"), [2]),
+    "capaian_over_150": (_set(2, capaian_pct=151.0), [3]),
+    "percent_as_fraction": (_set(3, value=0.855, raw_value="0,855", hist_median=85.0), [4]),
+    "cumulative_decrease": (_set(0, cumulative=True, prev_value=86.0), [1]),
+    "missing_evidence": (_set(2, evidence_url=None), [3]),
+}
+
+
+@pytest.mark.parametrize("rule", ROW_CASES)
+def test_row_check_names_the_right_row(rule: str) -> None:
+    rows = clean_rows()
+    plant, expected_rows = ROW_CASES[rule]
+    plant(rows)
+    findings = run(rows)
+    assert {(f.rule, f.row_id) for f in findings} == {(rule, r) for r in expected_rows}
+    severity = next(c.severity for c in CHECKS if c.rule == rule)
+    for finding in findings:
+        assert finding.severity == severity
+        assert finding.source_row == finding.row_id + 1  # type: ignore[operator]
+        assert finding.source_file == "dinkes_2026-10.xlsx"
+        assert finding.message and finding.observed and finding.expected
+
+
+def test_clean_rows_pass_every_check() -> None:
+    assert run(clean_rows()) == []
+
+
+def test_outlier_boundary_uses_the_rules_threshold() -> None:
+    threshold = get_rules().plausibility.modified_zscore_threshold
+    at_edge = clean_row(1, "DINKES-01", value=85.0 + threshold * 1.5, hist_median=85.0)
+    beyond = clean_row(2, "DINKES-02", value=85.0 + threshold * 1.5 + 0.01, hist_median=85.0)
+    no_history = clean_row(3, "DINKES-03", value=1.0, hist_median=math.nan, hist_scale=math.nan)
+    findings = run([at_edge, beyond, no_history])
+    assert [(f.rule, f.row_id) for f in findings] == [("outlier_zscore", 2)]
+
+
+SUBMISSION_CASES: dict[str, dict[str, Any]] = {
+    "empty_submission": {"n_rows": 0},
+    "agency_mismatch": {"agency_matches": False, "file_agencies": "DINKES, DISHUB"},
+    "multiple_periods": {"n_periods": 2, "file_periods": "2026-09, 2026-10"},
+    "late_submission": {"received_epoch": 1_790_200_000.0},
+}
+
+
+@pytest.mark.parametrize("rule", SUBMISSION_CASES)
+def test_submission_check_names_the_submission(rule: str) -> None:
+    clean = submission(row_id=1, submission_id=1)
+    bad = submission(row_id=2, submission_id=2, source_file="lain.csv", **SUBMISSION_CASES[rule])
+    findings = run(clean_rows(), [clean, bad])
+    assert [(f.rule, f.submission_id, f.row_id) for f in findings] == [(rule, 2, None)]
+    assert findings[0].source_file == "lain.csv"
+
+
+def test_every_check_has_a_case() -> None:
+    assert {c.rule for c in CHECKS} == set(ROW_CASES) | set(SUBMISSION_CASES)
+
+
+def test_messages_are_indonesian_and_readable() -> None:
+    rows = clean_rows()
+    rows[0].update(value=0.855, raw_value="0,855")
+    (finding,) = run(rows)
+    assert finding.message.startswith("Nilai 0,855 tampak ditulis sebagai pecahan")
+    assert "85,5%" in finding.message
