@@ -93,8 +93,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
     migrate.upgrade(revision=revision)
     console.print(
-        f"Database {safe_url(get_settings().database_url)} at revision "
-        f"{migrate.current_revision()}"
+        f"Database {safe_url(get_settings().database_url)} at revision {migrate.current_revision()}"
     )
 
 
@@ -190,8 +189,30 @@ def setup() -> None:
 @app.command("demo")
 @handle_errors
 def demo() -> None:
-    """Run the demo on the embedded default: set up the database and load the catalog."""
-    setup()
+    """Set up the embedded database, simulate January to last month, run every monthly cycle,
+    and say where the bulletins are."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from iku.demo import prepare_prefect, run_demo
+
+    settings = get_settings()
+    prepare_prefect(Path.cwd())
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        job = bar.add_task("Starting", total=1)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(job, description=label, completed=done, total=total)
+
+        result = run_demo(settings, progress)
+    statuses = ", ".join(f"{c['period']} {c['status']}" for c in result.cycles)
+    console.print(f"Simulated {result.files} agency files for {result.first} .. {result.last}.")
+    console.print(f"Cycles: {statuses}")
+    console.print(f"Province bulletin (PDF): {result.province_pdf}")
+    console.print(f"Index of all bulletins:  {result.index_html}")
+    console.print(f"Steward review page:     {result.review_html}")
+    console.print(f"Open data-quality issues: {result.open_issues} (`iku review list`)")
 
 
 # Feature commands register themselves on `app` when their module is imported.

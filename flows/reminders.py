@@ -1,0 +1,33 @@
+"""The reminders flow: during the submission window, remind agencies that have not submitted."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from iku.reminders import send_reminders, today_wib
+from iku.rules import get_rules
+from iku.settings import get_settings
+from tasks.retry import RETRY_DELAYS, retry_transient
+
+
+@task(
+    name="send-reminders",
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)
+def send_reminders_task(day: date) -> dict[str, Any]:
+    """At most one reminder per agency a day; a retry sends nothing twice (unique log)."""
+    return send_reminders(day, get_rules(), get_settings()).as_dict()
+
+
+@flow(name="submission-reminders", log_prints=True)
+def submission_reminders(day: str | None = None) -> dict[str, Any]:
+    """Remind agencies whose report for the collected period has not arrived (``day``: YYYY-MM-DD,
+    default today in WIB)."""
+    return send_reminders_task(date.fromisoformat(day) if day else today_wib())

@@ -1,0 +1,28 @@
+"""The task runner a cycle uses, chosen by settings (IKU_TASK_RUNNER, IKU_DASK_ADDRESS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iku.settings import Settings, get_settings
+
+
+def make_task_runner(settings: Settings | None = None) -> Any:
+    """A thread pool (default), or a Dask runner on the given scheduler or a local cluster."""
+    settings = settings or get_settings()
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=settings.workers)
