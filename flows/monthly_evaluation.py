@@ -15,11 +15,22 @@ from flows.runners import make_task_runner
 from iku.cycle import outcome_status, timed
 from iku.locks import cycle_lock
 from iku.periods import previous_period
+from iku.settings import get_settings
 from tasks.compute import compute_achievement_task
 from tasks.cycle import finish_cycle_task, start_cycle_task
 from tasks.ingest import ingest_inbox_task
-from tasks.render import deliver_bulletins_task, render_bulletins_task
-from tasks.validate import render_review, validate_submissions
+from tasks.render import (
+    deliver_bulletins_task,
+    finish_render_task,
+    plan_render_task,
+    render_job_task,
+)
+from tasks.validate import (
+    merge_validations,
+    plan_validation,
+    render_review,
+    validate_submissions,
+)
 
 #: How long a run queued with ``wait=True`` waits for a running cycle of the same period.
 LOCK_WAIT_SECONDS = 3600.0
@@ -39,12 +50,16 @@ def monthly_evaluation(
             with timed(timings, "ingest"):
                 steps["ingest"] = ingest_inbox_task()
             with timed(timings, "validate"):
-                steps["validate"] = validate_submissions(period)
+                groups = plan_validation(period, get_settings().workers)
+                parts = validate_submissions.map(period, groups).result()
+                steps["validate"] = merge_validations(parts, period)
                 steps["review_page"] = render_review(period)
             with timed(timings, "compute"):
                 steps["compute"] = compute_achievement_task(period)
             with timed(timings, "render"):
-                steps["render"] = render_bulletins_task(period)
+                plan = plan_render_task(period)
+                outcomes = render_job_task.map(plan.jobs).result()
+                steps["render"] = finish_render_task(plan, outcomes)
             with timed(timings, "deliver"):
                 steps["deliver"] = deliver_bulletins_task(period, resend)
         except BaseException as exc:

@@ -1228,28 +1228,49 @@ def record_bulletins(
                 row.html_path = row.pdf_path = row.sha256 = None
 
 
-def render_period(
+@dataclass
+class RenderPlan:
+    """A period's bulletins, prepared: the data, the output folder and one job per bulletin.
+
+    The jobs are independent and picklable, so a caller can run them anywhere (this process,
+    a process pool, a Prefect task runner) before :func:`finish_render` writes the index,
+    the manifest and the bulletin rows.
+    """
+
+    data: PeriodData
+    out: Path
+    jobs: list[RenderJob]
+    failures: list[RenderFailure]
+
+
+def plan_render(
     period: str,
     engine: Engine | None = None,
     *,
     output_dir: Path | None = None,
-    workers: int = 1,
     generated_at: datetime | None = None,
     rules: Rules | None = None,
     subjects: Collection[str] | None = None,
-) -> RenderResult:
-    """Render every bulletin of a period, write the index and manifest, record the rows.
-
-    ``subjects`` renders only some bulletins ("province", agency codes); the index and the
-    manifest then list what this run rendered.
-    """
+) -> RenderPlan:
+    """Load the period and plan one job per bulletin (``subjects``: only some of them)."""
     data = load_period(engine, period, rules=rules, generated_at=generated_at)
     out = period_dir(period, output_dir)
     out.mkdir(parents=True, exist_ok=True)
     copy_static(out)
     jobs, failures = plan_jobs(data, out, subjects)
+    return RenderPlan(data, out, jobs, list(failures))
+
+
+def finish_render(
+    plan: RenderPlan,
+    outcomes: Sequence[RenderedFile | RenderFailure],
+    engine: Engine | None = None,
+) -> RenderResult:
+    """Write the index and the manifest of what was rendered and record the bulletin rows."""
+    data, out = plan.data, plan.out
+    failures = list(plan.failures)
     rendered: list[RenderedFile] = []
-    for outcome in run_jobs(jobs, workers):
+    for outcome in outcomes:
         if isinstance(outcome, RenderFailure):
             failures.append(outcome)
         else:
@@ -1279,12 +1300,12 @@ def render_period(
     if failures:
         log.warning(
             "%s: %d bulletin(s) failed: %s",
-            period,
+            data.period,
             len(failures),
             ", ".join(f.subject_key for f in failures),
         )
     return RenderResult(
-        period=period,
+        period=data.period,
         cycle_id=data.cycle_id,
         output_dir=out,
         bulletins=rendered,
@@ -1292,3 +1313,29 @@ def render_period(
         index_path=None if isinstance(index, RenderFailure) else index.html_path,
         manifest_path=manifest_path,
     )
+
+
+def render_period(
+    period: str,
+    engine: Engine | None = None,
+    *,
+    output_dir: Path | None = None,
+    workers: int = 1,
+    generated_at: datetime | None = None,
+    rules: Rules | None = None,
+    subjects: Collection[str] | None = None,
+) -> RenderResult:
+    """Render every bulletin of a period, write the index and manifest, record the rows.
+
+    ``subjects`` renders only some bulletins ("province", agency codes); the index and the
+    manifest then list what this run rendered.
+    """
+    plan = plan_render(
+        period,
+        engine,
+        output_dir=output_dir,
+        generated_at=generated_at,
+        rules=rules,
+        subjects=subjects,
+    )
+    return finish_render(plan, run_jobs(plan.jobs, workers), engine)

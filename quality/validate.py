@@ -25,16 +25,35 @@ class ValidationOutcome:
     routing: RoutingSummary
 
 
-def staged_submissions(session: Session, period: str, agency: str | None = None) -> list[int]:
+def staged_submissions(
+    session: Session, period: str, agency: str | list[str] | None = None
+) -> list[int]:
     """Ids of the period's submissions waiting for validation, oldest first."""
     query = select(m.Submission.id).where(
         m.Submission.period == period, m.Submission.status == "staged"
     )
     if agency:
+        codes = [agency] if isinstance(agency, str) else agency
         query = query.join(m.Agency, m.Agency.id == m.Submission.agency_id).where(
-            m.Agency.code == agency
+            m.Agency.code.in_(codes)
         )
     return list(session.scalars(query.order_by(m.Submission.received_at, m.Submission.id)))
+
+
+def staged_agency_groups(session: Session, period: str, groups: int) -> list[list[str]]:
+    """The agencies with staged submissions, dealt into at most ``groups`` groups of similar
+    size, so validation can run in parallel (agencies never share a submission or an issue)."""
+    codes = sorted(
+        set(
+            session.scalars(
+                select(m.Agency.code)
+                .join(m.Submission, m.Submission.agency_id == m.Agency.id)
+                .where(m.Submission.period == period, m.Submission.status == "staged")
+            )
+        )
+    )
+    dealt: list[list[str]] = [codes[i::groups] for i in range(max(1, groups))]
+    return [group for group in dealt if group]
 
 
 def validate_period(
@@ -42,7 +61,7 @@ def validate_period(
     period: str,
     rules: Rules,
     *,
-    agency: str | None = None,
+    agency: str | list[str] | None = None,
     data_docs_dir: Path | None = None,
 ) -> ValidationOutcome:
     """Validate the period's staged submissions and route their rows, in the caller's

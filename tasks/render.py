@@ -12,7 +12,17 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from iku.delivery import DeliveryReport, deliver_period
-from iku.render import RenderResult, render_period
+from iku.render import (
+    RenderedFile,
+    RenderFailure,
+    RenderJob,
+    RenderPlan,
+    RenderResult,
+    finish_render,
+    plan_render,
+    render_period,
+    run_job,
+)
 from tasks.retry import RETRY_DELAYS, retry_transient
 
 
@@ -146,3 +156,38 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
         f"sent, {report.failed} failed ({report.channel}).",
     )
     return delivery_summary(report)
+
+
+@task(
+    name="plan-render",
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)
+def plan_render_task(period: str) -> RenderPlan:
+    """Load the period and plan one render job per bulletin."""
+    return plan_render(period)
+
+
+@task(name="render-bulletin", cache_policy=NO_CACHE)
+def render_job_task(job: RenderJob) -> RenderedFile | RenderFailure:
+    """Render one bulletin (HTML and PDF); a failure is returned, never raised, so one
+    agency's bulletin never stops the others."""
+    return run_job(job)
+
+
+@task(
+    name="finish-render",
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)
+def finish_render_task(
+    plan: RenderPlan, outcomes: list[RenderedFile | RenderFailure]
+) -> dict[str, Any]:
+    """Write the index and manifest, record the bulletins and publish the artifacts."""
+    result = finish_render(plan, outcomes)
+    publish_artifacts(result)
+    return render_summary(result)

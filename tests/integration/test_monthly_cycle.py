@@ -1,0 +1,185 @@
+"""The monthly cycle end to end on PostgreSQL: simulated submissions -> cycle -> database
+counts, readable PDFs and the planted issues; a rerun changes nothing; a run killed after
+validation completes when rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+from sqlalchemy.engine import make_url
+
+from iku import db, migrate
+from iku.catalog import load_catalog, read_catalog
+from iku.rules import get_rules
+from iku.settings import get_settings
+from iku.simulate import simulate
+from tests.conftest import CATALOG_DIR, POSTGRES_URL, PROJECT_ROOT
+
+TABLES = (
+    "submission",
+    "staged_row",
+    "realisation",
+    "validation_issue",
+    "achievement",
+    "bulletin",
+    "delivery",
+    "evaluation_cycle",
+)
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture
+def pg_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The settings' database is a fresh PostgreSQL schema (dropped afterwards)."""
+    from tests import conftest
+
+    if conftest._postgres_problem:
+        pytest.skip(f"PostgreSQL unreachable: {conftest._postgres_problem}")
+    schema = f"iku_cycle_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    text = url.render_as_string(hide_password=False)
+    monkeypatch.setenv("IKU_DATABASE_URL", text)
+    get_settings.cache_clear()
+    try:
+        yield text
+    finally:
+        for engine in db._engines.values():
+            engine.dispose()
+        db._engines.clear()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _prepare(months: int, last: str = "2026-10") -> dict[str, Any]:
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    settings = get_settings()
+    result = simulate(
+        read_catalog(CATALOG_DIR),
+        get_rules(),
+        period=last,
+        out_dir=settings.inbox_dir,
+        months=months,
+        defects=6,
+        seed=424242,
+    )
+    manifest: dict[str, Any] = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    return manifest
+
+
+def _counts() -> dict[str, int]:
+    with db.get_engine().connect() as connection:
+        return {
+            t: int(connection.scalar(sa.text(f"SELECT count(*) FROM {t}")) or 0) for t in TABLES
+        }
+
+
+def _results() -> list[tuple[Any, ...]]:
+    with db.get_engine().connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                sa.text(
+                    "SELECT subject_key, period, capaian_raw, capaian_scored, predikat, "
+                    "ytd_capaian FROM achievement ORDER BY period, subject_key"
+                )
+            )
+        ]
+
+
+def test_cycle_end_to_end_and_rerun(pg_database: str, prefect_harness: None) -> None:
+    from flows.monthly_evaluation import monthly_evaluation
+
+    manifest = _prepare(months=2)
+    first = monthly_evaluation(period="2026-09")
+    summary = monthly_evaluation(period="2026-10")
+    assert first["status"] == summary["status"] == "completed"
+    counts = summary["counts"]
+    assert counts["rows_in"] == counts["rows_accepted"] + counts["rows_quarantined"] > 0
+    assert counts["achievements"] > 0 and counts["reporting_rate"] is not None
+
+    out = get_settings().output_dir / "2026-10"
+    province = PdfReader(out / "provinsi.pdf")
+    text = "".join(page.extract_text() for page in province.pages)
+    assert "Oktober 2026" in text and "Pemerintah Provinsi Lampung".upper() in text.upper()
+    dinkes = "".join(p.extract_text() for p in PdfReader(out / "opd" / "DINKES.pdf").pages)
+    assert "DINKES-01" in dinkes
+    assert (out / "review" / "index.html").is_file() and (out / "index.html").is_file()
+
+    planted = {
+        (d["agency"], d["period"], d["expected"]["rule"])
+        for d in manifest["defects"]
+        if d["expected"]["outcome"] != "rejected"
+    }
+    with db.get_engine().connect() as connection:
+        queued = {
+            tuple(row)
+            for row in connection.execute(
+                sa.text(
+                    "SELECT a.code, s.period, i.rule FROM validation_issue i "
+                    "JOIN submission s ON s.id = i.submission_id "
+                    "JOIN agency a ON a.id = s.agency_id"
+                )
+            )
+        }
+    assert queued == planted
+
+    before, results = _counts(), _results()
+    again = monthly_evaluation(period="2026-10")
+    assert again["status"] == "completed"
+    assert _counts() == before
+    assert _results() == results
+
+
+def test_a_run_killed_after_validation_completes_when_rerun(
+    pg_database: str, prefect_harness: None, tmp_path: Path
+) -> None:
+    from flows.monthly_evaluation import monthly_evaluation
+
+    _prepare(months=1)
+    # Another process takes the cycle, ingests and validates, then dies without a word.
+    script = """
+import os
+from iku.cycle import start_cycle
+from iku.db import session_scope
+from iku.ingest.service import ingest_paths
+from iku.locks import cycle_lock
+from iku.rules import get_rules
+from iku.settings import get_settings
+from quality.validate import validate_period
+with cycle_lock("2026-10"):
+    with session_scope() as s:
+        start_cycle(s, "2026-10", get_rules())
+    ingest_paths([get_settings().inbox_dir])
+    with session_scope() as s:
+        validate_period(s, "2026-10", get_rules())
+    os._exit(9)
+"""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    crashed = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, timeout=300, check=False
+    )
+    assert crashed.returncode == 9
+    validated = _counts()
+    assert validated["realisation"] > 0 and validated["achievement"] == 0
+
+    summary = monthly_evaluation(period="2026-10")
+    assert summary["status"] == "completed"
+    after = _counts()
+    for table in ("submission", "staged_row", "realisation", "validation_issue"):
+        assert after[table] == validated[table], table  # nothing ingested or routed twice
+    assert after["achievement"] > 0 and after["bulletin"] > 0

@@ -1,0 +1,155 @@
+"""prefect.yaml against a real Prefect server: deploy every deployment, start a process worker,
+trigger ``monthly-evaluation`` for a period and wait for it to complete."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from iku import migrate
+from iku.catalog import load_catalog, read_catalog
+from iku.db import get_engine
+from iku.rules import get_rules
+from iku.settings import get_settings
+from iku.simulate import simulate
+from tests.conftest import CATALOG_DIR, PROJECT_ROOT
+
+BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _prefect(env: dict[str, str], *args: str, timeout: float = 180) -> str:
+    result = subprocess.run(
+        [str(BIN / "prefect"), "--no-prompt", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, f"prefect {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the Prefect server exited"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError("the Prefect server did not become healthy")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "IKU_PROJECT_DIR": str(PROJECT_ROOT),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "COLUMNS": "250",  # Rich tables in the CLI output are not truncated
+    }
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(env["PREFECT_API_URL"], server)
+        yield env
+    finally:
+        _stop(server)
+        log.close()
+
+
+def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    env = prefect_server
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    simulate(
+        read_catalog(CATALOG_DIR),
+        get_rules(),
+        period="2026-10",
+        out_dir=get_settings().inbox_dir,
+        months=1,
+        agencies=["DINKES", "RSUDAM"],
+        seed=11,
+    )
+    _prefect(env, "work-pool", "create", "iku-process", "--type", "process")
+    deployed = _prefect(env, "deploy", "--all")
+    for name in ("monthly-evaluation", "ingest-inbox", "submission-reminders"):
+        assert name in deployed
+    listed = _prefect(env, "deployment", "ls")
+    assert "monthly-evaluation/monthly-evaluation" in listed
+
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [str(BIN / "prefect"), "worker", "start", "--pool", "iku-process", "--limit", "1"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        started = _prefect(
+            env,
+            "deployment",
+            "run",
+            "monthly-evaluation/monthly-evaluation",
+            "--param",
+            "period=2026-10",
+            "--watch",
+            "--watch-timeout",
+            "400",
+            timeout=450,
+        )
+        assert "Completed" in started or "COMPLETED" in started.upper()
+    finally:
+        _stop(worker)
+        log.close()
+    with get_engine().connect() as connection:
+        status = connection.scalar(
+            sa.text("SELECT status FROM evaluation_cycle WHERE period = '2026-10'")
+        )
+        bulletins = connection.scalar(sa.text("SELECT count(*) FROM bulletin"))
+    assert status == "completed"
+    assert bulletins and bulletins > 0
+    assert (get_settings().output_dir / "2026-10" / "provinsi.pdf").is_file()
