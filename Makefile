@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the project and its tools into $(VENV) (first run takes a minute or two)..."
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; echo "Installing failed; the log is in $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
 
 demo: $(STAMP) ## Create the environment and run the demo on the embedded SQLite database
@@ -35,7 +37,7 @@ typecheck: $(STAMP) ## mypy
 
 check: lint typecheck test ## Everything CI checks: ruff, ruff format --check, mypy, tests
 
-bench: $(STAMP) ## Run the benchmarks (see benchmarks/README.md)
+bench: $(STAMP) ## Run the stage benchmarks (benchmarks/, not tests)
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean: ## Remove the environment and local state (var/, out/)

@@ -120,3 +120,13 @@ def cycle_lock(
             connection.execute(
                 delete(m.CycleLock).where(m.CycleLock.period == period, m.CycleLock.owner == owner)
             )
+
+
+def cycle_busy(period: str, *, engine: Engine | None = None) -> bool:
+    """Whether another run holds the period's cycle right now (a check for a clear message
+    before starting; the run itself still takes the lock)."""
+    try:
+        with cycle_lock(period, engine=engine):
+            return False
+    except CycleBusyError:
+        return True

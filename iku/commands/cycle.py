@@ -43,6 +43,13 @@ def register(app: typer.Typer) -> None:
         except PeriodError as exc:
             raise UserError(str(exc)) from None
         require_schema()
+        from iku.locks import cycle_busy
+
+        if not wait and cycle_busy(chosen):
+            raise UserError(
+                f"the cycle for {chosen} is already running; wait for it to finish, "
+                "or rerun with --wait to queue behind it"
+            )
         from flows.monthly_evaluation import monthly_evaluation
 
         try:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert
 from iku import migrate
 from iku import models as m
 from iku.db import make_engine, now_wib
-from iku.locks import CycleBusyError, cycle_lock
+from iku.locks import CycleBusyError, cycle_busy, cycle_lock
 
 
 def test_second_run_of_the_same_period_is_refused(migrated: Engine) -> None:
@@ -63,3 +63,10 @@ def test_a_dead_holders_lease_is_taken_over(tmp_path: Path) -> None:
         )
     with cycle_lock("2026-10", engine=migrated):
         pass
+
+
+def test_cycle_busy_reports_without_keeping_the_lock(migrated: Engine) -> None:
+    assert not cycle_busy("2026-10", engine=migrated)
+    with cycle_lock("2026-10", engine=migrated):
+        assert cycle_busy("2026-10", engine=migrated)
+    assert not cycle_busy("2026-10", engine=migrated)

@@ -1,0 +1,41 @@
+"""`iku run` and `iku remind` from the command line."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from iku import migrate
+from iku.catalog import load_catalog
+from iku.cli import app
+from iku.locks import cycle_lock
+from tests.conftest import CATALOG_DIR
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_a_second_run_of_a_running_period_stops_with_a_clear_message(
+    prefect_harness: None,
+) -> None:
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    with cycle_lock("2026-10"):
+        result = runner.invoke(app, ["run", "--period", "2026-10"])
+    assert result.exit_code == 1
+    assert "the cycle for 2026-10 is already running" in result.output
+    assert "--wait" in result.output and "Traceback" not in result.output
+
+
+def test_run_refuses_a_bad_period() -> None:
+    result = runner.invoke(app, ["run", "--period", "Oktober"])
+    assert result.exit_code == 1 and "is not a month like 2026-07" in result.output
+
+
+def test_remind_outside_the_window_sends_nothing() -> None:
+    migrate.upgrade()
+    load_catalog(CATALOG_DIR)
+    result = runner.invoke(app, ["remind", "--day", "2026-11-20"])
+    assert result.exit_code == 0 and "not a reminder day" in result.output
+    sent = runner.invoke(app, ["remind", "--day", "2026-11-04"])
+    assert sent.exit_code == 0 and "Reminders for 2026-10:" in sent.output
