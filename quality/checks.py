@@ -98,9 +98,10 @@ class Check:
 
 
 def _known_keys(_: Rules, ctx: Mapping[str, Any]) -> Expectation:
-    return gxe.ExpectColumnValuesToBeInSet(
-        column="agency_indicator", value_set=sorted(ctx["known_agency_indicators"])
-    )
+    # Membership in the agency's active IKU is resolved by a join when the frame is built
+    # (``is_known_indicator``); a value set of every AGENCY|CODE would make GX serialise tens of
+    # thousands of strings per expectation at national scale.
+    return gxe.ExpectColumnValuesToBeInSet(column="is_known_indicator", value_set=[True])
 
 
 CHECKS: Final[tuple[Check, ...]] = (

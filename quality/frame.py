@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from iku import capaian as cp
@@ -155,12 +155,25 @@ def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.
     )
 
 
-def build_frames(session: Session, period: str, submission_ids: list[int], rules: Rules) -> Frames:
+def build_frames(
+    session: Session, period: str, submission_ids: Select[Any], rules: Rules
+) -> Frames:
     """Frames for the given staged submissions of ``period``."""
-    subs = session.scalars(
-        select(m.Submission).where(m.Submission.id.in_(submission_ids)).order_by(m.Submission.id)
-    ).all()
-    agency_of = {s.id: s.agency.code for s in subs}
+    subs = pd.DataFrame(
+        session.execute(
+            select(
+                m.Submission.id,
+                m.Submission.file_name,
+                m.Submission.received_at,
+                m.Agency.code.label("folder_agency"),
+            )
+            .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+            .where(m.Submission.id.in_(submission_ids))
+            .order_by(m.Submission.id)
+        ).all(),
+        columns=["id", "file_name", "received_at", "folder_agency"],
+    )
+    agency_of = dict(zip(subs["id"], subs["folder_agency"], strict=True))
     staged = pd.DataFrame(
         session.execute(
             select(
@@ -189,8 +202,7 @@ def build_frames(session: Session, period: str, submission_ids: list[int], rules
     indicators = indicator_frame(session)
     rows = _row_frame(session, staged, indicators, agency_of, period, rules)
     submissions = _submission_frame(subs, staged, period, rules)
-    known = set(indicators["agency_indicator"]) if not indicators.empty else set()
-    return Frames(rows, submissions, {"known_agency_indicators": known})
+    return Frames(rows, submissions, {})
 
 
 def _row_frame(
@@ -211,6 +223,10 @@ def _row_frame(
     rows["agency_indicator"] = rows["folder_agency"] + "|" + rows["indicator_code"].astype(str)
     meta = indicators.drop(columns=["code"]) if not indicators.empty else indicators
     rows = rows.merge(meta, on="agency_indicator", how="left") if not meta.empty else rows
+    # Known = an active IKU of the submitting agency (matched on AGENCY|CODE above).
+    if "indicator_id" not in rows:
+        rows["indicator_id"] = np.nan
+    rows["is_known_indicator"] = rows["indicator_id"].notna()
     rows["is_percent"] = rows["unit"].fillna("").str.strip().str.startswith("%")
     rows["evidence_required"] = rows["evidence_required"].fillna(False).astype(bool)
     rows["cumulative"] = rows["cumulative"].fillna(False).astype(bool)
@@ -247,31 +263,55 @@ def _row_frame(
     return rows
 
 
-def _submission_frame(subs: Any, staged: pd.DataFrame, period: str, rules: Rules) -> pd.DataFrame:
-    deadline = deadline_of(period, rules).timestamp()
-    records = []
-    for sub in subs:
-        own = staged[staged["submission_id"] == sub.id] if not staged.empty else staged
-        agencies = sorted({str(a) for a in own["agency_code"].dropna()}) if len(own) else []
-        periods = sorted({str(p) for p in own["period"].dropna()}) if len(own) else []
-        folder = sub.agency.code
-        records.append(
-            {
-                "row_id": sub.id,
-                "submission_id": sub.id,
-                "source_file": sub.file_name,
-                "folder_agency": folder,
-                "file_agencies": ", ".join(agencies) or folder,
-                "agency_matches": all(a == folder for a in agencies),
-                "n_periods": len(periods) or 1,
-                "file_periods": ", ".join(periods) or period,
-                "n_rows": len(own),
-                "period": period,
-                "received_epoch": sub.received_at.timestamp(),
-                "deadline_epoch": deadline,
-            }
-        )
-    return pd.DataFrame(records)
+def _submission_frame(
+    subs: pd.DataFrame, staged: pd.DataFrame, period: str, rules: Rules
+) -> pd.DataFrame:
+    """One row per submission: what its rows say about agency and period (vectorised)."""
+    frame = subs.rename(columns={"id": "submission_id", "file_name": "source_file"})
+    frame["row_id"] = frame["submission_id"]
+    frame["period"] = period
+    frame["deadline_epoch"] = deadline_of(period, rules).timestamp()
+    frame["received_epoch"] = [moment.timestamp() for moment in frame.pop("received_at")]
+    if staged.empty:
+        frame["n_rows"] = 0
+        frame["n_periods"] = 1
+        frame["agency_matches"] = True
+        frame["file_agencies"] = frame["folder_agency"]
+        frame["file_periods"] = period
+        return frame
+    rows = staged[["submission_id", "agency_code", "period"]].merge(
+        frame[["submission_id", "folder_agency"]], on="submission_id"
+    )
+    rows["matches"] = rows["agency_code"].isna() | (rows["agency_code"] == rows["folder_agency"])
+    grouped = rows.groupby("submission_id")
+    stats = pd.DataFrame(
+        {
+            "n_rows": grouped.size(),
+            "n_periods": grouped["period"].nunique(),
+            "agency_matches": grouped["matches"].all(),
+        }
+    )
+    # The lists of codes and periods are only read in messages about failing files: build
+    # them for those few, not for every submission.
+    odd = stats.index[~stats["agency_matches"] | (stats["n_periods"] > 1)]
+    suspects = rows[rows["submission_id"].isin(odd)].groupby("submission_id")
+    stats["file_agencies"] = suspects["agency_code"].agg(_joined)
+    stats["file_periods"] = suspects["period"].agg(_joined)
+    frame = frame.merge(stats, left_on="submission_id", right_index=True, how="left")
+    frame["n_rows"] = frame["n_rows"].fillna(0).astype(int)
+    frame["n_periods"] = frame["n_periods"].fillna(1).clip(lower=1).astype(int)
+    frame["agency_matches"] = frame["agency_matches"].fillna(True).astype(bool)
+    frame["file_agencies"] = frame["file_agencies"].where(
+        frame["file_agencies"].fillna("") != "", frame["folder_agency"]
+    )
+    frame["file_periods"] = frame["file_periods"].where(
+        frame["file_periods"].fillna("") != "", period
+    )
+    return frame
+
+
+def _joined(values: pd.Series) -> str:
+    return ", ".join(sorted({str(v) for v in values.dropna()}))
 
 
 def late_by(received_at: datetime, period: str, rules: Rules) -> timedelta | None:

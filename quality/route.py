@@ -93,62 +93,109 @@ def _issue(finding: Finding, suite: str, staged_row_id: int | None) -> dict[str,
     }
 
 
-def route(session: Session, report: ValidationReport, rows: pd.DataFrame) -> RoutingSummary:
-    """Apply a validation report to the database (see the module docstring)."""
+def route(
+    session: Session,
+    report: ValidationReport,
+    rows: pd.DataFrame,
+    submissions: pd.DataFrame,
+) -> RoutingSummary:
+    """Apply a validation report to the database (see the module docstring).
+
+    Set-based: one bulk insert of realisations, one of issues, one bulk update of the
+    submissions, whatever their number.
+    """
     summary = RoutingSummary()
-    submission_ids = sorted({int(s) for s in rows["submission_id"]}) if len(rows) else []
-    submission_ids = sorted(set(submission_ids) | {f.submission_id for f in report.findings})
     blocked = report.blocked_submissions()
     quarantined = report.quarantined_rows()
     flags = report.warnings_by_row()
     late = {f.submission_id for f in report.findings if f.rule == "late_submission"}
-    issues: list[dict[str, object]] = []
-    realisations: list[dict[str, object]] = []
     now = now_wib()
-    for submission_id in submission_ids:
-        submission = session.get(m.Submission, submission_id)
-        assert submission is not None
-        own = rows[rows["submission_id"] == submission_id] if len(rows) else rows
-        findings = report.for_submission(submission_id)
+    period = str(submissions["period"].iloc[0]) if len(submissions) else ""
+    chains: dict[int, int] = {
+        new: old
+        for new, old in session.execute(
+            select(m.Submission.id, m.Submission.supersedes_id).where(
+                m.Submission.period == period,
+                m.Submission.status == "staged",
+                m.Submission.supersedes_id.isnot(None),
+            )
+        ).all()
+        if old is not None
+    }
+
+    if len(rows):
+        keep = ~rows["row_id"].isin(quarantined) & ~rows["submission_id"].isin(blocked)
+        good = rows.loc[keep]
+        rows_in = rows.groupby("submission_id").size()
+        accepted = good.groupby("submission_id").size()
+    else:
+        good = rows
+        rows_in = accepted = pd.Series(dtype=int)
+    realisations = [
+        _realisation(
+            record,
+            [*flags.get(int(record["row_id"]), [])]
+            + (["late_submission"] if record["submission_id"] in late else []),
+            now,
+        )
+        for record in good.to_dict("records")
+    ]
+
+    findings_by_submission: dict[int, list[Finding]] = {}
+    for finding in report.findings:
+        findings_by_submission.setdefault(finding.submission_id, []).append(finding)
+    issues: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    for sub in submissions.to_dict("records"):
+        submission_id = int(sub["submission_id"])
+        findings = findings_by_submission.get(submission_id, [])
+        n_in = int(rows_in.get(submission_id, 0))
         if submission_id in blocked:
             kept = [f for f in findings if f.severity == "blocking"]
-            accepted = 0
-            submission.status = "rejected"
-            submission.rejection_reason = " ".join(f.message for f in kept)
-            submission.rejection_rule = kept[0].rule
+            n_accepted, status = 0, "rejected"
+            update_values: dict[str, object] = {
+                "rejection_reason": " ".join(f.message for f in kept),
+                "rejection_rule": kept[0].rule,
+            }
         else:
             kept = findings
-            good = own[~own["row_id"].isin(quarantined)]
-            for record in good.to_dict("records"):
-                row_flags = list(flags.get(int(record["row_id"]), []))
-                if submission_id in late:
-                    row_flags.append("late_submission")
-                realisations.append(_realisation(record, row_flags, now))
-            accepted = len(good)
-            submission.status = "validated"
+            n_accepted, status = int(accepted.get(submission_id, 0)), "validated"
+            update_values = {}
         issues.extend(_issue(f, f.suite, f.row_id) for f in kept)
-        submission.accepted_rows = accepted
-        submission.quarantined_rows = len(own) - accepted
-        submission.validated_at = now
+        updates.append(
+            {
+                "id": submission_id,
+                "status": status,
+                "accepted_rows": n_accepted,
+                "quarantined_rows": n_in - n_accepted,
+                "validated_at": now,
+                **update_values,
+            }
+        )
         summary.outcomes.append(
             SubmissionOutcome(
                 submission_id=submission_id,
-                agency_code=submission.agency.code,
-                file_name=submission.file_name,
-                status=submission.status,
-                rows_in=len(own),
-                accepted=accepted,
-                quarantined=len(own) - accepted,
+                agency_code=str(sub["folder_agency"]),
+                file_name=str(sub["source_file"]),
+                status=status,
+                rows_in=n_in,
+                accepted=n_accepted,
+                quarantined=n_in - n_accepted,
                 warnings=sum(1 for f in kept if f.severity == "warning"),
                 issues_by_rule=dict(Counter(f.rule for f in kept)),
             )
         )
+    if updates:
+        session.execute(update(m.Submission), updates)
     if realisations:
         session.execute(insert(m.Realisation), realisations)
     if issues:
         session.execute(insert(m.ValidationIssue), issues)
     session.flush()
-    summary.auto_resolved = resolve_superseded(session, submission_ids)
+    routed = set(submissions["submission_id"].tolist()) if len(submissions) else set()
+    summary.auto_resolved = resolve_superseded(
+        session, {new: old for new, old in chains.items() if new in routed}
+    )
     return summary
 
 
@@ -171,20 +218,21 @@ def _realisation(record: Mapping[Any, Any], flags: list[str], now: datetime) -> 
     }
 
 
-def resolve_superseded(session: Session, submission_ids: list[int]) -> int:
-    """Close the open issues of the versions these submissions supersede, saying why."""
+def resolve_superseded(session: Session, superseding: dict[int, int]) -> int:
+    """Close the open issues of the versions that new submissions supersede, saying why.
+
+    ``superseding`` maps each new submission to the version it replaced.
+    """
     resolved = 0
-    for submission_id in submission_ids:
+    for submission_id, cursor in superseding.items():
         newer = session.get(m.Submission, submission_id)
         assert newer is not None
         older_ids: list[int] = []
-        cursor = newer.supersedes_id
-        while cursor is not None:
-            older_ids.append(cursor)
-            older = session.get(m.Submission, cursor)
-            cursor = older.supersedes_id if older is not None else None
-        if not older_ids:
-            continue
+        current: int | None = cursor
+        while current is not None:
+            older_ids.append(current)
+            older = session.get(m.Submission, current)
+            current = older.supersedes_id if older is not None else None
         loaded = {
             code
             for (code,) in session.execute(

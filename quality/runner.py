@@ -143,7 +143,7 @@ def run_checks(
 ) -> ValidationReport:
     """Run every check on the frames built by :mod:`quality.frame`.
 
-    ``context`` carries values the expectations need (``known_agency_indicators``). Rows of
+    ``context`` carries values an expectation may need beyond the frames. Rows of
     submissions that fail a blocking check are still judged row by row (the steward sees every
     problem at once), but the submission as a whole is rejected by the router.
     """

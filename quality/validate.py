@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -25,10 +26,9 @@ class ValidationOutcome:
     routing: RoutingSummary
 
 
-def staged_submissions(
-    session: Session, period: str, agency: str | list[str] | None = None
-) -> list[int]:
-    """Ids of the period's submissions waiting for validation, oldest first."""
+def staged_query(period: str, agency: str | list[str] | None = None) -> Select[Any]:
+    """The ids of the period's submissions waiting for validation, as a query (a subquery
+    scales to any number of submissions; a list of ids would hit parameter limits)."""
     query = select(m.Submission.id).where(
         m.Submission.period == period, m.Submission.status == "staged"
     )
@@ -37,6 +37,14 @@ def staged_submissions(
         query = query.join(m.Agency, m.Agency.id == m.Submission.agency_id).where(
             m.Agency.code.in_(codes)
         )
+    return query
+
+
+def staged_submissions(
+    session: Session, period: str, agency: str | list[str] | None = None
+) -> list[int]:
+    """Ids of the period's submissions waiting for validation, oldest first."""
+    query = staged_query(period, agency)
     return list(session.scalars(query.order_by(m.Submission.received_at, m.Submission.id)))
 
 
@@ -66,18 +74,18 @@ def validate_period(
 ) -> ValidationOutcome:
     """Validate the period's staged submissions and route their rows, in the caller's
     transaction. Already validated submissions are not touched, so a rerun changes nothing."""
-    ids = staged_submissions(session, period, agency)
-    if not ids:
-        return ValidationOutcome(period, ValidationReport(), RoutingSummary())
+    ids = staged_query(period, agency)
     frames = build_frames(session, period, ids, rules)
+    if frames.submissions.empty:
+        return ValidationOutcome(period, ValidationReport(), RoutingSummary())
     report = run_checks(
         frames.rows, frames.submissions, rules, frames.context, data_docs_dir=data_docs_dir
     )
-    routing = route(session, report, frames.rows)
+    routing = route(session, report, frames.rows, frames.submissions)
     log.info(
         "validated %s: %d submissions, %d rows in, %d accepted, %d quarantined, %d warnings",
         period,
-        len(ids),
+        len(frames.submissions),
         routing.rows_in,
         routing.accepted,
         routing.quarantined,

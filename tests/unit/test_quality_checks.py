@@ -18,7 +18,6 @@ from quality.checks import CHECKS
 from quality.runner import run_checks
 
 AGENCY = "DINKES"
-KNOWN = {f"{AGENCY}|DINKES-0{i}" for i in range(1, 6)}
 
 
 def clean_row(row_id: int, indicator: str, **overrides: Any) -> dict[str, Any]:
@@ -31,6 +30,7 @@ def clean_row(row_id: int, indicator: str, **overrides: Any) -> dict[str, Any]:
         "folder_agency": AGENCY,
         "indicator_code": indicator,
         "agency_indicator": f"{AGENCY}|{indicator}",
+        "is_known_indicator": True,
         "period": "2026-10",
         "raw_value": "85,5",
         "value": 85.5,
@@ -83,7 +83,7 @@ def submission(**overrides: Any) -> dict[str, Any]:
 def run(rows: list[dict[str, Any]], subs: list[dict[str, Any]] | None = None) -> list[Any]:
     frame = pd.DataFrame(rows)
     subs_frame = pd.DataFrame(subs or [submission(n_rows=len(rows))])
-    report = run_checks(frame, subs_frame, get_rules(), {"known_agency_indicators": KNOWN})
+    report = run_checks(frame, subs_frame, get_rules(), {})
     return report.findings
 
 
@@ -97,7 +97,12 @@ def _set(row_index: int, **values: Any) -> Callable[[list[dict[str, Any]]], None
 ROW_CASES: dict[str, tuple[Callable[[list[dict[str, Any]]], None], list[int]]] = {
     # rule: (plant the defect, the row ids that must be named)
     "unknown_indicator": (
-        _set(2, indicator_code="DINKES-99", agency_indicator="DINKES|DINKES-99"),
+        _set(
+            2,
+            indicator_code="DINKES-99",
+            agency_indicator="DINKES|DINKES-99",
+            is_known_indicator=False,
+        ),
         [3],
     ),
     "not_a_number": (_set(1, raw_value="=SUM(A1)", value=math.nan, parse_status="invalid"), [2]),
