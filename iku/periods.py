@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from iku.settings import TIMEZONE
 
+#: Indonesian month names, as bulletins, notices and templates print them.
 MONTHS_ID = (
     "Januari",
     "Februari",

@@ -7,21 +7,8 @@ import re
 from datetime import date, datetime
 from typing import Final
 
-#: Indonesian month names (as printed in notices and bulletins).
-MONTHS_ID: Final = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+from iku.periods import MONTHS_ID
+
 _MONTHS_EN: Final = (
     "january",
     "february",
