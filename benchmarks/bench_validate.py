@@ -132,7 +132,10 @@ def main() -> None:
             f"{routing.accepted} accepted, {routing.quarantined} quarantined, "
             f"{routing.warnings} warnings"
         )
-        print("PASS" if elapsed < 10 else "FAIL", "(bar: 100.000 rows < 10 s)")
+        if routing.rows_in >= 100_000:
+            print("PASS" if elapsed < 10 else "FAIL", "(bar: 100.000 rows < 10 s)")
+        else:
+            print("(the bar, 100.000 rows < 10 s, applies to the default --rows)")
         engine.dispose()
 
 

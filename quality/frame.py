@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Executable, Select, select
 from sqlalchemy.orm import Session
 
 from iku import capaian as cp
 from iku import models as m
-from iku.achievement import CONSOLIDATIONS, FREQUENCIES, TARGET_COLUMNS, resolve_targets
+from iku.achievement import CONSOLIDATIONS, FREQUENCIES, resolve_targets
 from iku.periods import Period, shift_period
 from iku.rules import Rules
 from iku.settings import TIMEZONE
@@ -48,6 +48,12 @@ def deadline_of(period: str, rules: Rules) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=TIMEZONE)
 
 
+def _frame(session: Session, query: Executable) -> pd.DataFrame:
+    """A query's rows as a frame (plain tuples: much cheaper than row mappings)."""
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
 def indicator_frame(session: Session) -> pd.DataFrame:
     """Active indicators with what validation needs, keyed ``AGENCY|CODE``."""
     query = (
@@ -69,7 +75,7 @@ def indicator_frame(session: Session) -> pd.DataFrame:
         .where(m.Indicator.is_active.is_(True))
         .order_by(m.Indicator.id)
     )
-    frame = pd.DataFrame(session.execute(query).mappings().all())
+    frame = _frame(session, query)
     if frame.empty:
         return frame
     frame["agency_indicator"] = frame["indicator_agency"] + "|" + frame["code"]
@@ -131,7 +137,7 @@ def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.
         .where(m.Target.year == year)
         .order_by(m.Target.indicator_id, m.Target.version)
     )
-    targets = pd.DataFrame(session.execute(query).mappings().all(), columns=list(TARGET_COLUMNS))
+    targets = _frame(session, query)
     grid = resolve_targets(
         pd.Index(indicators["indicator_id"]),
         cp.encode(indicators["frequency"], FREQUENCIES),
@@ -174,30 +180,27 @@ def build_frames(
         columns=["id", "file_name", "received_at", "folder_agency"],
     )
     agency_of = dict(zip(subs["id"], subs["folder_agency"], strict=True))
-    staged = pd.DataFrame(
-        session.execute(
-            select(
-                m.StagedRow.id.label("row_id"),
-                m.StagedRow.submission_id,
-                m.StagedRow.source_file,
-                m.StagedRow.source_row,
-                m.StagedRow.agency_code,
-                m.StagedRow.indicator_code,
-                m.StagedRow.period,
-                m.StagedRow.raw_value,
-                m.StagedRow.value,
-                m.StagedRow.state,
-                m.StagedRow.parse_status,
-                m.StagedRow.candidates,
-                m.StagedRow.evidence_url,
-                m.StagedRow.note,
-                m.StagedRow.state_reason,
-            )
-            .where(m.StagedRow.submission_id.in_(submission_ids))
-            .order_by(m.StagedRow.id)
+    staged = _frame(
+        session,
+        select(
+            m.StagedRow.id.label("row_id"),
+            m.StagedRow.submission_id,
+            m.StagedRow.source_file,
+            m.StagedRow.source_row,
+            m.StagedRow.agency_code,
+            m.StagedRow.indicator_code,
+            m.StagedRow.period,
+            m.StagedRow.raw_value,
+            m.StagedRow.value,
+            m.StagedRow.state,
+            m.StagedRow.parse_status,
+            m.StagedRow.candidates,
+            m.StagedRow.evidence_url,
+            m.StagedRow.note,
+            m.StagedRow.state_reason,
         )
-        .mappings()
-        .all(),
+        .where(m.StagedRow.submission_id.in_(submission_ids))
+        .order_by(m.StagedRow.id),
     )
     indicators = indicator_frame(session)
     rows = _row_frame(session, staged, indicators, agency_of, period, rules)

@@ -46,6 +46,7 @@ def _issue_row(issue: IssueView, now: datetime) -> dict[str, Any]:
         "id": issue.id,
         "file": issue.file_name,
         "row": issue.source_row if issue.source_row is not None else Absent("seluruh berkas"),
+        "period": issue.period or "–",
         "indicator": issue.indicator_code or "–",
         "rule": check.title if check else issue.rule,
         "rule_id": issue.rule,
@@ -69,7 +70,9 @@ def review_context(
     """Everything the review page shows, as plain values."""
     now = now or now_wib()
     all_issues = list_issues(session, period=period, status=None)
-    open_issues = [i for i in all_issues if i.status == "open"]
+    # The queue is not per month: an issue of an earlier period stays open until decided, so
+    # the page lists every open issue up to this period.
+    open_issues = [i for i in list_issues(session, status="open") if (i.period or period) <= period]
     by_agency: dict[str, dict[str, Any]] = {}
     for issue in open_issues:
         group = by_agency.setdefault(

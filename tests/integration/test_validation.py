@@ -299,7 +299,7 @@ def test_review_page_renders_an_empty_queue(loaded: Engine, tmp_path: Any) -> No
     with session_scope(loaded) as session:
         path = render_review_page(session, "2026-10", get_rules(), tmp_path / "2026-10")
     html = path.read_text(encoding="utf-8")
-    assert "Tidak ada isu terbuka untuk periode ini." in html
+    assert "Tidak ada isu terbuka sampai periode ini." in html
     assert "Tingkat pelaporan 0,00%" in html
     assert "{{" not in html
 
@@ -322,3 +322,13 @@ def test_notes_with_markup_are_escaped_on_the_review_page(loaded: Engine, tmp_pa
     html = path.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_review_page_keeps_earlier_open_issues_in_view(validated: Engine, tmp_path: Any) -> None:
+    from quality.review_page import render_review_page
+
+    with session_scope(validated) as session:
+        later = render_review_page(session, "2026-11", get_rules(), tmp_path / "2026-11")
+        earlier = render_review_page(session, "2026-09", get_rules(), tmp_path / "2026-09")
+    assert "Realisasi bukan angka" in later.read_text(encoding="utf-8")  # October's, still open
+    assert "Tidak ada isu terbuka sampai periode ini." in earlier.read_text(encoding="utf-8")
