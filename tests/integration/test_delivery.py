@@ -5,15 +5,11 @@ from __future__ import annotations
 import email
 import hashlib
 import logging
-import socket
-from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +20,7 @@ from iku.render import render_period
 from iku.rules import get_rules
 from iku.settings import Settings
 from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, seed_period
+from tests.integration.smtp_server import Mailbox, free_port, smtp_settings
 
 SUBJECTS = ("province", "DINKES", "BKD")
 PROVINCE_TO = {
@@ -35,66 +32,6 @@ DINKES_TO = "kepala.dinkes@lampungprov.example"
 BKD_TO = "kepala.bkd@lampungprov.example"
 EVERYONE = PROVINCE_TO | {DINKES_TO, BKD_TO}
 PASSWORD = "s3cret-Pa55word"
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives and can refuse or defer recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.refuse: set[str] = set()
-        self.defer: dict[str, int] = {}  # address -> how many more times to answer 451
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address.lower() in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
-        if self.defer.get(address.lower(), 0) > 0:
-            self.defer[address.lower()] -= 1
-            return "451 4.3.0 Try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def recipients(self) -> list[str]:
-        return sorted(address.lower() for tos, _ in self.messages for address in tos)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    handler = Mailbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-def _smtp_settings(port: int, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_starttls": False,
-        "smtp_backoff_seconds": 0.0,
-        "smtp_timeout_seconds": 5.0,
-        **extra,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -124,7 +61,7 @@ def test_smtp_delivery_attaches_the_pdf_and_a_rerun_sends_nothing_new(
     rendered: Engine, mailbox: tuple[Mailbox, int], tmp_path: Path
 ) -> None:
     server, port = mailbox
-    settings = _smtp_settings(port)
+    settings = smtp_settings(port)
     report = deliver_period(PERIOD, rendered, settings=settings)
     assert report.channel == "smtp"
     assert (report.sent, report.failed, report.skipped) == (5, 0, 0)
@@ -172,7 +109,7 @@ def test_a_refused_recipient_is_reported_while_the_others_succeed(
 ) -> None:
     server, port = mailbox
     server.refuse.add(DINKES_TO)
-    settings = _smtp_settings(port, smtp_retries=3)
+    settings = smtp_settings(port, smtp_retries=3)
     report = deliver_period(PERIOD, rendered, settings=settings)
     assert (report.sent, report.failed) == (4, 1)
     [failure] = report.failures
@@ -196,7 +133,7 @@ def test_transient_refusals_are_retried_with_a_doubling_delay(
     server, port = mailbox
     server.defer[BKD_TO] = 2
     delays: list[float] = []
-    settings = _smtp_settings(port, smtp_retries=3, smtp_backoff_seconds=0.5)
+    settings = smtp_settings(port, smtp_retries=3, smtp_backoff_seconds=0.5)
     report = deliver_period(PERIOD, rendered, settings=settings, sleep=delays.append)
     assert report.failed == 0
     bkd = next(o for o in report.outcomes if o.email == BKD_TO)
@@ -217,7 +154,7 @@ def test_an_unreachable_server_fails_each_recipient_without_leaking_the_password
     rendered: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    settings = _smtp_settings(_free_port(), smtp_retries=1, smtp_user="iku", smtp_password=PASSWORD)
+    settings = smtp_settings(free_port(), smtp_retries=1, smtp_user="iku", smtp_password=PASSWORD)
     report = deliver_period(PERIOD, rendered, settings=settings, sleep=lambda _: None)
     assert (report.sent, report.failed) == (0, 5)
     assert all(o.attempts == 2 for o in report.outcomes)
@@ -257,7 +194,7 @@ def test_missing_password_fails_before_anything_is_sent(
 ) -> None:
     server, port = mailbox
     with pytest.raises(DeliveryError, match="IKU_SMTP_PASSWORD"):
-        deliver_period(PERIOD, rendered, settings=_smtp_settings(port, smtp_user="iku"))
+        deliver_period(PERIOD, rendered, settings=smtp_settings(port, smtp_user="iku"))
     assert server.messages == []
     assert _deliveries(rendered) == []
 

@@ -15,7 +15,7 @@ from iku.db import session_scope
 from iku.reminders import due, send_reminders, window
 from iku.rules import get_rules
 from iku.settings import TIMEZONE, Settings, get_settings
-from tests.integration.test_delivery import Mailbox, _smtp_settings, mailbox  # noqa: F401
+from tests.integration.smtp_server import Mailbox, smtp_settings
 
 DAY = date(2026, 11, 3)  # deadline day 5 in the rules file: reminders from the 2nd
 
@@ -81,10 +81,10 @@ def test_outbox_reminders_at_most_once_a_day(loaded: Engine, tmp_path: Path) -> 
 
 def test_smtp_reminders_reach_the_agency_heads(
     loaded: Engine,
-    mailbox: tuple[Mailbox, int],  # noqa: F811 (the imported fixture)
+    mailbox: tuple[Mailbox, int],
 ) -> None:
     handler, port = mailbox
-    settings: Settings = _smtp_settings(port, catalog_dir=get_settings().catalog_dir)
+    settings: Settings = smtp_settings(port, catalog_dir=get_settings().catalog_dir)
     report = send_reminders(DAY, get_rules(), settings, loaded)
     assert report.sent and not report.failed
     subjects = {str(message["Subject"]) for _, message in handler.messages}
