@@ -95,16 +95,7 @@ EXPECTED: Final = np.array(
 COUNTS: Final = EXPECTED | (np.arange(4) == ANNUAL)[:, None]
 
 #: Target period keys (models.TARGET_PERIODS) and the months each covers.
-PERIOD_KEYS: Final = (
-    "annual",
-    *(f"M{k:02d}" for k in range(1, 13)),
-    "Q1",
-    "Q2",
-    "Q3",
-    "Q4",
-    "S1",
-    "S2",
-)
+PERIOD_KEYS: Final = m.TARGET_PERIODS
 _KEY_FIRST = np.array([1, *range(1, 13), 1, 4, 7, 10, 1, 7])
 _KEY_SPAN = np.array([12, *([1] * 12), 3, 3, 3, 3, 6, 6])
 
@@ -1007,6 +998,29 @@ def achievement_rows(
 EXCLUDED_SUBMISSION_STATUSES: Final = ("superseded", "rejected")
 
 
+def load_targets(session: Session, year: int) -> pd.DataFrame:
+    """Every target of ``year`` (all versions and breakdowns), with :data:`TARGET_COLUMNS`."""
+    rows = session.execute(
+        select(
+            m.Target.id,
+            m.Target.indicator_id,
+            m.Target.period_key,
+            m.Target.version,
+            m.Target.effective_from,
+            m.Target.lower,
+            m.Target.upper,
+            m.Target.comparator,
+            m.Target.original_text,
+        )
+        .where(m.Target.year == year)
+        .order_by(m.Target.indicator_id, m.Target.version)
+    ).all()
+    targets = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+    targets["lower"] = targets["lower"].astype("float64")
+    targets["upper"] = targets["upper"].astype("float64")
+    return targets
+
+
 def load_inputs(
     session: Session, period: Period
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -1036,22 +1050,7 @@ def load_inputs(
     ).all()
     indicators = pd.DataFrame(indicator_rows, columns=list(INDICATOR_COLUMNS))
 
-    target_rows = session.execute(
-        select(
-            m.Target.id,
-            m.Target.indicator_id,
-            m.Target.period_key,
-            m.Target.version,
-            m.Target.effective_from,
-            m.Target.lower,
-            m.Target.upper,
-            m.Target.comparator,
-            m.Target.original_text,
-        ).where(m.Target.year == period.year)
-    ).all()
-    targets = pd.DataFrame(target_rows, columns=list(TARGET_COLUMNS))
-    targets["lower"] = targets["lower"].astype("float64")
-    targets["upper"] = targets["upper"].astype("float64")
+    targets = load_targets(session, period.year)
 
     realisation_rows = session.execute(
         select(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from iku import capaian as cp
 from iku import models as m
-from iku.achievement import CONSOLIDATIONS, FREQUENCIES, resolve_targets
+from iku.achievement import CONSOLIDATIONS, FREQUENCIES, load_targets, resolve_targets
 from iku.periods import Period, shift_period
 from iku.rules import Rules
 from iku.settings import TIMEZONE
@@ -122,22 +122,7 @@ def history_stats(history: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.DataFrame:
     """The target of the month's reporting period per indicator, from the engine's resolver."""
     year, month = (int(p) for p in period.split("-"))
-    query = (
-        select(
-            m.Target.id.label("target_id"),
-            m.Target.indicator_id,
-            m.Target.period_key,
-            m.Target.version,
-            m.Target.effective_from,
-            m.Target.lower,
-            m.Target.upper,
-            m.Target.comparator,
-            m.Target.original_text.label("text"),
-        )
-        .where(m.Target.year == year)
-        .order_by(m.Target.indicator_id, m.Target.version)
-    )
-    targets = _frame(session, query)
+    targets = load_targets(session, year)
     grid = resolve_targets(
         pd.Index(indicators["indicator_id"]),
         cp.encode(indicators["frequency"], FREQUENCIES),
