@@ -10,7 +10,7 @@ Submission frame: one row per submission, with what the structure and timeliness
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
 import numpy as np
@@ -300,9 +300,3 @@ def _submission_frame(
 
 def _joined(values: pd.Series) -> str:
     return ", ".join(sorted({str(v) for v in values.dropna()}))
-
-
-def late_by(received_at: datetime, period: str, rules: Rules) -> timedelta | None:
-    """How late a submission is (None when on time)."""
-    delay = received_at - deadline_of(period, rules)
-    return delay if delay > timedelta(0) else None

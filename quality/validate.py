@@ -40,14 +40,6 @@ def staged_query(period: str, agency: str | list[str] | None = None) -> Select[A
     return query
 
 
-def staged_submissions(
-    session: Session, period: str, agency: str | list[str] | None = None
-) -> list[int]:
-    """Ids of the period's submissions waiting for validation, oldest first."""
-    query = staged_query(period, agency)
-    return list(session.scalars(query.order_by(m.Submission.received_at, m.Submission.id)))
-
-
 def staged_agency_groups(session: Session, period: str, groups: int) -> list[list[str]]:
     """The agencies with staged submissions, dealt into at most ``groups`` groups of similar
     size, so validation can run in parallel (agencies never share a submission or an issue)."""
