@@ -9,6 +9,7 @@ submission) or ``ignored`` (system files such as ``~$lock`` or ``.DS_Store``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from iku import models as m
@@ -465,9 +466,21 @@ def _submission(context: IngestContext, prepared: Prepared, status: str) -> m.Su
     )
 
 
+def _serialise_versions(session: Any, agency: str, period: str) -> None:
+    """On PostgreSQL, take a transaction lock on (agency, period) so concurrent versions of
+    the same report queue instead of racing for "current" (SELECT ... FOR UPDATE cannot lock a
+    row that does not exist yet). SQLite already serialises writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"iku-submission:{agency}:{period}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def _stage(session: Any, context: IngestContext, prepared: Prepared) -> None:
     outcome = prepared.outcome
-    assert prepared.agency is not None
+    assert prepared.agency is not None and prepared.period is not None
+    _serialise_versions(session, prepared.agency, prepared.period)
     current = session.scalars(
         select(m.Submission)
         .where(
