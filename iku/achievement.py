@@ -66,6 +66,7 @@ from sqlalchemy.orm import Session
 
 from iku import capaian as cp
 from iku import models as m
+from iku.db import read_frame
 from iku.periods import Period, PeriodError  # noqa: F401 (re-exported)
 from iku.rules import Rules, get_rules
 
@@ -198,8 +199,13 @@ def resolve_targets(
     targets: pd.DataFrame,
     year: int,
     months: int,
+    *,
+    from_month: int = 1,
 ) -> TargetGrid:
     """Resolve the targets in force for months 1..``months`` of ``year`` (module docstring).
+
+    Months are resolved independently; a caller that needs only the last months passes
+    ``from_month`` and the columns before it stay empty (NaN, -1).
 
     ``targets`` has :data:`TARGET_COLUMNS`; rows of unknown indicators are ignored, so are rows
     of other years when the caller passes them (it should not).
@@ -272,7 +278,7 @@ def resolve_targets(
     is_sum = cons == SUM
     is_yearly = freq == ANNUAL
     month_axis = np.arange(MONTHS + 1, dtype=np.float64)
-    for mi in range(months):
+    for mi in range(max(from_month, 1) - 1, months):
         month = mi + 1
         arow = annual_row[:, mi]
         has_annual = arow >= 0
@@ -1000,7 +1006,8 @@ EXCLUDED_SUBMISSION_STATUSES: Final = ("superseded", "rejected")
 
 def load_targets(session: Session, year: int) -> pd.DataFrame:
     """Every target of ``year`` (all versions and breakdowns), with :data:`TARGET_COLUMNS`."""
-    rows = session.execute(
+    targets = read_frame(
+        session,
         select(
             m.Target.id,
             m.Target.indicator_id,
@@ -1013,9 +1020,9 @@ def load_targets(session: Session, year: int) -> pd.DataFrame:
             m.Target.original_text,
         )
         .where(m.Target.year == year)
-        .order_by(m.Target.indicator_id, m.Target.version)
-    ).all()
-    targets = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+        .order_by(m.Target.indicator_id, m.Target.version),
+    )
+    targets.columns = pd.Index(TARGET_COLUMNS)
     targets["lower"] = targets["lower"].astype("float64")
     targets["upper"] = targets["upper"].astype("float64")
     return targets
@@ -1030,7 +1037,8 @@ def load_inputs(
     submissions hold the same indicator and month, the latest ``received_at`` wins (then the
     highest submission id).
     """
-    indicator_rows = session.execute(
+    indicators = read_frame(
+        session,
         select(
             m.Indicator.id,
             m.Indicator.code,
@@ -1046,13 +1054,14 @@ def load_inputs(
         )
         .join(m.Agency, m.Agency.id == m.Indicator.agency_id)
         .where(m.Indicator.is_active, m.Agency.is_active)
-        .order_by(m.Indicator.code)
-    ).all()
-    indicators = pd.DataFrame(indicator_rows, columns=list(INDICATOR_COLUMNS))
+        .order_by(m.Indicator.code),
+    )
+    indicators.columns = pd.Index(INDICATOR_COLUMNS)
 
     targets = load_targets(session, period.year)
 
-    realisation_rows = session.execute(
+    realisations = read_frame(
+        session,
         select(
             m.Realisation.indicator_id,
             m.Realisation.period,
@@ -1065,10 +1074,7 @@ def load_inputs(
             m.Realisation.period >= f"{period.year:04d}-01",
             m.Realisation.period <= str(period),
         )
-        .order_by(m.Submission.received_at, m.Submission.id, m.Realisation.id)
-    ).all()
-    realisations = pd.DataFrame(
-        realisation_rows, columns=["indicator_id", "period", "value", "state"]
+        .order_by(m.Submission.received_at, m.Submission.id, m.Realisation.id),
     )
     realisations = realisations.drop_duplicates(["indicator_id", "period"], keep="last")
     realisations["month"] = realisations["period"].str.slice(5, 7).astype("int64")

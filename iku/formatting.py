@@ -9,16 +9,19 @@ prints those words instead of a number.
 from __future__ import annotations
 
 import decimal
+import functools
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
+from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, format_currency, parse_pattern
 
 from iku.settings import TIMEZONE
 
 LOCALE: Final = "id_ID"
+_LOCALE: Final = Locale.parse(LOCALE)
 
 Number = int | float | Decimal
 
@@ -80,6 +83,13 @@ def _pattern(digits: int, min_digits: int | None, signed: bool) -> str:
     return f"+{body};-{body}" if signed else body
 
 
+@functools.cache
+def _number_pattern(digits: int, min_digits: int | None, signed: bool) -> NumberPattern:
+    """The parsed Babel pattern (``format_decimal`` parses the pattern and the locale on every
+    call, which dominated formatting thousands of validation messages)."""
+    return parse_pattern(_pattern(digits, min_digits, signed))
+
+
 def _format_number(value: Number, digits: int, min_digits: int | None, signed: bool) -> str:
     number = _decimal(value)
     quantum = Decimal(1).scaleb(-digits)
@@ -89,9 +99,8 @@ def _format_number(value: Number, digits: int, min_digits: int | None, signed: b
         rounded = number.quantize(quantum)
         if rounded == 0:
             rounded = abs(rounded)  # never "-0,00"
-        return format_decimal(
-            rounded, format=_pattern(digits, min_digits, signed and rounded != 0), locale=LOCALE
-        )
+        pattern = _number_pattern(digits, min_digits, signed and rounded != 0)
+        return pattern.apply(rounded, _LOCALE)
 
 
 def angka(value: Number | Absent | None, digits: int = 2, min_digits: int | None = None) -> str:

@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Executable, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from iku import capaian as cp
 from iku import models as m
 from iku.achievement import CONSOLIDATIONS, FREQUENCIES, load_targets, resolve_targets
+from iku.db import read_frame
 from iku.periods import Period, shift_period
 from iku.rules import Rules
 from iku.settings import TIMEZONE
@@ -48,12 +49,6 @@ def deadline_of(period: str, rules: Rules) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=TIMEZONE)
 
 
-def _frame(session: Session, query: Executable) -> pd.DataFrame:
-    """A query's rows as a frame (plain tuples: much cheaper than row mappings)."""
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
 def indicator_frame(session: Session) -> pd.DataFrame:
     """Active indicators with what validation needs, keyed ``AGENCY|CODE``."""
     query = (
@@ -75,7 +70,7 @@ def indicator_frame(session: Session) -> pd.DataFrame:
         .where(m.Indicator.is_active.is_(True))
         .order_by(m.Indicator.id)
     )
-    frame = _frame(session, query)
+    frame = read_frame(session, query)
     if frame.empty:
         return frame
     frame["agency_indicator"] = frame["indicator_agency"] + "|" + frame["code"]
@@ -83,7 +78,14 @@ def indicator_frame(session: Session) -> pd.DataFrame:
 
 
 def accepted_values(session: Session, first: str, last: str) -> pd.DataFrame:
-    """Accepted numbers of periods ``first``..``last`` from current (validated) submissions."""
+    """Accepted numbers of periods ``first``..``last`` from current (validated) submissions.
+
+    One value per indicator x period, with no ordering or de-duplication needed: an agency has
+    at most one current (staged or validated) submission per period (the partial unique index
+    ``uq_submission_current``), an indicator belongs to one agency, and a submission holds one
+    realisation per indicator x period (a unique constraint). Skipping the sort saves a
+    third of this read, the largest of validation.
+    """
     query = (
         select(m.Realisation.indicator_id, m.Realisation.period, m.Realisation.value)
         .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
@@ -93,11 +95,8 @@ def accepted_values(session: Session, first: str, last: str) -> pd.DataFrame:
             m.Realisation.period >= first,
             m.Realisation.period <= last,
         )
-        .order_by(m.Submission.received_at)
     )
-    frame = pd.DataFrame(session.execute(query).all(), columns=["indicator_id", "period", "value"])
-    # The latest accepted submission wins for each indicator x period.
-    return frame.drop_duplicates(["indicator_id", "period"], keep="last")
+    return read_frame(session, query)
 
 
 def history_stats(history: pd.DataFrame, rules: Rules) -> pd.DataFrame:
@@ -130,6 +129,7 @@ def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.
         targets,
         year,
         month,
+        from_month=month,
     )
     col = month - 1
     rows = grid.period_row[:, col]
@@ -150,22 +150,20 @@ def build_frames(
     session: Session, period: str, submission_ids: Select[Any], rules: Rules
 ) -> Frames:
     """Frames for the given staged submissions of ``period``."""
-    subs = pd.DataFrame(
-        session.execute(
-            select(
-                m.Submission.id,
-                m.Submission.file_name,
-                m.Submission.received_at,
-                m.Agency.code.label("folder_agency"),
-            )
-            .join(m.Agency, m.Agency.id == m.Submission.agency_id)
-            .where(m.Submission.id.in_(submission_ids))
-            .order_by(m.Submission.id)
-        ).all(),
-        columns=["id", "file_name", "received_at", "folder_agency"],
+    subs = read_frame(
+        session,
+        select(
+            m.Submission.id,
+            m.Submission.file_name,
+            m.Submission.received_at,
+            m.Agency.code.label("folder_agency"),
+        )
+        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+        .where(m.Submission.id.in_(submission_ids))
+        .order_by(m.Submission.id),
     )
     agency_of = dict(zip(subs["id"], subs["folder_agency"], strict=True))
-    staged = _frame(
+    staged = read_frame(
         session,
         select(
             m.StagedRow.id.label("row_id"),

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from iku import models as m
-from iku.db import now_wib
+from iku.db import now_wib, table_of
 from quality.runner import Finding, ValidationReport
 
 SYSTEM = "sistem"
@@ -131,25 +131,23 @@ def route(
     else:
         good = rows
         rows_in = accepted = pd.Series(dtype=int)
-    realisations = [
-        _realisation(
-            record,
-            [*flags.get(int(record["row_id"]), [])]
-            + (["late_submission"] if record["submission_id"] in late else []),
-            now,
-        )
-        for record in good.to_dict("records")
-    ]
+    realisations = _realisations(good, flags, late, now)
 
     findings_by_submission: dict[int, list[Finding]] = {}
     for finding in report.findings:
         findings_by_submission.setdefault(finding.submission_id, []).append(finding)
     issues: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
-    for sub in submissions.to_dict("records"):
-        submission_id = int(sub["submission_id"])
+    n_rows_in = rows_in.to_dict()
+    n_accepted_rows = accepted.to_dict()
+    for submission_id, agency_code, file_name in zip(
+        submissions["submission_id"].astype("int64").tolist(),
+        submissions["folder_agency"].tolist(),
+        submissions["source_file"].tolist(),
+        strict=True,
+    ):
         findings = findings_by_submission.get(submission_id, [])
-        n_in = int(rows_in.get(submission_id, 0))
+        n_in = int(n_rows_in.get(submission_id, 0))
         if submission_id in blocked:
             kept = [f for f in findings if f.severity == "blocking"]
             n_accepted, status = 0, "rejected"
@@ -159,7 +157,7 @@ def route(
             }
         else:
             kept = findings
-            n_accepted, status = int(accepted.get(submission_id, 0)), "validated"
+            n_accepted, status = int(n_accepted_rows.get(submission_id, 0)), "validated"
             update_values = {}
         issues.extend(_issue(f, f.suite, f.row_id) for f in kept)
         updates.append(
@@ -175,8 +173,8 @@ def route(
         summary.outcomes.append(
             SubmissionOutcome(
                 submission_id=submission_id,
-                agency_code=str(sub["folder_agency"]),
-                file_name=str(sub["source_file"]),
+                agency_code=str(agency_code),
+                file_name=str(file_name),
                 status=status,
                 rows_in=n_in,
                 accepted=n_accepted,
@@ -185,13 +183,14 @@ def route(
                 issues_by_rule=dict(Counter(f.rule for f in kept)),
             )
         )
-    if updates:
-        session.execute(update(m.Submission), updates)
-    if realisations:
-        session.execute(insert(m.Realisation), realisations)
-    if issues:
-        session.execute(insert(m.ValidationIssue), issues)
+    # Core executemany statements: the ORM's bulk paths cost twice as much per row, and these
+    # rows need no ORM behaviour (no relationships, no events).
     session.flush()
+    _update_submissions(session, updates)
+    if realisations:
+        session.execute(insert(table_of(m.Realisation)), realisations)
+    if issues:
+        session.execute(insert(table_of(m.ValidationIssue)), issues)
     routed = set(submissions["submission_id"].tolist()) if len(submissions) else set()
     summary.auto_resolved = resolve_superseded(
         session, {new: old for new, old in chains.items() if new in routed}
@@ -199,23 +198,76 @@ def route(
     return summary
 
 
-def _realisation(record: Mapping[Any, Any], flags: list[str], now: datetime) -> dict[str, object]:
-    state = record["state"]
-    value = record["value"]
-    return {
-        "submission_id": int(record["submission_id"]),
-        "indicator_id": int(record["indicator_id"]),
-        "period": record["period"],
-        "value": float(value) if state == "angka" else None,
-        "state": state,
-        "state_reason": record["state_reason"] if state != "angka" else None,
-        "evidence_url": record["evidence_url"],
-        "note": record["note"],
-        "source_row": int(record["source_row"]),
-        "flags": flags,
-        "accepted_by": None,
-        "created_at": now,
+#: Submission columns routing sets (the rejection columns stay empty unless rejected).
+_UPDATED = (
+    "status",
+    "accepted_rows",
+    "quarantined_rows",
+    "validated_at",
+    "rejection_reason",
+    "rejection_rule",
+)
+
+
+#: Ids per ``IN (...)`` list, well under every backend's limit on bound parameters.
+_IDS_PER_STATEMENT = 5000
+
+
+def _update_submissions(session: Session, updates: list[dict[str, object]]) -> None:
+    """Store the outcome of every routed submission: one ``UPDATE ... WHERE id IN (...)`` per
+    distinct outcome (most submissions share one), not one statement per submission."""
+    table = table_of(m.Submission)
+    groups: dict[tuple[object, ...], list[object]] = {}
+    for values in updates:
+        groups.setdefault(tuple(values.get(key) for key in _UPDATED), []).append(values["id"])
+    for outcome, ids in groups.items():
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            session.execute(
+                table.update()
+                .where(table.c.id.in_(ids[start : start + _IDS_PER_STATEMENT]))
+                .values(dict(zip(_UPDATED, outcome, strict=True)))
+            )
+
+
+def _realisations(
+    good: pd.DataFrame, flags: Mapping[int, list[str]], late: set[int], now: datetime
+) -> list[dict[str, object]]:
+    """Realisation rows for the accepted staged rows, built column by column."""
+    if good.empty:
+        return []
+    is_number = (good["state"] == "angka").to_numpy()
+    submission = good["submission_id"].astype("int64").tolist()
+    columns: dict[str, list[Any]] = {
+        "submission_id": submission,
+        "indicator_id": good["indicator_id"].astype("int64").tolist(),
+        "period": good["period"].tolist(),
+        "value": [
+            float(v) if number else None
+            for v, number in zip(good["value"].tolist(), is_number, strict=True)
+        ],
+        "state": good["state"].tolist(),
+        "state_reason": [
+            None if number else reason
+            for reason, number in zip(_objects(good["state_reason"]), is_number, strict=True)
+        ],
+        "evidence_url": _objects(good["evidence_url"]),
+        "note": _objects(good["note"]),
+        "source_row": good["source_row"].astype("int64").tolist(),
+        "flags": [
+            [*flags.get(row_id, []), *(["late_submission"] if sub in late else [])]
+            for row_id, sub in zip(good["row_id"].tolist(), submission, strict=True)
+        ],
     }
+    keys = [*columns, "accepted_by", "created_at"]
+    return [
+        dict(zip(keys, (*values, None, now), strict=True))
+        for values in zip(*columns.values(), strict=True)
+    ]
+
+
+def _objects(column: pd.Series) -> list[Any]:
+    """A column's values with every missing marker (NaN, NA) as None."""
+    return [None if pd.isna(v) else v for v in column.tolist()]
 
 
 def resolve_superseded(session: Session, superseding: dict[int, int]) -> int:

@@ -114,7 +114,7 @@ def _as_int(value: Any) -> int | None:
     return int(value)
 
 
-def _finding(check: Check, row: Mapping[str, Any], rules: Rules) -> Finding:
+def _finding(check: Check, row: Mapping[Any, Any], rules: Rules) -> Finding:
     is_row = check.frame == "rows"
     return Finding(
         rule=check.rule,
@@ -165,6 +165,7 @@ def run_checks(
             continue
         batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe("all")
         definitions = []
+        used = {"row_id"}
         for suite_name, title in SUITE_TITLES.items():
             checks = [c for c in CHECKS if c.frame == frame_name and c.suite == suite_name]
             if not checks:
@@ -177,6 +178,7 @@ def run_checks(
                 expectation.meta = {"rule": check.rule, "severity": check.severity}
                 expectation.notes = check.title
                 suite.add_expectation(expectation)
+                used |= columns_used(expectation.configuration.kwargs)
             definitions.append(
                 gx_context.validation_definitions.add(
                     gx.ValidationDefinition(
@@ -184,6 +186,9 @@ def run_checks(
                     )
                 )
             )
+        # GX copies the frame's columns as it filters rows for each expectation: give it only
+        # the columns the expectations read (messages are built from the whole row later).
+        frame = frame.loc[:, [c for c in frame.columns if c in used]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if data_docs_dir is not None:
@@ -231,6 +236,26 @@ def run_checks(
     return report
 
 
+def columns_used(kwargs: Mapping[str, Any]) -> set[str]:
+    """The frame columns an expectation reads: its column arguments and the columns named in
+    its row condition (serialised as nested ``{"column": {"name": ...}}`` and ``conditions``)."""
+    found: set[str] = set()
+    for key, value in kwargs.items():
+        if key in ("column", "column_A", "column_B") and isinstance(value, str):
+            found.add(value)
+        elif key == "column" and isinstance(value, Mapping) and "name" in value:
+            found.add(str(value["name"]))
+        elif key == "column_list" and isinstance(value, list):
+            found.update(str(v) for v in value)
+        elif key == "row_condition" and isinstance(value, Mapping):
+            found |= columns_used(value)
+        elif key == "conditions" and isinstance(value, list):
+            for condition in value:
+                if isinstance(condition, Mapping):
+                    found |= columns_used(condition)
+    return found
+
+
 def _collect(result: Any, frame: pd.DataFrame, rules: Rules, report: ValidationReport) -> None:
     rule = result.expectation_config.meta["rule"]
     check = CHECKS_BY_RULE[rule]
@@ -242,7 +267,5 @@ def _collect(result: Any, frame: pd.DataFrame, rules: Rules, report: ValidationR
     index_list = result.result.get("unexpected_index_list")
     if index_list is None:
         raise RowIdentificationError(f"check {rule} failed but GX named no rows")
-    for item in index_list:
-        row_id = item["row_id"]
-        record = frame.loc[row_id]
-        report.findings.append(_finding(check, record.to_dict(), rules))
+    failed = frame.loc[[item["row_id"] for item in index_list]]
+    report.findings.extend(_finding(check, record, rules) for record in failed.to_dict("records"))

@@ -15,7 +15,7 @@ import pytest
 
 from iku.rules import get_rules
 from quality.checks import CHECKS
-from quality.runner import run_checks
+from quality.runner import columns_used, run_checks
 
 AGENCY = "DINKES"
 
@@ -189,3 +189,21 @@ def test_messages_are_indonesian_and_readable() -> None:
     (finding,) = run(rows)
     assert finding.message.startswith("Nilai 0,855 tampak ditulis sebagai pecahan")
     assert "85,5%" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("rule", "columns"),
+    [
+        ("state_without_reason", {"state", "state_reason"}),
+        ("duplicate_row", {"submission_id", "indicator_code", "period"}),
+        ("outlier_zscore", {"value", "hist_median", "hist_scale"}),
+        ("percent_as_fraction", {"value", "is_percent", "hist_median"}),
+        ("missing_evidence", {"evidence_url", "evidence_required", "state"}),
+        ("late_submission", {"deadline_epoch", "received_epoch"}),
+    ],
+)
+def test_gx_gets_every_column_an_expectation_reads(rule: str, columns: set[str]) -> None:
+    """GX is given only the columns its expectations read: arguments and row conditions."""
+    check = next(c for c in CHECKS if c.rule == rule)
+    expectation = check.expectation(get_rules(), {})
+    assert columns_used(expectation.configuration.kwargs) == columns
