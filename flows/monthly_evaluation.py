@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows.runners import make_task_runner
+from flows.runners import make_task_runner, tasks_run_in_processes
 from iku.cycle import outcome_status, timed
 from iku.locks import cycle_lock
 from iku.periods import previous_period
@@ -24,6 +24,7 @@ from tasks.render import (
     finish_render_task,
     plan_render_task,
     render_job_task,
+    render_jobs_task,
 )
 from tasks.validate import (
     merge_validations,
@@ -58,7 +59,10 @@ def monthly_evaluation(
                 steps["compute"] = compute_achievement_task(period)
             with timed(timings, "render"):
                 plan = plan_render_task(period)
-                outcomes = render_job_task.map(plan.jobs).result()
+                if tasks_run_in_processes():
+                    outcomes = render_job_task.map(plan.jobs).result()
+                else:
+                    outcomes = render_jobs_task(plan.jobs, get_settings().workers)
                 steps["render"] = finish_render_task(plan, outcomes)
             with timed(timings, "deliver"):
                 steps["deliver"] = deliver_bulletins_task(period, resend)

@@ -26,3 +26,9 @@ def make_task_runner(settings: Settings | None = None) -> Any:
     from prefect.task_runners import ThreadPoolTaskRunner
 
     return ThreadPoolTaskRunner(max_workers=settings.workers)
+
+
+def tasks_run_in_processes(settings: Settings | None = None) -> bool:
+    """Whether mapped tasks run in separate processes (Dask) rather than threads; CPU-bound
+    work under a thread runner needs its own process pool."""
+    return (settings or get_settings()).task_runner == "dask"

@@ -60,7 +60,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1004,10 +1004,12 @@ def achievement_rows(
 EXCLUDED_SUBMISSION_STATUSES: Final = ("superseded", "rejected")
 
 
-def load_targets(session: Session, year: int) -> pd.DataFrame:
-    """Every target of ``year`` (all versions and breakdowns), with :data:`TARGET_COLUMNS`."""
-    targets = read_frame(
-        session,
+def load_targets(
+    session: Session, year: int, indicator_ids: Select[int] | None = None
+) -> pd.DataFrame:
+    """Every target of ``year`` (all versions and breakdowns), with :data:`TARGET_COLUMNS`;
+    only of the indicators ``indicator_ids`` selects, when given."""
+    query = (
         select(
             m.Target.id,
             m.Target.indicator_id,
@@ -1020,8 +1022,11 @@ def load_targets(session: Session, year: int) -> pd.DataFrame:
             m.Target.original_text,
         )
         .where(m.Target.year == year)
-        .order_by(m.Target.indicator_id, m.Target.version),
+        .order_by(m.Target.indicator_id, m.Target.version)
     )
+    if indicator_ids is not None:
+        query = query.where(m.Target.indicator_id.in_(indicator_ids))
+    targets = read_frame(session, query)
     targets.columns = pd.Index(TARGET_COLUMNS)
     targets["lower"] = targets["lower"].astype("float64")
     targets["upper"] = targets["upper"].astype("float64")

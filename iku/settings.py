@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     # process; "dask": a Dask cluster (prefect-dask), the one at dask_address or a local one.
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str = Field(default="", description="Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    workers: int = Field(default=2, ge=1, le=256, description="Threads, or local Dask workers.")
+    workers: int = Field(
+        default=2, ge=1, le=256, description="Threads, render processes, or local Dask workers."
+    )
 
     # E-mail delivery of bulletins. No host: messages are written to out/<period>/outbox/ as .eml.
     smtp_host: str = Field(default="", description="SMTP server; empty writes .eml files instead.")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from iku import capaian as cp
@@ -49,8 +49,9 @@ def deadline_of(period: str, rules: Rules) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=TIMEZONE)
 
 
-def indicator_frame(session: Session) -> pd.DataFrame:
-    """Active indicators with what validation needs, keyed ``AGENCY|CODE``."""
+def indicator_frame(session: Session, only: Select[int] | None = None) -> pd.DataFrame:
+    """Active indicators with what validation needs, keyed ``AGENCY|CODE`` (only the ids
+    ``only`` selects, when given)."""
     query = (
         select(
             m.Indicator.id.label("indicator_id"),
@@ -70,6 +71,8 @@ def indicator_frame(session: Session) -> pd.DataFrame:
         .where(m.Indicator.is_active.is_(True))
         .order_by(m.Indicator.id)
     )
+    if only is not None:
+        query = query.where(m.Indicator.id.in_(only))
     frame = read_frame(session, query)
     if frame.empty:
         return frame
@@ -78,7 +81,8 @@ def indicator_frame(session: Session) -> pd.DataFrame:
 
 
 def accepted_values(session: Session, first: str, last: str) -> pd.DataFrame:
-    """Accepted numbers of periods ``first``..``last`` from current (validated) submissions.
+    """Accepted numbers of periods ``first``..``last`` from current (validated) submissions:
+    ``indicator_id``, ``value`` and ``is_last`` (1 for the values of period ``last``).
 
     One value per indicator x period, with no ordering or de-duplication needed: an agency has
     at most one current (staged or validated) submission per period (the partial unique index
@@ -87,7 +91,13 @@ def accepted_values(session: Session, first: str, last: str) -> pd.DataFrame:
     third of this read, the largest of validation.
     """
     query = (
-        select(m.Realisation.indicator_id, m.Realisation.period, m.Realisation.value)
+        select(
+            m.Realisation.indicator_id,
+            m.Realisation.value,
+            # Whether the value is of ``last``, as a number: a million period strings cost a
+            # third of this read in pandas, and only the last month's values are looked up.
+            case((m.Realisation.period == last, 1), else_=0).label("is_last"),
+        )
         .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
         .where(
             m.Submission.status == "validated",
@@ -118,10 +128,16 @@ def history_stats(history: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     return stats.reset_index()[columns]
 
 
-def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.DataFrame:
-    """The target of the month's reporting period per indicator, from the engine's resolver."""
+def target_frame(
+    session: Session,
+    indicators: pd.DataFrame,
+    period: str,
+    indicator_ids: Select[int] | None = None,
+) -> pd.DataFrame:
+    """The target of the month's reporting period per indicator, from the engine's resolver
+    (reading only the targets of ``indicator_ids``, when given)."""
     year, month = (int(p) for p in period.split("-"))
-    targets = load_targets(session, year)
+    targets = load_targets(session, year, indicator_ids)
     grid = resolve_targets(
         pd.Index(indicators["indicator_id"]),
         cp.encode(indicators["frequency"], FREQUENCIES),
@@ -143,6 +159,21 @@ def target_frame(session: Session, indicators: pd.DataFrame, period: str) -> pd.
             "target_cmp": grid.period_cmp[:, col],
             "target_text": text,
         }
+    )
+
+
+def reported_indicators(submission_ids: Select[Any]) -> Select[int]:
+    """The ids of the indicators the staged rows of these submissions report: each row's code
+    among the indicators of the submitting agency (the match the row frame makes)."""
+    return (
+        select(m.Indicator.id)
+        .join(m.Submission, m.Submission.agency_id == m.Indicator.agency_id)
+        .join(
+            m.StagedRow,
+            (m.StagedRow.submission_id == m.Submission.id)
+            & (m.StagedRow.indicator_code == m.Indicator.code),
+        )
+        .where(m.Submission.id.in_(submission_ids))
     )
 
 
@@ -185,8 +216,9 @@ def build_frames(
         .where(m.StagedRow.submission_id.in_(submission_ids))
         .order_by(m.StagedRow.id),
     )
-    indicators = indicator_frame(session)
-    rows = _row_frame(session, staged, indicators, agency_of, period, rules)
+    # A row whose code is not among the reported indicators stays unmatched: unknown.
+    indicators = indicator_frame(session, reported_indicators(submission_ids))
+    rows = _row_frame(session, staged, indicators, agency_of, period, rules, submission_ids)
     submissions = _submission_frame(subs, staged, period, rules)
     return Frames(rows, submissions, {})
 
@@ -198,6 +230,7 @@ def _row_frame(
     agency_of: dict[int, str],
     period: str,
     rules: Rules,
+    submission_ids: Select[Any],
 ) -> pd.DataFrame:
     if staged.empty:
         return staged
@@ -222,7 +255,7 @@ def _row_frame(
     previous = shift_period(period, -1)
     history = accepted_values(session, first, previous)
     rows = rows.merge(history_stats(history, rules), on="indicator_id", how="left")
-    prev = history[history["period"] == previous][["indicator_id", "value"]].rename(
+    prev = history[history["is_last"] == 1][["indicator_id", "value"]].rename(
         columns={"value": "prev_value"}
     )
     rows = rows.merge(prev, on="indicator_id", how="left")
@@ -233,7 +266,10 @@ def _row_frame(
         rows["capaian_pct"] = np.nan
         rows["target_text"] = None
     else:
-        rows = rows.merge(target_frame(session, indicators, period), on="indicator_id", how="left")
+        # Only the indicators reported in these rows need a target: at national scale that
+        # halves the targets read (quarterly and annual IKU are not reported every month).
+        targets = target_frame(session, indicators, period, reported_indicators(submission_ids))
+        rows = rows.merge(targets, on="indicator_id", how="left")
         scored = cp.evaluate(
             rows["value"].to_numpy(dtype=np.float64),
             rows["target_lower"].to_numpy(dtype=np.float64),

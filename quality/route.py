@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from iku import models as m
-from iku.db import now_wib, table_of
+from iku.db import bulk_insert, now_wib, table_of
 from quality.runner import Finding, ValidationReport
 
 SYSTEM = "sistem"
@@ -183,14 +183,12 @@ def route(
                 issues_by_rule=dict(Counter(f.rule for f in kept)),
             )
         )
-    # Core executemany statements: the ORM's bulk paths cost twice as much per row, and these
-    # rows need no ORM behaviour (no relationships, no events).
+    # Set-based writes: these rows need no ORM behaviour (no relationships, no events), and
+    # the ORM's bulk paths cost several times the database's own work per row.
     session.flush()
     _update_submissions(session, updates)
-    if realisations:
-        session.execute(insert(table_of(m.Realisation)), realisations)
-    if issues:
-        session.execute(insert(table_of(m.ValidationIssue)), issues)
+    bulk_insert(session, table_of(m.Realisation), realisations)
+    bulk_insert(session, table_of(m.ValidationIssue), issues)
     routed = set(submissions["submission_id"].tolist()) if len(submissions) else set()
     summary.auto_resolved = resolve_superseded(
         session, {new: old for new, old in chains.items() if new in routed}
@@ -231,13 +229,13 @@ def _update_submissions(session: Session, updates: list[dict[str, object]]) -> N
 
 def _realisations(
     good: pd.DataFrame, flags: Mapping[int, list[str]], late: set[int], now: datetime
-) -> list[dict[str, object]]:
-    """Realisation rows for the accepted staged rows, built column by column."""
+) -> dict[str, list[Any]]:
+    """Realisation columns for the accepted staged rows."""
     if good.empty:
-        return []
+        return {}
     is_number = (good["state"] == "angka").to_numpy()
     submission = good["submission_id"].astype("int64").tolist()
-    columns: dict[str, list[Any]] = {
+    return {
         "submission_id": submission,
         "indicator_id": good["indicator_id"].astype("int64").tolist(),
         "period": good["period"].tolist(),
@@ -257,17 +255,14 @@ def _realisations(
             [*flags.get(row_id, []), *(["late_submission"] if sub in late else [])]
             for row_id, sub in zip(good["row_id"].tolist(), submission, strict=True)
         ],
+        "accepted_by": [None] * len(good),
+        "created_at": [now] * len(good),
     }
-    keys = [*columns, "accepted_by", "created_at"]
-    return [
-        dict(zip(keys, (*values, None, now), strict=True))
-        for values in zip(*columns.values(), strict=True)
-    ]
 
 
 def _objects(column: pd.Series) -> list[Any]:
     """A column's values with every missing marker (NaN, NA) as None."""
-    return [None if pd.isna(v) else v for v in column.tolist()]
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def resolve_superseded(session: Session, superseding: dict[int, int]) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
+from iku.db import paused_gc
 from iku.rules import Rules
 from quality.frame import build_frames
 from quality.route import RoutingSummary, route
@@ -67,13 +68,16 @@ def validate_period(
     """Validate the period's staged submissions and route their rows, in the caller's
     transaction. Already validated submissions are not touched, so a rerun changes nothing."""
     ids = staged_query(period, agency)
-    frames = build_frames(session, period, ids, rules)
-    if frames.submissions.empty:
-        return ValidationOutcome(period, ValidationReport(), RoutingSummary())
-    report = run_checks(
-        frames.rows, frames.submissions, rules, frames.context, data_docs_dir=data_docs_dir
-    )
-    routing = route(session, report, frames.rows, frames.submissions)
+    # Frames, results and routed rows are millions of short-lived objects: the collector's
+    # passes over them (nothing to free) cost 7% of a national validation.
+    with paused_gc():
+        frames = build_frames(session, period, ids, rules)
+        if frames.submissions.empty:
+            return ValidationOutcome(period, ValidationReport(), RoutingSummary())
+        report = run_checks(
+            frames.rows, frames.submissions, rules, frames.context, data_docs_dir=data_docs_dir
+        )
+        routing = route(session, report, frames.rows, frames.submissions)
     log.info(
         "validated %s: %d submissions, %d rows in, %d accepted, %d quarantined, %d warnings",
         period,

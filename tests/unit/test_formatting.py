@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import decimal
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
 from iku.formatting import (
+    LOCALE,
     Absent,
     MissingFigureError,
+    _format_number,
+    _pattern,
     angka,
     bulan_singkat,
     jam,
@@ -163,3 +168,37 @@ def test_periode_rejects_malformed_periods(bad: str) -> None:
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
 def test_angka_reads_back_with_the_indonesian_parser(value: Decimal) -> None:
     assert parse_id_strict(angka(value)) == pytest.approx(float(value), abs=1e-9)
+
+
+def _babel(value: Decimal, digits: int, min_digits: int | None, signed: bool) -> str:
+    """Babel's own formatting of the pattern the fast formatter implements."""
+    with decimal.localcontext() as context:
+        context.rounding = decimal.ROUND_HALF_UP
+        rounded = value.quantize(Decimal(1).scaleb(-digits))
+    if rounded == 0:
+        rounded = abs(rounded)
+    pattern = _pattern(digits, min_digits, signed and rounded != 0)
+    return format_decimal(rounded, format=pattern, locale=LOCALE)
+
+
+OPTIONS = [(2, None, False), (2, 0, False), (3, 1, False), (0, None, False), (2, None, True)]
+
+
+@given(
+    value=st.one_of(
+        st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+        st.sampled_from([0.0, 0.005, -0.005, 85.245, -85.245, 999.995, 1000.0, 1e9 + 0.5]),
+        st.decimals(min_value=-10_000, max_value=10_000, places=3),
+    ),
+    options=st.sampled_from(OPTIONS),
+)
+def test_number_formatting_matches_babel(
+    value: float | Decimal, options: tuple[int, int | None, bool]
+) -> None:
+    """The direct formatter writes exactly what Babel writes for id_ID: signs, half-up ties,
+    trailing zeros, grouping and magnitudes."""
+    digits, min_digits, signed = options
+    exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+    assert _format_number(value, digits, min_digits, signed) == _babel(
+        exact, digits, min_digits, signed
+    )

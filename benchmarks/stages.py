@@ -1,0 +1,516 @@
+"""One measured run of a stage or of its floor, in a fresh interpreter (``python -m
+benchmarks.stages SPEC.json``; the harness in :mod:`benchmarks.__main__` writes the spec).
+
+The child points the application's settings (``IKU_*``) at its own copy of the prepared
+SQLite database and its own folders, imports what the stage needs, then measures only the
+stage call:
+
+- ``wall_s``: ``time.perf_counter`` around the call (imports and interpreter start excluded;
+  the harness reports the whole process time apart as ``process_s``);
+- ``peak_rss_mib``: the peak resident memory of the process tree (this process plus every
+  worker process it starts), sampled every 20 ms with psutil; ``self_maxrss_mib`` and
+  ``children_maxrss_mib`` are ``getrusage`` maxima (RUSAGE_SELF, RUSAGE_CHILDREN: the largest
+  reaped child), a cross-check of the sample;
+- ``units``: what the stage processed (files for ingest, render and deliver; staged rows for
+  validation; IKU for compute), so the harness can report a rate.
+
+**Stages** call the application's own functions, composed as the monthly flow composes them:
+ingest ``tasks.ingest.ingest_inbox_task.fn`` (``ingest_paths`` over the inbox); validate the
+flow's validation step (``plan_validation`` groups, ``validate_submissions`` on ``IKU_WORKERS``
+threads, ``merge_validations``, the review page); compute ``tasks.compute.compute_achievement``;
+render ``iku.render.render_period`` with ``IKU_WORKERS`` processes (every bulletin, index,
+manifest, bulletin rows); deliver ``iku.delivery.deliver_period`` (no SMTP host: .eml files);
+cycle ``flows.monthly_evaluation.monthly_evaluation`` (the Prefect flow, local ephemeral API).
+
+**Floors** are the least work each stage needs, written plainly here:
+
+- ingest: read every submitted file with pandas (``read_excel``, ``read_csv``, ``json`` +
+  ``DataFrame``), nothing else;
+- validate: read the month's staged rows into pandas from the database, then one bulk insert
+  (SQLAlchemy Core ``executemany``) of that many realisation rows, one transaction;
+- compute: read the month's accepted realisations and the year's annual targets into pandas,
+  the vectorised capaian (``iku.capaian.evaluate_frame``), one bulk insert of one achievement
+  row per IKU;
+- render: one WeasyPrint render (HTML and PDF) per bulletin the stage rendered, from a trivial
+  template, on the same number of worker processes (spawn) as the stage;
+- deliver: one .eml file per delivery the stage made, with the bulletin PDF attached, written
+  with the standard library ``email`` package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Spec = dict[str, Any]
+Outcome = tuple[int, str, dict[str, Any]]  # units, unit name, details
+Runner = Callable[[], Outcome]
+
+
+def _configure(spec: Spec) -> None:
+    """Point the application's settings and Prefect at this run's own state."""
+    os.environ.update(
+        {
+            "IKU_DATABASE_URL": f"sqlite:///{spec['db']}",
+            "IKU_INBOX_DIR": spec["inbox"],
+            "IKU_ARCHIVE_DIR": spec["archive"],
+            "IKU_OUTPUT_DIR": spec["out"],
+            "IKU_CATALOG_DIR": spec["catalog_dir"],
+            "IKU_RULES_FILE": spec["rules_file"],
+            "IKU_WORKERS": str(spec["workers"]),
+            "IKU_TASK_RUNNER": "thread",
+            "IKU_SMTP_HOST": "",
+            "PREFECT_HOME": spec["prefect_home"],
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+    )
+    for name in ("archive", "out"):
+        Path(spec[name]).mkdir(parents=True, exist_ok=True)
+
+
+# --- the stages ------------------------------------------------------------------------------
+
+
+def stage_ingest(spec: Spec) -> Runner:
+    from tasks.ingest import ingest_inbox_task
+
+    def run() -> Outcome:
+        summary = ingest_inbox_task.fn()
+        details = {
+            "files": summary["files_seen"],
+            "rows_staged": summary["rows_staged"],
+            "rejected": len(summary["rejected"]),
+        }
+        return summary["files_seen"], "files", details
+
+    return run
+
+
+def stage_validate(spec: Spec) -> Runner:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tasks.validate import merge_validations, plan_validation, render_review
+    from tasks.validate import validate_submissions as validate_task
+
+    period, workers = spec["period"], spec["workers"]
+
+    def one(group: list[str]) -> dict[str, Any]:
+        result: dict[str, Any] = validate_task.fn(period, group)
+        return result
+
+    def run() -> Outcome:
+        groups = plan_validation.fn(period, workers)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(one, groups))
+        merged = merge_validations(parts, period)
+        render_review.fn(period)
+        keys = ("rows_in", "accepted", "quarantined", "warnings", "issues_opened")
+        details = {k: merged[k] for k in keys} | {"groups": len(groups)}
+        return int(merged["rows_in"]), "rows", details
+
+    return run
+
+
+def stage_compute(spec: Spec) -> Runner:
+    from tasks.compute import compute_achievement
+
+    def run() -> Outcome:
+        summary = compute_achievement(spec["period"])
+        details = {"rows": summary["rows"], "with_capaian": summary["with_capaian"]}
+        return int(summary["indicators"]), "IKU", details
+
+    return run
+
+
+def stage_render(spec: Spec) -> Runner:
+    from iku.render import render_period
+
+    def run() -> Outcome:
+        result = render_period(spec["period"], workers=spec["workers"])
+        pdfs = sum(1 for b in result.bulletins if b.pdf_path is not None)
+        details = {
+            "bulletins": len(result.bulletins),
+            "pdfs": pdfs,
+            "failures": len(result.failures),
+            "workers": spec["workers"],
+        }
+        return pdfs, "PDFs", details
+
+    return run
+
+
+def stage_deliver(spec: Spec) -> Runner:
+    from iku.delivery import deliver_period
+
+    def run() -> Outcome:
+        report = deliver_period(spec["period"])
+        details = {"sent": report.sent, "skipped": report.skipped, "failed": report.failed}
+        return report.sent, "e-mails", details
+
+    return run
+
+
+def stage_cycle(spec: Spec) -> Runner:
+    from flows.monthly_evaluation import monthly_evaluation
+
+    def run() -> Outcome:
+        result = monthly_evaluation(period=spec["period"])
+        counts = result["counts"]
+        details = {
+            "status": result["status"],
+            "timings": {k: round(v, 2) for k, v in result["timings"].items()},
+            "rows_in": counts.get("rows_in"),
+            "achievements": counts.get("achievements"),
+        }
+        files = int(counts.get("steps", {}).get("ingest", {}).get("files_seen") or 0)
+        return files, "files", details
+
+    return run
+
+
+# --- the floors ------------------------------------------------------------------------------
+
+
+def floor_ingest(spec: Spec) -> Runner:
+    import pandas as pd
+
+    files = sorted(
+        p
+        for p in Path(spec["inbox"]).rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.parts)
+    )
+
+    def read(path: Path) -> pd.DataFrame:
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            return pd.read_excel(path, header=None)
+        if suffix == ".json":
+            document = json.loads(path.read_bytes())
+            return pd.DataFrame(document.get("rows", []) if isinstance(document, dict) else [])
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252")
+        sep = ";" if text.split("\n", 1)[0].count(";") else ","
+        return pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str)
+
+    def run() -> Outcome:
+        rows = 0
+        for path in files:
+            # A planted unreadable file fails to read, as it should.
+            with contextlib.suppress(Exception):
+                rows += len(read(path))
+        return len(files), "files", {"rows_read": rows}
+
+    return run
+
+
+def _engine(spec: Spec) -> Any:
+    from sqlalchemy import create_engine
+
+    return create_engine(f"sqlite:///{spec['db']}")
+
+
+def floor_validate(spec: Spec) -> Runner:
+    from datetime import datetime
+
+    import pandas as pd
+    from sqlalchemy import insert, text
+
+    from iku import models as m
+    from iku.db import table_of
+
+    engine = _engine(spec)
+    query = """
+        SELECT s.submission_id, i.id AS indicator_id, s.period, s.value, s.state,
+               s.state_reason, s.evidence_url, s.note, s.source_row
+        FROM staged_row s JOIN indicator i ON i.code = s.indicator_code
+        WHERE s.period = :period
+    """
+
+    def run() -> Outcome:
+        with engine.begin() as conn:
+            frame = pd.read_sql_query(text(query), conn, params={"period": spec["period"]})
+            frame = frame.drop_duplicates(["submission_id", "indicator_id"])
+            frame["state"] = frame["state"].fillna("tidak_dilaporkan")
+            frame.loc[frame["state"] != "angka", "value"] = None
+            frame.loc[(frame["state"] == "angka") & frame["value"].isna(), "state"] = (
+                "tidak_dilaporkan"
+            )
+            frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), None)
+            frame["flags"] = [[] for _ in range(len(frame))]
+            frame["created_at"] = datetime.now().astimezone()
+            records = frame.to_dict("records")
+            conn.execute(insert(table_of(m.Realisation)), records)
+        return len(frame), "rows", {"inserted": len(records)}
+
+    return run
+
+
+def floor_compute(spec: Spec) -> Runner:
+    import numpy as np
+    import pandas as pd
+    from sqlalchemy import insert, text
+
+    from iku import models as m
+    from iku.capaian import evaluate_frame
+    from iku.db import table_of
+    from iku.rules import load_rules
+
+    rules = load_rules(Path(spec["rules_file"]))
+    engine = _engine(spec)
+    period = spec["period"]
+    realisations = """
+        SELECT r.indicator_id, i.code, i.agency_id, i.polarity, i.negative_formula,
+               r.value AS realisasi
+        FROM realisation r
+        JOIN submission s ON s.id = r.submission_id
+        JOIN indicator i ON i.id = r.indicator_id
+        WHERE r.period = :period AND s.status NOT IN ('rejected', 'superseded')
+    """
+    targets = """
+        SELECT indicator_id, lower, upper, comparator, MAX(version) AS version
+        FROM target WHERE year = :year AND period_key = 'annual' GROUP BY indicator_id
+    """
+
+    def run() -> Outcome:
+        with engine.begin() as conn:
+            real = pd.read_sql_query(text(realisations), conn, params={"period": period})
+            tgt = pd.read_sql_query(text(targets), conn, params={"year": int(period[:4])})
+            frame = real.merge(tgt, on="indicator_id", how="inner")
+            frame["negative_formula"] = frame["negative_formula"].fillna("")
+            scored = evaluate_frame(frame, rules)
+            cycle_id = conn.scalar(
+                text("SELECT id FROM evaluation_cycle WHERE period = :p"), {"p": period}
+            )
+            if cycle_id is None:
+                cycle_id = conn.execute(
+                    insert(m.EvaluationCycle).values(
+                        period=period, status="pending", counts={}, timings={}
+                    )
+                ).inserted_primary_key[0]
+            out = pd.DataFrame(
+                {
+                    "cycle_id": cycle_id,
+                    "period": period,
+                    "level": "indicator",
+                    "subject_key": "indicator:" + frame["code"],
+                    "indicator_id": frame["indicator_id"],
+                    "agency_id": frame["agency_id"],
+                    "realisasi": frame["realisasi"],
+                    "capaian_raw": scored["capaian_raw"],
+                    "capaian_scored": scored["capaian_scored"],
+                    "predikat": scored["predikat"],
+                }
+            )
+            out = out.astype(object).where(out.notna(), None)
+            out["is_at_risk"] = False
+            out["flags"] = [[] for _ in range(len(out))]
+            conn.execute(insert(table_of(m.Achievement)), out.to_dict("records"))
+        capaian = int(np.count_nonzero(scored["capaian_raw"].notna()))
+        return len(out), "IKU", {"with_capaian": capaian}
+
+    return run
+
+
+def _floor_render_one(job: tuple[str, str, str, list[tuple[str, str]]]) -> int:
+    """One trivial bulletin: a heading and a table, as HTML and PDF (a worker's job)."""
+    from html import escape
+
+    import weasyprint
+
+    html_path, pdf_path, title, rows = job
+    cells = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td></tr>" for a, b in rows)
+    html = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        "<style>body{font-family:sans-serif} td{border:1px solid #999;padding:2px}</style>"
+        f"</head><body><h1>{escape(title)}</h1><table>{cells}</table></body></html>"
+    )
+    Path(html_path).write_text(html, encoding="utf-8")
+    weasyprint.HTML(string=html).write_pdf(pdf_path)
+    return 1
+
+
+def floor_render(spec: Spec) -> Runner:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sqlalchemy import text
+
+    engine = _engine(spec)
+    out = Path(spec["out"]) / "floor-render"
+    out.mkdir(parents=True, exist_ok=True)
+    with engine.connect() as conn:
+        agencies = conn.execute(
+            text(
+                "SELECT DISTINCT a.code, a.name FROM agency a "
+                "JOIN indicator i ON i.agency_id = a.id"
+            )
+        ).all()
+        indicators: dict[str, list[tuple[str, str]]] = {}
+        for agency, code, name in conn.execute(
+            text(
+                "SELECT a.code, i.code, i.name FROM indicator i JOIN agency a ON a.id = i.agency_id"
+            )
+        ):
+            indicators.setdefault(agency, []).append((code, name))
+    jobs = [(str(out / "province.html"), str(out / "province.pdf"), "Provinsi", [("-", "-")])]
+    jobs += [
+        (str(out / f"{code}.html"), str(out / f"{code}.pdf"), name, indicators.get(code, []))
+        for code, name in agencies
+    ]
+    workers = int(spec["workers"])
+
+    def run() -> Outcome:
+        if workers <= 1:
+            done = sum(_floor_render_one(job) for job in jobs)
+        else:
+            context = multiprocessing.get_context("spawn")
+            chunk = max(1, len(jobs) // (workers * 8))  # as iku.render.run_jobs
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                done = sum(pool.map(_floor_render_one, jobs, chunksize=chunk))
+        return done, "PDFs", {"workers": workers}
+
+    return run
+
+
+def floor_deliver(spec: Spec) -> Runner:
+    import csv
+    from email.message import EmailMessage
+
+    from sqlalchemy import text
+
+    engine = _engine(spec)
+    with open(Path(spec["catalog_dir"]) / "recipients.csv", encoding="utf-8", newline="") as f:
+        recipients = list(csv.DictReader(f))
+    with engine.connect() as conn:
+        bulletins = conn.execute(
+            text(
+                "SELECT b.audience, b.subject_key, b.pdf_path FROM bulletin b "
+                "JOIN evaluation_cycle c ON c.id = b.cycle_id "
+                "WHERE c.period = :period AND b.pdf_path IS NOT NULL"
+            ),
+            {"period": spec["period"]},
+        ).all()
+    sends: list[tuple[str, str, str]] = []
+    for audience, subject, pdf in bulletins:
+        for r in recipients:
+            if r["audience"] == audience and (audience != "agency" or r["agency_code"] == subject):
+                sends.append((r["email"], subject, pdf))
+    outbox = Path(spec["out"]) / "floor-outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+
+    def run() -> Outcome:
+        for n, (email, subject, pdf) in enumerate(sends):
+            message = EmailMessage()
+            message["From"] = "iku@bench.example"
+            message["To"] = email
+            message["Subject"] = f"Buletin {subject} {spec['period']}"
+            message.set_content("Terlampir buletin evaluasi IKU.")
+            message.add_attachment(
+                Path(pdf).read_bytes(), maintype="application", subtype="pdf", filename="b.pdf"
+            )
+            (outbox / f"{n:06d}.eml").write_bytes(message.as_bytes())
+        return len(sends), "e-mails", {}
+
+    return run
+
+
+RUNS: dict[tuple[str, str], Callable[[Spec], Runner]] = {
+    ("ingest", "stage"): stage_ingest,
+    ("validate", "stage"): stage_validate,
+    ("compute", "stage"): stage_compute,
+    ("render", "stage"): stage_render,
+    ("deliver", "stage"): stage_deliver,
+    ("cycle", "stage"): stage_cycle,
+    ("ingest", "floor"): floor_ingest,
+    ("validate", "floor"): floor_validate,
+    ("compute", "floor"): floor_compute,
+    ("render", "floor"): floor_render,
+    ("deliver", "floor"): floor_deliver,
+}
+
+
+class TreeSampler:
+    """The peak resident memory of this process and its descendants, sampled in a thread."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self.peak = 0
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        total = 0
+        for proc in [self._process, *self._process.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        self.peak = max(self.peak, total)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> TreeSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+
+def measure(spec: Spec) -> dict[str, Any]:
+    """Configure, prepare the stage (imports, inputs), then time the stage call alone."""
+    _configure(spec)
+    runner = RUNS[(spec["stage"], spec["kind"])](spec)
+    with TreeSampler() as sampler:
+        started = time.perf_counter()
+        units, unit, details = runner()
+        wall = time.perf_counter() - started
+    kib = 1024  # ru_maxrss is in KiB on Linux
+    return {
+        "stage": spec["stage"],
+        "kind": spec["kind"],
+        "wall_s": round(wall, 3),
+        "units": units,
+        "unit": unit,
+        "per_s": round(units / wall, 1) if wall > 0 else None,
+        "peak_rss_mib": round(sampler.peak / 2**20, 1),
+        "self_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib, 1),
+        "children_maxrss_mib": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kib, 1
+        ),
+        "details": details,
+    }
+
+
+def main(argv: list[str]) -> int:
+    spec_path = Path(argv[0])
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    result = measure(spec)
+    Path(spec["result"]).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
