@@ -60,13 +60,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Integer, Select, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from iku import capaian as cp
 from iku import models as m
-from iku.db import read_frame
+from iku.db import bulk_insert, read_frame, table_of
 from iku.periods import Period, PeriodError  # noqa: F401 (re-exported)
 from iku.rules import Rules, get_rules
 
@@ -1069,7 +1069,9 @@ def load_inputs(
         session,
         select(
             m.Realisation.indicator_id,
-            m.Realisation.period,
+            # The month as a number from the database: a national year has a million
+            # realisations, and their period strings were a fifth of this read in pandas.
+            cast(func.substr(m.Realisation.period, 6, 2), Integer).label("month"),
             m.Realisation.value,
             m.Realisation.state,
         )
@@ -1081,8 +1083,8 @@ def load_inputs(
         )
         .order_by(m.Submission.received_at, m.Submission.id, m.Realisation.id),
     )
-    realisations = realisations.drop_duplicates(["indicator_id", "period"], keep="last")
-    realisations["month"] = realisations["period"].str.slice(5, 7).astype("int64")
+    realisations = realisations.drop_duplicates(["indicator_id", "month"], keep="last")
+    realisations["month"] = realisations["month"].astype("int64")
     realisations["value"] = realisations["value"].astype("float64")
     return indicators, targets, realisations.loc[:, list(REALISATION_COLUMNS)]
 
@@ -1162,9 +1164,10 @@ def compute_period(
     cycle.rules_version = rules.version
     rows = achievement_rows(panel, result, rules, cycle_id=cycle.id, period=str(when))
     session.execute(delete(m.Achievement).where(m.Achievement.cycle_id == cycle.id))
-    if rows:
-        session.execute(insert(m.Achievement), rows)
     session.flush()
+    # A direct executemany: the ORM's bulk insert split these rows into one statement each
+    # (8 of the 12,5 s of a 88.000-IKU national compute).
+    bulk_insert(session, table_of(m.Achievement), rows)
     mi = when.month - 1
     counted: dict[str, int] = {}
     for r in rows:
