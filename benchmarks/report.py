@@ -134,8 +134,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Harness wall time: {_num(report['wall_s'], 0)} s.",
         "",
         "| Scale | Stage | Wall s | Units | Per s | Peak RSS MiB | Floor s | Ratio | "
-        "Time/unit vs first scale |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "Time/unit vs first scale | RSS vs first scale |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     grow = report["growth"]
     for scale in report["scales"]:
@@ -148,7 +148,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_num(res['peak_rss_mib'], 0)} | "
                 f"{'-' if floor is None else _num(floor['wall_s'])} | "
                 f"{'-' if entry.get('ratio') is None else _num(entry['ratio']) + 'x'} | "
-                f"{_num(g.get('time_per_unit_x'))} |"
+                f"{_num(g.get('time_per_unit_x'))} | {_num(g.get('memory_x'))} |"
             )
     lines += ["", "| Target | Measured | Limit | Result |", "|---|--:|--:|---|"]
     for check in report["targets"]:

@@ -16,8 +16,9 @@ stage call:
 
 **Stages** call the application's own functions, composed as the monthly flow composes them:
 ingest ``tasks.ingest.ingest_inbox_task.fn`` (``ingest_paths`` over the inbox); validate the
-flow's validation step (``plan_validation`` groups, ``validate_submissions`` on ``IKU_WORKERS``
-threads, ``merge_validations``, the review page); compute ``tasks.compute.compute_achievement``;
+flow's validation step (``plan_validation`` groups as the flow plans them: one on threads;
+``validate_submissions`` on a thread pool, ``merge_validations``, the review page); compute
+``tasks.compute.compute_achievement``;
 render ``iku.render.render_period`` with ``IKU_WORKERS`` processes (every bulletin, index,
 manifest, bulletin rows); deliver ``iku.delivery.deliver_period`` (no SMTP host: .eml files);
 cycle ``flows.monthly_evaluation.monthly_evaluation`` (the Prefect flow, local ephemeral API).
@@ -103,6 +104,7 @@ def stage_validate(spec: Spec) -> Runner:
     # call (about 2 s here, once per process; the README says so).
     import great_expectations  # noqa: F401
 
+    from flows.runners import validation_groups
     from tasks.validate import merge_validations, plan_validation, render_review
     from tasks.validate import validate_submissions as validate_task
 
@@ -113,7 +115,7 @@ def stage_validate(spec: Spec) -> Runner:
         return result
 
     def run() -> Outcome:
-        groups = plan_validation.fn(period, workers)
+        groups = plan_validation.fn(period, validation_groups())
         with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(one, groups))
         merged = merge_validations(parts, period)

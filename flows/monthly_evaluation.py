@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows.runners import make_task_runner, tasks_run_in_processes
+from flows.runners import make_task_runner, tasks_run_in_processes, validation_groups
 from iku.cycle import outcome_status, timed
 from iku.locks import cycle_lock
 from iku.periods import previous_period
@@ -51,7 +51,7 @@ def monthly_evaluation(
             with timed(timings, "ingest"):
                 steps["ingest"] = ingest_inbox_task()
             with timed(timings, "validate"):
-                groups = plan_validation(period, get_settings().workers)
+                groups = plan_validation(period, validation_groups())
                 parts = validate_submissions.map(period, groups).result()
                 steps["validate"] = merge_validations(parts, period)
                 steps["review_page"] = render_review(period)

@@ -32,3 +32,11 @@ def tasks_run_in_processes(settings: Settings | None = None) -> bool:
     """Whether mapped tasks run in separate processes (Dask) rather than threads; CPU-bound
     work under a thread runner needs its own process pool."""
     return (settings or get_settings()).task_runner == "dask"
+
+
+def validation_groups(settings: Settings | None = None) -> int:
+    """How many agency groups a period's validation is split into: one per worker when tasks
+    run in processes; one on threads, where pandas and Great Expectations hold the interpreter
+    lock, so a second group only doubled the fixed cost (2,9 s against 1,5 s for the province)."""
+    settings = settings or get_settings()
+    return settings.workers if tasks_run_in_processes(settings) else 1
