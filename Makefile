@@ -37,7 +37,7 @@ typecheck: $(STAMP) ## mypy
 
 check: lint typecheck test ## Everything CI checks: ruff, ruff format --check, mypy, tests
 
-bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales L")
+bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L)
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean: ## Remove the environment and local state (var/, out/)
