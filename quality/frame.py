@@ -216,9 +216,12 @@ def build_frames(
         .where(m.StagedRow.submission_id.in_(submission_ids))
         .order_by(m.StagedRow.id),
     )
-    # A row whose code is not among the reported indicators stays unmatched: unknown.
-    indicators = indicator_frame(session, reported_indicators(submission_ids))
-    rows = _row_frame(session, staged, indicators, agency_of, period, rules, submission_ids)
+    # Indicators and targets are read for the reported indicators only: at national scale that
+    # halves the targets read (quarterly and annual IKU are not reported every month). A row
+    # whose code is not among them stays unmatched: unknown.
+    reported = reported_indicators(submission_ids)
+    indicators = indicator_frame(session, reported)
+    rows = _row_frame(session, staged, indicators, agency_of, period, rules, reported)
     submissions = _submission_frame(subs, staged, period, rules)
     return Frames(rows, submissions, {})
 
@@ -230,7 +233,7 @@ def _row_frame(
     agency_of: dict[int, str],
     period: str,
     rules: Rules,
-    submission_ids: Select[Any],
+    reported: Select[int],
 ) -> pd.DataFrame:
     if staged.empty:
         return staged
@@ -266,9 +269,7 @@ def _row_frame(
         rows["capaian_pct"] = np.nan
         rows["target_text"] = None
     else:
-        # Only the indicators reported in these rows need a target: at national scale that
-        # halves the targets read (quarterly and annual IKU are not reported every month).
-        targets = target_frame(session, indicators, period, reported_indicators(submission_ids))
+        targets = target_frame(session, indicators, period, reported)
         rows = rows.merge(targets, on="indicator_id", how="left")
         scored = cp.evaluate(
             rows["value"].to_numpy(dtype=np.float64),

@@ -74,22 +74,22 @@ class RoutingSummary:
         return sum(sum(o.issues_by_rule.values()) for o in self.outcomes)
 
 
-def _issue(finding: Finding, suite: str, staged_row_id: int | None) -> dict[str, object]:
+def _issue(finding: Finding, now: datetime) -> dict[str, object]:
     return {
         "submission_id": finding.submission_id,
-        "staged_row_id": staged_row_id,
+        "staged_row_id": finding.row_id,
         "source_row": finding.source_row,
         "indicator_code": finding.indicator_code,
         "period": finding.period,
         "column_name": finding.column,
-        "suite": suite,
+        "suite": finding.suite,
         "rule": finding.rule,
         "severity": finding.severity,
         "observed": finding.observed,
         "expected": finding.expected,
         "message": finding.message,
         "status": "open",
-        "created_at": now_wib(),
+        "created_at": now,
     }
 
 
@@ -159,7 +159,7 @@ def route(
             kept = findings
             n_accepted, status = int(n_accepted_rows.get(submission_id, 0)), "validated"
             update_values = {}
-        issues.extend(_issue(f, f.suite, f.row_id) for f in kept)
+        issues.extend(_issue(f, now) for f in kept)
         updates.append(
             {
                 "id": submission_id,

@@ -16,7 +16,6 @@ from iku.formatting import (
     Absent,
     MissingFigureError,
     _format_number,
-    _pattern,
     angka,
     bulan_singkat,
     jam,
@@ -168,6 +167,14 @@ def test_periode_rejects_malformed_periods(bad: str) -> None:
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
 def test_angka_reads_back_with_the_indonesian_parser(value: Decimal) -> None:
     assert parse_id_strict(angka(value)) == pytest.approx(float(value), abs=1e-9)
+
+
+def _pattern(digits: int, min_digits: int | None, signed: bool) -> str:
+    """The CLDR pattern of a number with ``digits`` decimals, at least ``min_digits`` shown."""
+    least = digits if min_digits is None else min(min_digits, digits)
+    fraction = "0" * least + "#" * (digits - least)
+    body = "#,##0" + (f".{fraction}" if fraction else "")
+    return f"+{body};-{body}" if signed else body
 
 
 def _babel(value: Decimal, digits: int, min_digits: int | None, signed: bool) -> str:
