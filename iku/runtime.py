@@ -1,0 +1,129 @@
+"""The runtime of one process: settings, database engine, rules and folders.
+
+A process builds its :class:`Runtime` once where it starts (the CLI's callback, a flow's entry,
+a Prefect task entering a Dask worker, the web application's start-up) and passes it down;
+nothing below the entry points looks settings, engine or rules up by itself. The engine and the
+rules are created on first use, so a command that needs neither (``iku --help``, ``iku rules
+check FILE``) never opens a database or reads the rules file.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from iku.rules import Rules, load_rules
+from iku.settings import Settings
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files a process works with (absolute)."""
+
+    inbox: Path
+    archive: Path
+    output: Path
+    catalog: Path
+    rules_file: Path
+
+    @classmethod
+    def of(cls, settings: Settings) -> Paths:
+        return cls(
+            inbox=settings.inbox_dir,
+            archive=settings.archive_dir,
+            output=settings.output_dir,
+            catalog=settings.catalog_dir,
+            rules_file=settings.rules_file,
+        )
+
+    def period_dir(self, period: str) -> Path:
+        """Where a period's bulletins, review page and outbox go."""
+        return self.output / period
+
+
+class Runtime:
+    """Settings, engine, rules and paths of one process, built once and passed down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        rules: Rules | None = None,
+    ) -> None:
+        self.settings = settings
+        self.paths = Paths.of(settings)
+        self._engine = engine
+        self._rules = rules
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(cls) -> Runtime:
+        """The runtime the environment (``IKU_*`` variables, ``.env``) describes."""
+        return cls(Settings())
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine (created on first use)."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    from iku.db import make_engine
+
+                    self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force (read on first use; :meth:`reload_rules` reads them again)."""
+        if self._rules is None:
+            with self._lock:
+                if self._rules is None:
+                    self._rules = load_rules(self.settings.rules_file)
+        return self._rules
+
+    def reload_rules(self) -> Rules:
+        """Read the rules file again (a long-running process after the bureau changed it)."""
+        with self._lock:
+            self._rules = load_rules(self.settings.rules_file)
+        return self._rules
+
+    def with_rules(self, rules: Rules) -> Runtime:
+        """The same process state with other rules (tests, what-if computations)."""
+        return Runtime(self.settings, engine=self._engine, rules=rules)
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections (at process end, or before forking)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+@dataclass(frozen=True)
+class _Holder:
+    runtime: Runtime
+
+
+_process: dict[str, _Holder] = {}
+_process_lock = threading.Lock()
+
+
+def process_runtime() -> Runtime:
+    """The runtime of a process that was entered without one being handed over: a Prefect
+    task running on a Dask worker, a deployment's flow run. Built from the environment once per
+    process. Only entry points call this; everything else receives a :class:`Runtime`."""
+    with _process_lock:
+        holder = _process.get("runtime")
+        if holder is None:
+            holder = _process["runtime"] = _Holder(Runtime.from_environment())
+        return holder.runtime
+
+
+def reset_process_runtime() -> None:
+    """Forget the process runtime (tests that change the environment between cases)."""
+    with _process_lock:
+        holder = _process.pop("runtime", None)
+    if holder is not None:
+        holder.runtime.dispose()
