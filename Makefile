@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test check lint typecheck bench clean
+.PHONY: help demo test check lint typecheck contracts bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,7 +35,10 @@ lint: $(STAMP) ## ruff lint and format check
 typecheck: $(STAMP) ## mypy
 	@$(BIN)/mypy
 
-check: lint typecheck test ## Everything CI checks: ruff, ruff format --check, mypy, tests
+contracts: $(STAMP) ## Import contracts (the layers of README "Architecture"), import-linter
+	@$(BIN)/lint-imports --no-cache
+
+check: lint typecheck contracts test ## Everything CI checks: ruff, format, mypy, import contracts, tests
 
 bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L)
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)

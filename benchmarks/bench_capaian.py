@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from iku.achievement import MONTHS, Period, build_panel, compute_panel
+from iku.calendar import MONTHS, Period
+from iku.engine.panel import build_panel, compute_panel
 from iku.rules import load_rules
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "rules.yaml"

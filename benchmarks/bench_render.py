@@ -29,15 +29,12 @@ from sqlalchemy import Engine, insert, select
 
 from iku import migrate
 from iku import models as m
+from iku.bulletins.html import make_environment, render_html
+from iku.bulletins.jobs import render_period
+from iku.bulletins.pdf import html_to_pdf
+from iku.bulletins.readmodel import load_period
+from iku.bulletins.views import agency_context
 from iku.db import make_engine, session_scope
-from iku.render import (
-    agency_context,
-    html_to_pdf,
-    load_period,
-    make_environment,
-    render_html,
-    render_period,
-)
 from iku.rules import Rules, load_rules
 from iku.settings import TIMEZONE
 

@@ -30,9 +30,9 @@ from sqlalchemy import Engine, insert, select
 from benchmarks.bench_ingest import CATALOG_DIR, RULES_FILE, replicated_catalog
 from iku import migrate
 from iku import models as m
+from iku.calendar import periods_between
 from iku.catalog import Catalog, read_catalog, write_catalog
 from iku.db import make_engine, session_scope
-from iku.periods import periods_between
 from iku.rules import load_rules
 from iku.settings import TIMEZONE
 from quality.validate import validate_period

@@ -50,9 +50,9 @@ from sqlalchemy import Engine, insert, select, update
 from benchmarks.bench_ingest import CATALOG_DIR, PROJECT_ROOT, RULES_FILE, replicated_catalog
 from iku import migrate
 from iku import models as m
+from iku.calendar import periods_between
 from iku.catalog import read_catalog, write_catalog
 from iku.db import make_engine, session_scope
-from iku.periods import periods_between
 from iku.rules import load_rules
 from iku.settings import TIMEZONE
 from iku.simulate import SimFile, SimLine, simulate
@@ -208,7 +208,7 @@ def _generate(scale: Scale, seed: int, folder: Path) -> dict[str, Any]:
     shutil.rmtree(simulated)
 
     started = time.perf_counter()
-    from iku.achievement import compute_period
+    from iku.engine.store import compute_period
 
     for period in COMPUTED_HISTORY:
         with session_scope(engine) as session:

@@ -15,13 +15,13 @@ stage call:
   validation; IKU for compute), so the harness can report a rate.
 
 **Stages** call the application's own functions, composed as the monthly flow composes them:
-ingest ``tasks.ingest.ingest_inbox_task.fn`` (``ingest_paths`` over the inbox); validate the
-flow's validation step (``plan_validation`` groups as the flow plans them: one on threads;
-``validate_submissions`` on a thread pool, ``merge_validations``, the review page); compute
-``tasks.compute.compute_achievement``;
-render ``iku.render.render_period`` with ``IKU_WORKERS`` processes (every bulletin, index,
-manifest, bulletin rows); deliver ``iku.delivery.deliver_period`` (no SMTP host: .eml files);
-cycle ``flows.monthly_evaluation.monthly_evaluation`` (the Prefect flow, local ephemeral API).
+ingest ``tasks.ingest.ingest_inbox_task.fn`` (``iku.operations.ingest.ingest`` over the inbox);
+validate the flow's validation step (``iku.operations.validate``: groups as the flow plans
+them, one on threads; each group validated on a thread pool, merged, the review page); compute
+``iku.operations.compute.compute``; render ``iku.operations.render.render`` with
+``IKU_WORKERS`` processes (every bulletin, index, manifest, bulletin rows); deliver
+``iku.operations.deliver.deliver`` (no SMTP host: .eml files); cycle
+``flows.monthly_evaluation.evaluate`` (the Prefect flow, local ephemeral API).
 
 **Floors** are the least work each stage needs, written plainly here:
 
@@ -105,21 +105,21 @@ def stage_validate(spec: Spec) -> Runner:
     import great_expectations  # noqa: F401
 
     from flows.runners import validation_groups
-    from tasks.validate import merge_validations, plan_validation, render_review
-    from tasks.validate import validate_submissions as validate_task
+    from iku.operations import validate as ops
+    from iku.runtime import process_runtime
 
     period, workers = spec["period"], spec["workers"]
+    rt = process_runtime()
 
     def one(group: list[str]) -> dict[str, Any]:
-        result: dict[str, Any] = validate_task.fn(period, group)
-        return result
+        return ops.summary(ops.validate(rt, period, group))
 
     def run() -> Outcome:
-        groups = plan_validation.fn(period, validation_groups())
+        groups = ops.agency_groups(rt, period, validation_groups(rt.settings))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(one, groups))
-        merged = merge_validations(parts, period)
-        render_review.fn(period)
+        merged = ops.merge_summaries(parts, period)
+        ops.review_page(rt, period)
         keys = ("rows_in", "accepted", "quarantined", "warnings", "issues_opened")
         details = {k: merged[k] for k in keys} | {"groups": len(groups)}
         return int(merged["rows_in"]), "rows", details
@@ -128,10 +128,11 @@ def stage_validate(spec: Spec) -> Runner:
 
 
 def stage_compute(spec: Spec) -> Runner:
-    from tasks.compute import compute_achievement
+    from iku.operations.compute import compute
+    from iku.runtime import process_runtime
 
     def run() -> Outcome:
-        summary = compute_achievement(spec["period"])
+        summary = compute(process_runtime(), spec["period"]).as_dict()
         details = {"rows": summary["rows"], "with_capaian": summary["with_capaian"]}
         return int(summary["indicators"]), "IKU", details
 
@@ -139,10 +140,11 @@ def stage_compute(spec: Spec) -> Runner:
 
 
 def stage_render(spec: Spec) -> Runner:
-    from iku.render import render_period
+    from iku.operations.render import render
+    from iku.runtime import process_runtime
 
     def run() -> Outcome:
-        result = render_period(spec["period"], workers=spec["workers"])
+        result = render(process_runtime(), spec["period"], workers=spec["workers"])
         pdfs = sum(1 for b in result.bulletins if b.pdf_path is not None)
         details = {
             "bulletins": len(result.bulletins),
@@ -156,10 +158,11 @@ def stage_render(spec: Spec) -> Runner:
 
 
 def stage_deliver(spec: Spec) -> Runner:
-    from iku.delivery import deliver_period
+    from iku.operations.deliver import deliver
+    from iku.runtime import process_runtime
 
     def run() -> Outcome:
-        report = deliver_period(spec["period"])
+        report = deliver(process_runtime(), spec["period"])
         details = {"sent": report.sent, "skipped": report.skipped, "failed": report.failed}
         return report.sent, "e-mails", details
 
@@ -167,10 +170,11 @@ def stage_deliver(spec: Spec) -> Runner:
 
 
 def stage_cycle(spec: Spec) -> Runner:
-    from flows.monthly_evaluation import monthly_evaluation
+    from flows.monthly_evaluation import evaluate
+    from iku.runtime import process_runtime
 
     def run() -> Outcome:
-        result = monthly_evaluation(period=spec["period"])
+        result = evaluate(process_runtime(), spec["period"])
         counts = result["counts"]
         details = {
             "status": result["status"],
@@ -383,7 +387,7 @@ def floor_render(spec: Spec) -> Runner:
             done = sum(_floor_render_one(job) for job in jobs)
         else:
             context = multiprocessing.get_context("spawn")
-            chunk = max(1, len(jobs) // (workers * 8))  # as iku.render.run_jobs
+            chunk = max(1, len(jobs) // (workers * 8))  # as iku.bulletins.jobs.run_jobs
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 done = sum(pool.map(_floor_render_one, jobs, chunksize=chunk))
         return done, "PDFs", {"workers": workers}

@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect import flow
 
+from iku.runtime import process_runtime
 from tasks.ingest import ingest_file_task, list_inbox_task, load_context_task, summarise_task
 
 
@@ -13,9 +14,7 @@ from tasks.ingest import ingest_file_task, list_inbox_task, load_context_task, s
 def ingest_inbox(paths: list[str] | None = None, agency: str | None = None) -> dict[str, Any]:
     """Ingest every file in the inbox (IKU_INBOX_DIR) or in ``paths``; return the summary."""
     if paths is None:
-        from iku.settings import get_settings
-
-        paths = [str(get_settings().inbox_dir)]
+        paths = [str(process_runtime().paths.inbox)]
     context = load_context_task()
     files = list_inbox_task(paths)
     outcomes = [ingest_file_task(path, context, agency) for path in files]

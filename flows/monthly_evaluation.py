@@ -12,10 +12,11 @@ from typing import Any
 from prefect import flow
 
 from flows.runners import make_task_runner, tasks_run_in_processes, validation_groups
-from iku.cycle import outcome_status, timed
-from iku.locks import cycle_lock
-from iku.periods import previous_period
-from iku.settings import get_settings
+from iku.calendar import previous_period
+from iku.cycles import RunOutcome, outcome_status, timed
+from iku.operations.cycle import hold
+from iku.operations.validate import merge_summaries
+from iku.runtime import Runtime, process_runtime, use_process_runtime
 from tasks.compute import compute_achievement_task
 from tasks.cycle import finish_cycle_task, start_cycle_task
 from tasks.ingest import ingest_inbox_task
@@ -26,12 +27,7 @@ from tasks.render import (
     render_job_task,
     render_jobs_task,
 )
-from tasks.validate import (
-    merge_validations,
-    plan_validation,
-    render_review,
-    validate_submissions,
-)
+from tasks.validate import plan_validation, render_review, validate_submissions
 
 #: How long a run queued with ``wait=True`` waits for a running cycle of the same period.
 LOCK_WAIT_SECONDS = 3600.0
@@ -43,36 +39,50 @@ def monthly_evaluation(
 ) -> dict[str, Any]:
     """Evaluate ``period`` (default: the previous month in WIB) end to end."""
     period = period or previous_period()
+    rt = process_runtime()
+    settings = rt.settings
     steps: dict[str, Any] = {}
     timings: dict[str, float] = {}
-    with cycle_lock(period, wait_seconds=LOCK_WAIT_SECONDS if wait else 0.0):
+    with hold(rt, period, wait_seconds=LOCK_WAIT_SECONDS if wait else 0.0):
         start_cycle_task(period)
         try:
             with timed(timings, "ingest"):
                 steps["ingest"] = ingest_inbox_task()
             with timed(timings, "validate"):
-                groups = plan_validation(period, validation_groups())
+                groups = plan_validation(period, validation_groups(settings))
                 parts = validate_submissions.map(period, groups).result()
-                steps["validate"] = merge_validations(parts, period)
+                steps["validate"] = merge_summaries(parts, period)
                 steps["review_page"] = render_review(period)
             with timed(timings, "compute"):
                 steps["compute"] = compute_achievement_task(period)
             with timed(timings, "render"):
                 plan = plan_render_task(period)
-                if tasks_run_in_processes():
+                if tasks_run_in_processes(settings):
                     outcomes = render_job_task.map(plan.jobs).result()
                 else:
-                    outcomes = render_jobs_task(plan.jobs, get_settings().workers)
+                    outcomes = render_jobs_task(plan.jobs, settings.workers)
                 steps["render"] = finish_render_task(plan, outcomes)
             with timed(timings, "deliver"):
                 steps["deliver"] = deliver_bulletins_task(period, resend)
         except BaseException as exc:
-            finish_cycle_task(
-                period, "failed", steps, timings, error=f"{type(exc).__name__}: {exc}"
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            finish_cycle_task(period, RunOutcome("failed", steps, timings, error))
             raise
-        return finish_cycle_task(period, outcome_status(steps), steps, timings)
+        return finish_cycle_task(period, RunOutcome(outcome_status(steps), steps, timings))
 
 
-# The runner is chosen where the flow is loaded (CLI, worker), from that process's settings.
-monthly_evaluation = monthly_evaluation.with_options(task_runner=make_task_runner())
+def evaluate(
+    rt: Runtime, period: str | None = None, *, resend: bool = False, wait: bool = False
+) -> dict[str, Any]:
+    """Run the cycle in this process on the runtime's task runner (the CLI, the demo, tests):
+    the flow and its tasks use ``rt``."""
+    use_process_runtime(rt)
+    runner = make_task_runner(rt.settings)
+    flow_run = monthly_evaluation.with_options(task_runner=runner)
+    return flow_run(period=period, resend=resend, wait=wait)
+
+
+# A deployment's worker loads this module: its runner follows that process's settings.
+monthly_evaluation = monthly_evaluation.with_options(
+    task_runner=make_task_runner(process_runtime().settings)
+)

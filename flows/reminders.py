@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from iku.reminders import send_reminders, today_wib
-from iku.rules import get_rules
-from iku.settings import get_settings
+from iku.delivery.reminders import today_wib
+from iku.operations.deliver import remind
+from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
 
 
@@ -23,7 +23,7 @@ from tasks.retry import RETRY_DELAYS, retry_transient
 )
 def send_reminders_task(day: date) -> dict[str, Any]:
     """At most one reminder per agency a day; a retry sends nothing twice (unique log)."""
-    return send_reminders(day, get_rules(), get_settings()).as_dict()
+    return remind(process_runtime(), day).as_dict()
 
 
 @flow(name="submission-reminders", log_prints=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from iku.settings import Settings, get_settings
+from iku.settings import Settings
 
 
-def make_task_runner(settings: Settings | None = None) -> Any:
+def make_task_runner(settings: Settings) -> Any:
     """A thread pool (default), or a Dask runner on the given scheduler or a local cluster."""
-    settings = settings or get_settings()
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
@@ -28,15 +27,14 @@ def make_task_runner(settings: Settings | None = None) -> Any:
     return ThreadPoolTaskRunner(max_workers=settings.workers)
 
 
-def tasks_run_in_processes(settings: Settings | None = None) -> bool:
+def tasks_run_in_processes(settings: Settings) -> bool:
     """Whether mapped tasks run in separate processes (Dask) rather than threads; CPU-bound
     work under a thread runner needs its own process pool."""
-    return (settings or get_settings()).task_runner == "dask"
+    return settings.task_runner == "dask"
 
 
-def validation_groups(settings: Settings | None = None) -> int:
+def validation_groups(settings: Settings) -> int:
     """How many agency groups a period's validation is split into: one per worker when tasks
     run in processes; one on threads, where pandas and Great Expectations hold the interpreter
     lock, so a second group only doubled the fixed cost (2,9 s against 1,5 s for the province)."""
-    settings = settings or get_settings()
     return settings.workers if tasks_run_in_processes(settings) else 1

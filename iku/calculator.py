@@ -24,7 +24,7 @@ import numpy as np
 from iku import capaian as cp
 from iku.numbers import STATE_NOT_AVAILABLE, STATE_NOT_REPORTED, choose_by_magnitude, read_number
 from iku.rules import Rules
-from iku.targets import TargetParseError, parse_target
+from iku.targets.text import TargetParseError, parse_target
 
 OUTPUT_COLUMNS: Final = ("capaian_pct", "predikat", "catatan")
 POLARITY_WORDS: Final = {

@@ -44,16 +44,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from iku.enums import COMPARATORS, NEGATIVE_FORMULAS, POLARITIES
 from iku.rules import CapaianRules, PredikatRules, Rules, ScoringRules
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int8]
 ObjectArray = npt.NDArray[np.object_]
 
-#: Vocabularies; an array of codes holds the position in these tuples (-1: unknown / none).
-POLARITIES: Final = ("positive", "negative", "range")
-COMPARATORS: Final = ("eq", "le", "lt", "ge", "gt", "range")
-NEGATIVE_FORMULAS: Final = ("2T-R", "T/R")
+# An array of codes holds positions in the iku.enums tuples (-1: unknown / none).
 
 POSITIVE, NEGATIVE, RANGE = 0, 1, 2
 CMP_EQ, CMP_LE, CMP_LT, CMP_GE, CMP_GT, CMP_RANGE = 0, 1, 2, 3, 4, 5

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.db import session_scope
 from iku.numbers import read_number
-from iku.targets import TargetParseError, parse_target
+from iku.targets.text import TargetParseError, parse_target
 
 AGENCY_COLUMNS = ("code", "name", "kind", "sector", "name_since", "kemendagri_code", "bps_code")
 NAME_COLUMNS = ("agency_code", "name", "valid_from", "valid_to")
@@ -64,6 +64,11 @@ _INDICATOR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*-\d{2,3}$")
 _KEMENDAGRI = re.compile(r"^\d{2}(\.\d{2})?$")
 _BPS = re.compile(r"^\d{2}(\d{2})?$")
 _BOOLEANS = {"true": True, "ya": True, "1": True, "false": False, "tidak": False, "0": False}
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from iku.targets.resolve import TargetsByMonth
 
 
 class CatalogError(ValueError):
@@ -137,6 +142,24 @@ class Catalog:
     names: list[NameRow] = field(default_factory=list)
     indicators: list[IndicatorRow] = field(default_factory=list)
     targets: list[TargetRow] = field(default_factory=list)
+
+    def target_table(self) -> pd.DataFrame:
+        """The targets as :mod:`iku.targets.resolve` reads them, keyed by indicator code."""
+        from iku.targets.resolve import target_table  # pandas: not for `iku catalog check`
+
+        return target_table((t.indicator_code, t, t.text, t.effective_from) for t in self.targets)
+
+    def targets_by_month(self) -> TargetsByMonth:
+        """The targets in force of every indicator (keyed by its code), month by month."""
+        from iku.targets.resolve import TargetsByMonth
+
+        indicators = self.indicators
+        return TargetsByMonth(
+            [i.code for i in indicators],
+            [i.frequency for i in indicators],
+            [i.consolidation for i in indicators],
+            self.target_table(),
+        )
 
 
 @dataclass
@@ -227,11 +250,8 @@ def _number(value: str, file: str, line: int, column: str, problems: _Problems) 
     return reading.value
 
 
-def read_catalog(directory: Path) -> Catalog:
-    """Read and check every catalog file; raise :class:`CatalogError` listing all problems."""
-    problems = _Problems()
-    catalog = Catalog()
-
+def _read_agencies(directory: Path, catalog: Catalog, problems: _Problems) -> set[str]:
+    """agencies.csv: the agencies, with their region codes; returns every code seen."""
     seen_agencies: dict[str, int] = {}
     seen_region: dict[tuple[str, str], int] = {}
     file = "agencies.csv"
@@ -281,13 +301,17 @@ def read_catalog(directory: Path) -> Catalog:
             ok = False
         if ok and kind and sector and since:
             catalog.agencies.append(AgencyRow(line, code, r["name"], kind, sector, since, regions))
-    agency_since = {a.code: a.name_since for a in catalog.agencies}
+    return set(seen_agencies)
 
+
+def _read_names(directory: Path, catalog: Catalog, known: set[str], problems: _Problems) -> None:
+    """agency_names.csv: earlier names, each ending by the start of the current one."""
+    agency_since = {a.code: a.name_since for a in catalog.agencies}
     file = "agency_names.csv"
     seen_names: dict[tuple[str, date], int] = {}
     for line, r in _rows(directory, file, NAME_COLUMNS, problems):
         code = r["agency_code"]
-        if code not in seen_agencies:
+        if code not in known:
             problems.add(file, line, f"agency_code: unknown agency '{code}'")
             continue
         start = _date(r["valid_from"], file, line, "valid_from", problems)
@@ -312,6 +336,11 @@ def read_catalog(directory: Path) -> Catalog:
         seen_names[(code, start)] = line
         catalog.names.append(NameRow(line, code, r["name"], start, end))
 
+
+def _read_indicators(
+    directory: Path, catalog: Catalog, known: set[str], problems: _Problems
+) -> set[str]:
+    """indicators.csv: the IKU of known agencies; returns every code seen."""
     file = "indicators.csv"
     seen_indicators: dict[str, int] = {}
     for line, r in _rows(directory, file, INDICATOR_COLUMNS, problems):
@@ -326,7 +355,7 @@ def read_catalog(directory: Path) -> Catalog:
             )
             ok = False
         seen_indicators.setdefault(code, line)
-        if r["agency_code"] not in seen_agencies:
+        if r["agency_code"] not in known:
             problems.add(file, line, f"agency_code: unknown agency '{r['agency_code']}'")
             ok = False
         for column in ("name", "unit"):
@@ -400,12 +429,16 @@ def read_catalog(directory: Path) -> Catalog:
                     r["description"],
                 )
             )
+    return set(seen_indicators)
 
+
+def _read_targets(directory: Path, catalog: Catalog, known: set[str], problems: _Problems) -> None:
+    """targets.csv: the PK targets of known indicators, parsed from their texts."""
     file = "targets.csv"
     seen_targets: dict[tuple[str, int, str, int], int] = {}
     for line, r in _rows(directory, file, TARGET_COLUMNS, problems):
         code = r["indicator_code"]
-        if code not in seen_indicators:
+        if code not in known:
             problems.add(file, line, f"indicator_code: unknown indicator '{code}'")
             continue
         try:
@@ -460,6 +493,15 @@ def read_catalog(directory: Path) -> Catalog:
             )
         )
 
+
+def read_catalog(directory: Path) -> Catalog:
+    """Read and check every catalog file; raise :class:`CatalogError` listing all problems."""
+    problems = _Problems()
+    catalog = Catalog()
+    agencies = _read_agencies(directory, catalog, problems)
+    _read_names(directory, catalog, agencies, problems)
+    indicators = _read_indicators(directory, catalog, agencies, problems)
+    _read_targets(directory, catalog, indicators, problems)
     if problems.items:
         raise CatalogError(problems.items)
     return catalog
@@ -616,7 +658,7 @@ def write_catalog(session: Session, catalog: Catalog) -> LoadReport:
     return report
 
 
-def load_catalog(directory: Path, engine: Engine | None = None) -> LoadReport:
+def load_catalog(directory: Path, engine: Engine) -> LoadReport:
     """Check the catalog in ``directory`` and upsert it in one transaction."""
     catalog = read_catalog(directory)
     with session_scope(engine) as session:

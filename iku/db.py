@@ -8,15 +8,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import DateTime, Engine, MetaData, Select, Table, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from iku.settings import TIMEZONE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,24 +87,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-_engines: dict[str, Engine] = {}
-
-
-def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for a URL (the settings' URL by default)."""
-    if url is None:
-        from iku.settings import get_settings
-
-        url = get_settings().database_url
-    if url not in _engines:
-        _engines[url] = make_engine(url)
-    return _engines[url]
-
-
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+def session_scope(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
 
@@ -141,6 +129,8 @@ def read_frame(session: Session, query: Select[*tuple[Any, ...]]) -> pd.DataFram
     several times the query itself on the million-row reads of validation and the engine.
     Columns are named by the select's column labels.
     """
+    import pandas as pd  # here, not at import: `iku --help` must not pay for pandas
+
     dialect = session.get_bind().dialect
     columns = [column.key for column in query.selected_columns]
     with paused_gc():

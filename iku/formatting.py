@@ -22,6 +22,7 @@ from babel.numbers import (
     get_plus_sign_symbol,
 )
 
+from iku.calendar import MONTH_ABBREVIATIONS, Period
 from iku.settings import TIMEZONE
 
 LOCALE: Final = "id_ID"
@@ -180,26 +181,15 @@ def waktu(value: datetime | None) -> str:
     return f"{tanggal(value)} pukul {jam(value)}"
 
 
-def period_start(period: str) -> date:
-    """The first day of a ``YYYY-MM`` period; a clear error for anything else."""
-    try:
-        year_text, month_text = period.split("-")
-        if len(year_text) != 4 or len(month_text) != 2:
-            raise ValueError
-        return date(int(year_text), int(month_text), 1)
-    except (ValueError, AttributeError):
-        raise ValueError(f"period {period!r} is not YYYY-MM (e.g. 2026-10)") from None
-
-
 def periode(value: str | None) -> str:
     """A ``YYYY-MM`` period: ``2026-10`` -> ``Oktober 2026``."""
     _require(value, "periode")
     assert value is not None
-    return format_date(period_start(value), "MMMM y", locale=LOCALE)
+    return Period.parse(value).label
 
 
 def bulan_singkat(value: str | None) -> str:
     """A period's short month label for charts: ``2026-10`` -> ``Okt``."""
     _require(value, "bulan_singkat")
     assert value is not None
-    return format_date(period_start(value), "MMM", locale=LOCALE)
+    return MONTH_ABBREVIATIONS[Period.parse(value).month - 1]

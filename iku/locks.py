@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from iku import models as m
-from iku.db import get_engine, now_wib
+from iku.db import now_wib
 
 POLL_SECONDS = 1.0
 
@@ -62,12 +62,9 @@ def _busy(period: str, holder: str | None) -> CycleBusyError:
 
 
 @contextmanager
-def cycle_lock(
-    period: str, *, engine: Engine | None = None, wait_seconds: float = 0.0
-) -> Iterator[None]:
+def cycle_lock(period: str, *, engine: Engine, wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold the period's cycle; raise :class:`CycleBusyError` if another run keeps it longer
     than ``wait_seconds``."""
-    engine = engine or get_engine()
     deadline = time.monotonic() + wait_seconds
     if engine.dialect.name == "postgresql":
         key = _advisory_key(period)
@@ -122,7 +119,7 @@ def cycle_lock(
             )
 
 
-def cycle_busy(period: str, *, engine: Engine | None = None) -> bool:
+def cycle_busy(period: str, *, engine: Engine) -> bool:
     """Whether another run holds the period's cycle right now (a check for a clear message
     before starting; the run itself still takes the lock)."""
     try:

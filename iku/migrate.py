@@ -9,20 +9,19 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from iku.db import get_engine
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
-    """An Alembic config bound to an engine (the settings' database by default)."""
+    """An Alembic config, bound to an engine when one is given (migrations need one)."""
     if not ALEMBIC_INI.is_file():
         raise FileNotFoundError(
             f"{ALEMBIC_INI} not found: install the project from its checkout (pip install -e .)"
         )
     config = Config(str(ALEMBIC_INI))
-    config.attributes["engine"] = engine or get_engine()
+    if engine is not None:
+        config.attributes["engine"] = engine
     return config
 
 
@@ -50,12 +49,12 @@ def _with_connection(config: Config, action: str, revision: str) -> None:
                 connection.commit()
 
 
-def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the schema up to ``revision``."""
     _with_connection(alembic_config(engine), "upgrade", revision)
 
 
-def downgrade(engine: Engine | None = None, revision: str = "-1") -> None:
+def downgrade(engine: Engine, revision: str = "-1") -> None:
     """Migrate the schema down to ``revision`` (one step by default; ``base`` drops all)."""
     _with_connection(alembic_config(engine), "downgrade", revision)
 
@@ -65,18 +64,18 @@ def heads() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def current_revision(engine: Engine | None = None) -> str | None:
+def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
-    with (engine or get_engine()).connect() as connection:
+    with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def is_up_to_date(engine: Engine | None = None) -> bool:
+def is_up_to_date(engine: Engine) -> bool:
     """True when the database is at the single head."""
     return current_revision(engine) in heads()
 
 
-def table_names(engine: Engine | None = None) -> list[str]:
-    return sorted(inspect(engine or get_engine()).get_table_names())
+def table_names(engine: Engine) -> list[str]:
+    return sorted(inspect(engine).get_table_names())

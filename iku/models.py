@@ -26,6 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iku.db import Base, TZDateTime, now_wib
+from iku.enums import (
+    COMPARATORS,
+    CONSOLIDATIONS,
+    FREQUENCIES,
+    NEGATIVE_FORMULAS,
+    POLARITIES,
+    TARGET_PERIOD_KEYS,
+)
 
 AGENCY_KINDS: Final = ("opd", "kabupaten", "kota", "provinsi")
 SECTORS: Final = (
@@ -39,21 +47,7 @@ SECTORS: Final = (
     "makro",
 )
 CODE_SYSTEMS: Final = ("kemendagri", "bps")
-POLARITIES: Final = ("positive", "negative", "range")
-NEGATIVE_FORMULAS: Final = ("2T-R", "T/R")
-CONSOLIDATIONS: Final = ("sum", "average", "last")
-FREQUENCIES: Final = ("monthly", "quarterly", "semester", "annual")
-TARGET_PERIODS: Final = (
-    "annual",
-    *(f"M{m:02d}" for m in range(1, 13)),
-    "Q1",
-    "Q2",
-    "Q3",
-    "Q4",
-    "S1",
-    "S2",
-)
-COMPARATORS: Final = ("eq", "le", "lt", "ge", "gt", "range")
+TARGET_PERIODS: Final = TARGET_PERIOD_KEYS
 FILE_FORMATS: Final = ("xlsx", "csv", "json")
 SUBMISSION_STATUSES: Final = ("received", "staged", "rejected", "validated", "superseded")
 REALISATION_STATES: Final = ("angka", "belum_tersedia", "tidak_dilaporkan")

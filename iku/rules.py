@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -196,21 +195,3 @@ def load_rules(path: Path) -> Rules:
     except yaml.YAMLError as exc:
         raise RulesError(f"{path}: not valid YAML: {exc}") from None
     return parse_rules(data, str(path))
-
-
-@lru_cache(maxsize=8)
-def _cached(path: Path, mtime_ns: int) -> Rules:
-    return load_rules(path)
-
-
-def get_rules(path: Path | None = None) -> Rules:
-    """The rules in force (the settings' rules file unless a path is given), cached by mtime."""
-    if path is None:
-        from iku.settings import get_settings
-
-        path = get_settings().rules_file
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return load_rules(path)
-    return _cached(path, mtime)

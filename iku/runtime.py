@@ -10,13 +10,17 @@ check FILE``) never opens a database or reads the rules file.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
 from iku.rules import Rules, load_rules
 from iku.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,8 @@ class Paths:
 
     @classmethod
     def of(cls, settings: Settings) -> Paths:
-        return cls(
-            inbox=settings.inbox_dir,
-            archive=settings.archive_dir,
-            output=settings.output_dir,
-            catalog=settings.catalog_dir,
-            rules_file=settings.rules_file,
-        )
+        s = settings
+        return cls(s.inbox_dir, s.archive_dir, s.output_dir, s.catalog_dir, s.rules_file)
 
     def period_dir(self, period: str) -> Path:
         """Where a period's bulletins, review page and outbox go."""
@@ -68,22 +67,26 @@ class Runtime:
     @property
     def engine(self) -> Engine:
         """The database engine (created on first use)."""
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    from iku.db import make_engine
-
-                    self._engine = make_engine(self.settings.database_url)
-        return self._engine
+        return self._engine or self._once("_engine", self._make_engine)
 
     @property
     def rules(self) -> Rules:
         """The rules in force (read on first use; :meth:`reload_rules` reads them again)."""
-        if self._rules is None:
-            with self._lock:
-                if self._rules is None:
-                    self._rules = load_rules(self.settings.rules_file)
-        return self._rules
+        return self._rules or self._once("_rules", lambda: load_rules(self.settings.rules_file))
+
+    def _make_engine(self) -> Engine:
+        from iku.db import make_engine  # SQLAlchemy's engine only for commands that need it
+
+        return make_engine(self.settings.database_url)
+
+    def _once(self, attribute: str, build: Callable[[], T]) -> T:
+        """The attribute, built under the lock by the first thread that needs it."""
+        with self._lock:
+            value: T | None = getattr(self, attribute)
+            if value is None:
+                value = build()
+                setattr(self, attribute, value)
+            return value
 
     def reload_rules(self) -> Rules:
         """Read the rules file again (a long-running process after the bureau changed it)."""
@@ -119,6 +122,13 @@ def process_runtime() -> Runtime:
         if holder is None:
             holder = _process["runtime"] = _Holder(Runtime.from_environment())
         return holder.runtime
+
+
+def use_process_runtime(runtime: Runtime) -> None:
+    """Make ``runtime`` the process runtime: an entry point that built its own (the CLI, the
+    web application) hands it to the flows and tasks that run in the same process."""
+    with _process_lock:
+        _process["runtime"] = _Holder(runtime)
 
 
 def reset_process_runtime() -> None:

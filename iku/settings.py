@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -65,9 +64,3 @@ class Settings(BaseSettings):
         if value.strip():
             return value.strip()
         return f"sqlite:///{Path.cwd() / 'var' / 'iku.db'}"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from iku import models  # noqa: F401  (registers the tables on the metadata)
-from iku.db import Base, get_engine
+from iku.db import Base, make_engine
 
 target_metadata = Base.metadata
 
@@ -27,10 +27,19 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = context.config.get_main_option("sqlalchemy.url") or None
-    with get_engine(url).connect() as conn:
-        _run(conn)
-        conn.commit()
+    # The `alembic` command line itself: the database the environment names.
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        from iku.runtime import Runtime
+
+        url = Runtime.from_environment().settings.database_url
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

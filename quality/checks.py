@@ -22,9 +22,11 @@ from great_expectations import expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.row_conditions import Column
 
+from iku import flags
 from iku.formatting import angka
 from iku.rules import Rules
 from iku.settings import TIMEZONE
+from iku.stats import modified_zscore
 from quality.expectations import ExpectModifiedZScoreBelowThreshold
 
 Suite = Literal["struktur", "nilai", "kewajaran", "ketepatan"]
@@ -73,7 +75,7 @@ def _when(epoch: Any) -> str:
 
 
 def _zscore(row: Row) -> float:
-    return float(abs(row["value"] - row["hist_median"]) / row["hist_scale"])
+    return float(modified_zscore(row["value"], row["hist_median"], row["hist_scale"]))
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,17 @@ class Check:
     suite: Suite
     frame: Frame
     column: str
-    title: str
     expectation: Callable[[Rules, Mapping[str, Any]], Expectation]
     observed: Callable[[Row], str]
     expected: Callable[[Row, Rules], str]
     message: Callable[[Row, Rules], str]
     #: Rules this more specific diagnosis replaces on the same row (one cause, one issue).
     supersedes: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """What stewards read as the rule's name (:mod:`iku.flags`)."""
+        return flags.label(self.rule)
 
     @property
     def severity(self) -> str:
@@ -111,7 +117,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="struktur",
         frame="submissions",
         column="n_rows",
-        title="Berkas tanpa baris data",
         expectation=lambda r, c: gxe.ExpectColumnValuesToBeBetween(column="n_rows", min_value=1),
         observed=lambda row: f"{row['n_rows']} baris",
         expected=lambda row, r: "minimal 1 baris data",
@@ -124,7 +129,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="struktur",
         frame="submissions",
         column="agency_code",
-        title="Kode perangkat daerah tidak sesuai",
         expectation=lambda r, c: gxe.ExpectColumnValuesToBeInSet(
             column="agency_matches", value_set=[True]
         ),
@@ -140,7 +144,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="struktur",
         frame="submissions",
         column="period",
-        title="Lebih dari satu periode",
         expectation=lambda r, c: gxe.ExpectColumnValuesToBeBetween(
             column="n_periods", min_value=1, max_value=1
         ),
@@ -156,7 +159,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="indicator_code",
-        title="Kode IKU tidak dikenal",
         expectation=_known_keys,
         observed=lambda row: str(row["indicator_code"]),
         expected=lambda row, r: f"kode IKU aktif milik {row['folder_agency']}",
@@ -170,7 +172,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="realisasi",
-        title="Realisasi bukan angka",
         expectation=lambda r, c: gxe.ExpectColumnValuesToNotBeInSet(
             column="parse_status", value_set=["invalid"]
         ),
@@ -186,7 +187,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="realisasi",
-        title="Angka dapat dibaca dua cara",
         expectation=lambda r, c: gxe.ExpectColumnValuesToNotBeInSet(
             column="parse_status", value_set=["ambiguous"]
         ),
@@ -203,7 +203,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="keterangan",
-        title="Status tanpa alasan",
         expectation=lambda r, c: gxe.ExpectColumnValuesToNotBeNull(
             column="state_reason",
             row_condition=Column("state").is_in(["belum_tersedia", "tidak_dilaporkan"]),
@@ -220,7 +219,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="kode_iku",
-        title="IKU dilaporkan ganda",
         expectation=lambda r, c: gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["submission_id", "indicator_code", "period"]
         ),
@@ -236,7 +234,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="realisasi",
-        title="Nilai di bawah batas",
         expectation=lambda r, c: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="value",
             column_B="min_value",
@@ -255,7 +252,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="nilai",
         frame="rows",
         column="realisasi",
-        title="Nilai di atas batas",
         expectation=lambda r, c: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="max_value",
             column_B="value",
@@ -275,7 +271,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="kewajaran",
         frame="rows",
         column="realisasi",
-        title="Nilai menyimpang dari riwayat",
         expectation=lambda r, c: ExpectModifiedZScoreBelowThreshold(
             column_list=["value", "hist_median", "hist_scale"],
             threshold=r.plausibility.modified_zscore_threshold,
@@ -297,7 +292,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         supersedes=("outlier_zscore",),
         frame="rows",
         column="capaian",
-        title="Capaian di atas batas verifikasi",
         expectation=lambda r, c: gxe.ExpectColumnValuesToBeBetween(
             column="capaian_pct", max_value=r.plausibility.capaian_verification_above
         ),
@@ -315,7 +309,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         supersedes=("outlier_zscore", "cumulative_decrease", "capaian_over_150"),
         frame="rows",
         column="realisasi",
-        title="Persen ditulis sebagai pecahan",
         expectation=lambda r, c: gxe.ExpectColumnValuesToBeBetween(
             column="value",
             min_value=1,
@@ -335,7 +328,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="kewajaran",
         frame="rows",
         column="realisasi",
-        title="Nilai kumulatif menurun",
         expectation=lambda r, c: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="value",
             column_B="prev_value",
@@ -354,7 +346,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="kewajaran",
         frame="rows",
         column="bukti_dukung",
-        title="Bukti dukung kosong",
         expectation=lambda r, c: gxe.ExpectColumnValuesToNotBeNull(
             column="evidence_url",
             row_condition=(Column("evidence_required") == True)  # noqa: E712 (a GX condition)
@@ -373,7 +364,6 @@ CHECKS: Final[tuple[Check, ...]] = (
         suite="ketepatan",
         frame="submissions",
         column="received_at",
-        title="Pengiriman terlambat",
         expectation=lambda r, c: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="deadline_epoch", column_B="received_epoch", or_equal=True
         ),

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from iku import calendar
 from iku import models as m
-from iku.achievement import EXPECTED, FREQUENCIES
 from iku.rules import Rules
 from quality.frame import deadline_of
 
@@ -79,7 +79,7 @@ def completeness(session: Session, period: str, rules: Rules) -> Completeness:
     for indicator_id, frequency, code, name in indicators:
         names[code] = name
         expected_by_agency.setdefault(code, set())
-        if EXPECTED[FREQUENCIES.index(frequency), month - 1]:
+        if calendar.is_due(frequency, month):
             expected_by_agency[code].add(indicator_id)
     current = session.execute(
         select(m.Agency.code, func.min(m.Submission.received_at))

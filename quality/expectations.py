@@ -6,7 +6,7 @@ frame; this multicolumn map expectation then judges every row against its own se
 
     modified z = 0.6745 x (value - median) / MAD          (Iglewicz and Hoaglin; DHIS2 uses 3.5)
 
-``scale`` is the column holding MAD / 0.6745 (or its fallbacks, see quality.frame), so the
+``scale`` is the column holding MAD / 0.6745 (or its fallbacks, see iku.stats), so the
 condition is ``|value - median| / scale <= threshold``. Rows without history (median or scale
 missing) pass: there is nothing to compare against.
 """
@@ -24,6 +24,8 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (  # noqa: E501
     multicolumn_condition_partial,
 )
+
+from iku.stats import modified_zscore
 
 
 class MulticolumnValuesModifiedZScoreWithin(MulticolumnMapMetricProvider):
@@ -44,7 +46,7 @@ class MulticolumnValuesModifiedZScoreWithin(MulticolumnMapMetricProvider):
     def _pandas(cls, column_list: pd.DataFrame, **kwargs: Any) -> pd.Series:
         threshold = float(kwargs["threshold"])
         value, median, scale = (column_list.iloc[:, i].astype("float64") for i in range(3))
-        z = (value - median).abs() / scale
+        z = pd.Series(modified_zscore(value, median, scale), index=column_list.index)
         # No history, or no value to judge: nothing to compare against, so the row passes.
         return ~(z > threshold) | median.isna() | scale.isna() | value.isna()
 

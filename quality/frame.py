@@ -20,16 +20,13 @@ from sqlalchemy.orm import Session
 
 from iku import capaian as cp
 from iku import models as m
-from iku.achievement import CONSOLIDATIONS, FREQUENCIES, load_targets, resolve_targets
+from iku.calendar import Period, shift_period
 from iku.db import read_frame
-from iku.periods import Period, shift_period
 from iku.rules import Rules
 from iku.settings import TIMEZONE
-
-#: Robust scale of a normal distribution: MAD / 0.6745 (so the z-score is 0.6745 (x - m) / MAD);
-#: when MAD is 0, 1.253314 x the mean absolute deviation (Iglewicz and Hoaglin; IBM SPSS).
-MAD_TO_SCALE = 1 / 0.6745
-MEAN_AD_TO_SCALE = 1.253314
+from iku.stats import series_stats
+from iku.targets.read import load_targets
+from iku.targets.resolve import month_targets
 
 
 @dataclass
@@ -110,22 +107,9 @@ def accepted_values(session: Session, first: str, last: str) -> pd.DataFrame:
 
 
 def history_stats(history: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Per indicator: n, median and robust scale of the accepted history (module docstring)."""
-    columns = ["indicator_id", "hist_n", "hist_median", "hist_scale"]
-    if history.empty:
-        return pd.DataFrame(columns=columns)
-    grouped = history.groupby("indicator_id")["value"]
-    stats = pd.DataFrame({"hist_n": grouped.size(), "hist_median": grouped.median()})
-    deviation = (history["value"] - history["indicator_id"].map(stats["hist_median"])).abs()
-    by_series = deviation.groupby(history["indicator_id"])
-    mad, mean_ad = by_series.median(), by_series.mean()
-    scale = np.where(mad > 0, mad * MAD_TO_SCALE, mean_ad * MEAN_AD_TO_SCALE)
-    floor = rules.plausibility.min_relative_spread * stats["hist_median"].abs()
-    stats["hist_scale"] = np.maximum(scale, floor)
-    stats.loc[stats["hist_scale"] <= 0, "hist_scale"] = np.nan
-    too_short = stats["hist_n"] < rules.plausibility.min_history
-    stats.loc[too_short, ["hist_median", "hist_scale"]] = np.nan
-    return stats.reset_index()[columns]
+    """Per indicator: n, median and robust scale of the accepted history (:mod:`iku.stats`)."""
+    stats = series_stats(history["indicator_id"], history["value"], rules.plausibility)
+    return stats.rename(columns={"key": "indicator_id"})
 
 
 def target_frame(
@@ -134,32 +118,17 @@ def target_frame(
     period: str,
     indicator_ids: Select[int] | None = None,
 ) -> pd.DataFrame:
-    """The target of the month's reporting period per indicator, from the engine's resolver
+    """The target of the month's reporting period per indicator, from the one resolver
     (reading only the targets of ``indicator_ids``, when given)."""
-    year, month = (int(p) for p in period.split("-"))
-    targets = load_targets(session, year, indicator_ids)
-    grid = resolve_targets(
-        pd.Index(indicators["indicator_id"]),
-        cp.encode(indicators["frequency"], FREQUENCIES),
-        cp.encode(indicators["consolidation"], CONSOLIDATIONS),
-        targets,
-        year,
-        month,
-        from_month=month,
+    year = Period.parse(period).year
+    resolved = month_targets(
+        indicators["indicator_id"],
+        indicators["frequency"],
+        indicators["consolidation"],
+        load_targets(session, year, indicator_ids),
+        period,
     )
-    col = month - 1
-    rows = grid.period_row[:, col]
-    texts = grid.table["text"].to_numpy(dtype=object)
-    text = [texts[r] if r >= 0 else None for r in rows.tolist()]
-    return pd.DataFrame(
-        {
-            "indicator_id": indicators["indicator_id"].to_numpy(),
-            "target_lower": grid.period_lower[:, col],
-            "target_upper": grid.period_upper[:, col],
-            "target_cmp": grid.period_cmp[:, col],
-            "target_text": text,
-        }
-    )
+    return resolved.frame().drop(columns=["target_version"])
 
 
 def reported_indicators(submission_ids: Select[Any]) -> Select[int]:

@@ -1,25 +1,14 @@
-"""The compute step: the achievement engine for one period, as a plain function and a task."""
+"""The compute step as a Prefect task over :func:`iku.operations.compute.compute`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from prefect import task
-from sqlalchemy import Engine
 
-from iku.achievement import compute_period
-from iku.db import session_scope
+from iku.operations.compute import compute
+from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
-
-
-def compute_achievement(period: str, engine: Engine | None = None) -> dict[str, Any]:
-    """Compute ``period`` from what validation accepted and replace its achievement rows.
-
-    One transaction: the cycle row (created if missing), the delete and the bulk insert commit
-    together or not at all. Returns the summary (rows per level, counts, rules version).
-    """
-    with session_scope(engine) as session:
-        return compute_period(session, period).as_dict()
 
 
 @task(
@@ -29,5 +18,6 @@ def compute_achievement(period: str, engine: Engine | None = None) -> dict[str, 
     retry_condition_fn=retry_transient,
 )
 def compute_achievement_task(period: str) -> dict[str, Any]:
-    """Prefect wrapper of :func:`compute_achievement`; retries transient database errors only."""
-    return compute_achievement(period)
+    """Compute ``period`` and replace its achievement rows; retries transient database errors
+    only. Returns the summary (rows per level, counts, rules version)."""
+    return compute(process_runtime(), period).as_dict()

@@ -7,10 +7,9 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from iku.cycle import finish_cycle, period_counts, start_cycle
-from iku.db import session_scope
-from iku.rules import get_rules
-from quality.completeness import completeness
+from iku.cycles import RunOutcome
+from iku.operations import cycle
+from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
 
 _RETRY: dict[str, Any] = {
@@ -24,30 +23,16 @@ _RETRY: dict[str, Any] = {
 @task(name="start-cycle", **_RETRY)
 def start_cycle_task(period: str) -> int:
     """Mark the period's cycle as running; return its id."""
-    with session_scope() as session:
-        return start_cycle(session, period, get_rules())
+    return cycle.start(process_runtime(), period)
 
 
 @task(name="finish-cycle", **_RETRY)
-def finish_cycle_task(
-    period: str,
-    status: str,
-    steps: dict[str, Any],
-    timings: dict[str, float],
-    error: str | None = None,
-) -> dict[str, Any]:
+def finish_cycle_task(period: str, outcome: RunOutcome) -> dict[str, Any]:
     """Record the outcome, counts and timings of the run; publish the summary artifact."""
-    rules = get_rules()
-    with session_scope() as session:
-        counts = period_counts(session, period)
-        rates = completeness(session, period, rules)
-        counts["reporting_rate"] = rates.reporting_rate
-        counts["on_time_rate"] = rates.on_time_rate
-        counts["value_completeness"] = rates.value_completeness
-        counts["steps"] = steps
-        finish_cycle(session, period, status, counts=counts, timings=timings, error=error)
-    _publish(period, status, counts, timings, rules.version)
-    return {"period": period, "status": status, "counts": counts, "timings": timings}
+    rt = process_runtime()
+    summary = cycle.finish(rt, period, outcome)
+    _publish(period, outcome.status, summary["counts"], outcome.timings, rt.rules.version)
+    return summary
 
 
 def _publish(

@@ -1,4 +1,4 @@
-"""The ingest step as thin Prefect tasks over :mod:`iku.ingest.service` (plain functions)."""
+"""The ingest step as thin Prefect tasks over :mod:`iku.operations.ingest`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from iku.ingest.context import IngestContext
-from iku.ingest.service import FileOutcome, IngestSummary, collect_files, ingest_file, load_context
+from iku.ingest.service import FileOutcome, IngestSummary, collect_files
+from iku.operations import ingest as ops
+from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
 
 
@@ -23,7 +25,7 @@ from tasks.retry import RETRY_DELAYS, retry_transient
 )
 def load_context_task() -> IngestContext:
     """Agencies, indicators, targets and rules, read once per run."""
-    return load_context()
+    return ops.load_context(process_runtime())
 
 
 @task(name="list-inbox", cache_policy=NO_CACHE)
@@ -45,7 +47,7 @@ def ingest_file_task(path: str, context: IngestContext, agency: str | None = Non
     A retry is safe: the archive is content-addressed and the staging transaction either
     committed (the retry then reports a duplicate) or left nothing behind.
     """
-    return ingest_file(Path(path), context, agency_hint=agency)
+    return ops.ingest_one(context, Path(path), agency=agency)
 
 
 @task(name="summarise-ingestion", cache_policy=NO_CACHE)
@@ -78,9 +80,5 @@ def ingest_inbox_task(paths: list[str] | None = None) -> dict[str, Any]:
     """Ingest the whole inbox in one task (the monthly cycle's step; the 15-minute
     ``ingest-inbox`` flow keeps one task per file for visibility). A retry is safe: files
     already stored are recognised by their sha256."""
-    from iku.ingest.service import ingest_paths
-    from iku.settings import get_settings
-
-    targets = [Path(p) for p in paths] if paths else [get_settings().inbox_dir]
-    existing = [p for p in targets if p.exists()]
-    return ingest_paths(existing).to_dict()
+    targets = [Path(p) for p in paths] if paths else None
+    return ops.ingest(process_runtime(), targets).to_dict()

@@ -1,4 +1,4 @@
-"""Render and deliver as thin Prefect tasks over :mod:`iku.render` and :mod:`iku.delivery`.
+"""Render and deliver as thin Prefect tasks over :mod:`iku.operations.render` and ``deliver``.
 
 The plain functions do the work (and are what the tests call); the wrappers add names, retries
 of transient database and mail errors, and the cycle's Prefect artifacts.
@@ -11,51 +11,19 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from iku.delivery import DeliveryReport, deliver_period
-from iku.render import (
+from iku.bulletins.jobs import (
     RenderedFile,
     RenderFailure,
     RenderJob,
     RenderPlan,
     RenderResult,
-    finish_render,
-    plan_render,
-    render_period,
     run_job,
     run_jobs,
 )
+from iku.operations import deliver as deliver_ops
+from iku.operations import render as render_ops
+from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
-
-
-def render_summary(result: RenderResult) -> dict[str, Any]:
-    """A JSON-friendly summary of a render (for flows, the CLI and artifacts)."""
-    return {
-        "period": result.period,
-        "cycle_id": result.cycle_id,
-        "output_dir": str(result.output_dir),
-        "index": None if result.index_path is None else str(result.index_path),
-        "manifest": None if result.manifest_path is None else str(result.manifest_path),
-        "bulletins": len(result.bulletins),
-        "failures": [
-            {"audience": f.audience, "subject": f.subject_key, "error": f.error}
-            for f in result.failures
-        ],
-        "status": "completed" if result.ok else "partial",
-    }
-
-
-def delivery_summary(report: DeliveryReport) -> dict[str, Any]:
-    """A JSON-friendly summary of a delivery run."""
-    return {
-        "period": report.period,
-        "channel": report.channel,
-        "sent": report.sent,
-        "skipped": report.skipped,
-        "failed": [
-            {"subject": o.subject_key, "email": o.email, "attempts": o.attempts, "error": o.error}
-            for o in report.failures
-        ],
-    }
 
 
 def _artifact_key(prefix: str, period: str) -> str:
@@ -122,9 +90,9 @@ def publish_artifacts(result: RenderResult) -> None:
 )
 def render_bulletins_task(period: str, workers: int = 1) -> dict[str, Any]:
     """Render every bulletin of ``period`` and publish the artifacts; failures are listed."""
-    result = render_period(period, workers=workers)
+    result = render_ops.render(process_runtime(), period, workers=workers)
     publish_artifacts(result)
-    return render_summary(result)
+    return render_ops.summary(result)
 
 
 @task(
@@ -139,7 +107,7 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
     are reported, not raised. A retry is safe: what was sent is in the delivery log."""
     from prefect.artifacts import create_table_artifact
 
-    report = deliver_period(period, resend=resend)
+    report = deliver_ops.deliver(process_runtime(), period, resend=resend)
     create_table_artifact(
         key=_artifact_key("deliveries", period),
         table=[
@@ -156,7 +124,7 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
         description=f"Deliveries of {period}: {report.sent} sent, {report.skipped} already "
         f"sent, {report.failed} failed ({report.channel}).",
     )
-    return delivery_summary(report)
+    return deliver_ops.summary(report)
 
 
 @task(
@@ -168,7 +136,7 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
 )
 def plan_render_task(period: str) -> RenderPlan:
     """Load the period and plan one render job per bulletin."""
-    return plan_render(period)
+    return render_ops.plan(process_runtime(), period)
 
 
 @task(name="render-bulletin", cache_policy=NO_CACHE)
@@ -198,6 +166,6 @@ def finish_render_task(
     plan: RenderPlan, outcomes: list[RenderedFile | RenderFailure]
 ) -> dict[str, Any]:
     """Write the index and manifest, record the bulletins and publish the artifacts."""
-    result = finish_render(plan, outcomes)
+    result = render_ops.finish(process_runtime(), plan, outcomes)
     publish_artifacts(result)
-    return render_summary(result)
+    return render_ops.summary(result)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from iku import migrate
 from iku.catalog import load_catalog
 from iku.db import make_engine
-from iku.settings import get_settings
+from iku.runtime import reset_process_runtime
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = PROJECT_ROOT / "data" / "catalog"
@@ -66,9 +66,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("IKU_OUTPUT_DIR", str(tmp_path / "out"))
     monkeypatch.setenv("IKU_CATALOG_DIR", str(CATALOG_DIR))
     monkeypatch.setenv("IKU_RULES_FILE", str(RULES_FILE))
-    get_settings.cache_clear()
+    reset_process_runtime()
     yield tmp_path
-    get_settings.cache_clear()
+    reset_process_runtime()
 
 
 def _sqlite_engine(tmp_path: Path) -> Iterator[Engine]:

@@ -1,52 +1,24 @@
 """What ingestion needs to know once per run: agencies, indicators, targets, rules, folders.
 
-Also the target in force for a period (a small scalar version of the engine's vectorised one)
-and the reference magnitude that settles an ambiguous number.
+Also the reference magnitude that settles an ambiguous number: the series' accepted history, or
+the month's target in force from the one resolver (:mod:`iku.targets.resolve`).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Protocol, TypeVar
 
+import pandas as pd
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from iku import calendar
 from iku import models as m
-from iku.ingest import periods
 from iku.rules import Rules
-
-
-class TargetLike(Protocol):
-    """Anything with a target's key fields (a model row, a catalog row, a TargetInfo)."""
-
-    @property
-    def year(self) -> int: ...
-    @property
-    def period_key(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def effective_from(self) -> date: ...
-    @property
-    def lower(self) -> float | None: ...
-    @property
-    def upper(self) -> float | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TargetInfo:
-    year: int
-    period_key: str
-    version: int
-    effective_from: date
-    lower: float | None
-    upper: float | None
-    comparator: str
-    text: str
+from iku.targets.read import load_targets
+from iku.targets.resolve import TARGET_COLUMNS, MonthTargets, TargetsByMonth
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,55 +34,6 @@ class IndicatorInfo:
     max_value: float | None
     evidence_required: bool
     cumulative: bool = False
-    targets: tuple[TargetInfo, ...] = ()
-
-
-T = TypeVar("T", bound=TargetLike)
-
-
-def target_in_force(targets: Iterable[T], period: str, period_key: str = "annual") -> T | None:
-    """The highest version of the year's target for ``period_key`` in force on the period's
-    last day (``effective_from`` on or before it), or None."""
-    year = periods.split(period)[0]
-    end = periods.last_day(period)
-    best: T | None = None
-    for target in targets:
-        if target.year != year or target.period_key != period_key or target.effective_from > end:
-            continue
-        if best is None or target.version > best.version:
-            best = target
-    return best
-
-
-def target_point(target: TargetLike) -> float | None:
-    """One number for a target: its bound, or the middle of a range."""
-    if target.lower is not None and target.upper is not None:
-        return (target.lower + target.upper) / 2
-    return target.lower if target.lower is not None else target.upper
-
-
-def reference_from_targets(
-    targets: Sequence[TargetLike], frequency: str, consolidation: str, period: str
-) -> float | None:
-    """The magnitude a period's value should have according to the targets.
-
-    A ``sum`` indicator reports a flow per period: its period breakdown (M10, Q3) if the PK
-    gives one, else the annual target spread over the periods of a year. Others report a level
-    comparable with the annual target.
-    """
-    if consolidation == "sum":
-        key = periods.breakdown_key(frequency, period)
-        if key != "annual":
-            part = target_in_force(targets, period, key)
-            if part is not None:
-                return target_point(part)
-        annual = target_in_force(targets, period)
-        if annual is None:
-            return None
-        point = target_point(annual)
-        return None if point is None else point / periods.periods_per_year(frequency)
-    annual = target_in_force(targets, period)
-    return None if annual is None else target_point(annual)
 
 
 @dataclass
@@ -124,7 +47,10 @@ class IngestContext:
     agencies: dict[str, int] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
     indicators: dict[str, IndicatorInfo] = field(default_factory=dict)
+    #: Every PK target row (all years and versions), as :mod:`iku.targets.resolve` reads them.
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
     _history: dict[tuple[int, str], float | None] = field(default_factory=dict)
+    _by_month: TargetsByMonth | None = None
 
     @classmethod
     def load(
@@ -137,20 +63,6 @@ class IngestContext:
             ):
                 context.agencies[code] = agency_id
                 context.agency_names[code] = name
-            by_indicator: dict[int, list[TargetInfo]] = {}
-            for target in connection.execute(select(m.Target)).mappings():
-                by_indicator.setdefault(target["indicator_id"], []).append(
-                    TargetInfo(
-                        year=target["year"],
-                        period_key=target["period_key"],
-                        version=target["version"],
-                        effective_from=target["effective_from"],
-                        lower=target["lower"],
-                        upper=target["upper"],
-                        comparator=target["comparator"],
-                        text=target["original_text"],
-                    )
-                )
             rows = connection.execute(
                 select(m.Indicator, m.Agency.code.label("agency_code"))
                 .join(m.Agency, m.Indicator.agency_id == m.Agency.id)
@@ -169,15 +81,28 @@ class IngestContext:
                     max_value=row["max_value"],
                     evidence_required=row["evidence_required"],
                     cumulative=row["cumulative"],
-                    targets=tuple(by_indicator.get(row["id"], ())),
                 )
+        with Session(engine) as session:
+            context.targets = load_targets(session)
         return context
+
+    def month_targets(self, period: str) -> MonthTargets:
+        """The targets in force in ``period`` for every active indicator (keyed by its id)."""
+        if self._by_month is None:
+            infos = list(self.indicators.values())
+            self._by_month = TargetsByMonth(
+                [i.id for i in infos],
+                [i.frequency for i in infos],
+                [i.consolidation for i in infos],
+                self.targets,
+            )
+        return self._by_month(period)
 
     def history_median(self, indicator: IndicatorInfo, period: str) -> float | None:
         """Median of the indicator's accepted numbers in the 12 periods before ``period``."""
         key = (indicator.id, period)
         if key not in self._history:
-            start = periods.add_months(period, -12)
+            start = calendar.shift_period(period, -12)
             with self.engine.connect() as connection:
                 values = [
                     v
@@ -206,7 +131,6 @@ class IngestContext:
             return None
         reference = self.history_median(indicator, period)
         if reference is None:
-            reference = reference_from_targets(
-                indicator.targets, indicator.frequency, indicator.consolidation, period
-            )
+            targets = self.month_targets(period)
+            reference = targets.point(targets.position(indicator.id))
         return reference, indicator.min_value, indicator.max_value

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from iku.ingest import periods
+from iku import calendar
 from iku.ingest.rejections import TITLES, Rejected
 
 #: Outbox folder for files whose agency is unknown.
@@ -55,8 +55,8 @@ def render_notice(facts: NoticeFacts, rejection: Rejected) -> str:
         "",
         f"Kepada        : {who}",
         f"Berkas        : {display_name(facts.file_name)}",
-        f"Diterima      : {periods.format_datetime_id(facts.received_at)}",
-        f"Periode       : {periods.label(facts.period) if facts.period else '-'}",
+        f"Diterima      : {calendar.format_datetime_id(facts.received_at)}",
+        f"Periode       : {calendar.label(facts.period) if facts.period else '-'}",
         f"Sidik SHA-256 : {facts.sha256}",
     ]
     if facts.submission_id is not None:

@@ -21,9 +21,9 @@ from typing import Any, Final
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from iku import calendar
 from iku import models as m
 from iku.db import now_wib, session_scope
-from iku.ingest import periods
 from iku.ingest.archive import Archived, archive_file
 from iku.ingest.context import IngestContext
 from iku.ingest.notices import NoticeFacts, display_name, write_notice
@@ -139,21 +139,6 @@ class IngestSummary:
         }
 
 
-def load_context(engine: Engine | None = None, rules: Rules | None = None) -> IngestContext:
-    """The ingestion context from the settings (database, rules file, folders)."""
-    from iku.db import get_engine
-    from iku.rules import get_rules
-    from iku.settings import get_settings
-
-    settings = get_settings()
-    return IngestContext.load(
-        engine or get_engine(),
-        rules or get_rules(),
-        archive_dir=settings.archive_dir,
-        output_dir=settings.output_dir,
-    )
-
-
 def is_ignorable(name: str) -> bool:
     """Hidden files, Office lock files (``~$x.xlsx``) and OS litter are not submissions."""
     return name.startswith((".", "~$")) or name.lower() in _IGNORED_NAMES
@@ -183,11 +168,10 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 def ingest_paths(
     paths: Sequence[Path],
     *,
+    context: IngestContext,
     agency: str | None = None,
-    context: IngestContext | None = None,
 ) -> IngestSummary:
     """Ingest files and folders; each file is handled on its own (one bad file stops nothing)."""
-    context = context or load_context()
     if agency is not None and agency.strip().upper() not in context.agencies:
         raise UnknownAgencyError(
             f"unknown agency code {agency!r}: use a code from the catalog (iku catalog load)"
@@ -236,8 +220,8 @@ def resolve_period(table: RawTable) -> str:
     found: dict[str, int] = {}
     for row, raw in table.periods:
         try:
-            period = periods.read_period(raw)
-        except periods.PeriodError as exc:
+            period = calendar.read_period(raw)
+        except calendar.PeriodError as exc:
             raise Rejected(INVALID_PERIOD, f"{exc}{_where(row)}.") from None
         if period is not None:
             found.setdefault(period, row)
@@ -247,27 +231,27 @@ def resolve_period(table: RawTable) -> str:
             "periode laporan tidak ditemukan (kolom 'Periode' atau isian 'Periode' di atas tabel).",
         )
     if len(found) > 1:
-        shown = ", ".join(f"{periods.label(p)}{_where(r)}" for p, r in sorted(found.items())[:4])
+        shown = ", ".join(f"{calendar.label(p)}{_where(r)}" for p, r in sorted(found.items())[:4])
         raise Rejected(MULTIPLE_PERIODS, f"berkas berisi {len(found)} periode berbeda: {shown}.")
     return next(iter(found))
 
 
 def check_window(period: str, received_at: datetime, rules: Rules) -> None:
     """The period must have ended and be at most ``open_months`` months old on arrival."""
-    received_period = periods.make_period(received_at.year, received_at.month)
-    age = periods.month_index(received_period) - periods.month_index(period)
+    received_period = calendar.make_period(received_at.year, received_at.month)
+    age = calendar.month_index(received_period) - calendar.month_index(period)
     when = received_at.strftime("%d-%m-%Y")
     if age < 1:
         raise Rejected(
             PERIOD_OUTSIDE_WINDOW,
-            f"periode {periods.label(period)} belum berakhir ketika berkas diterima ({when}); "
+            f"periode {calendar.label(period)} belum berakhir ketika berkas diterima ({when}); "
             "realisasi dikirim setelah akhir bulan.",
         )
     if age > rules.submission.open_months:
-        closed = periods.last_day(periods.add_months(period, rules.submission.open_months))
+        closed = calendar.last_day(calendar.shift_period(period, rules.submission.open_months))
         raise Rejected(
             PERIOD_OUTSIDE_WINDOW,
-            f"masa pengiriman periode {periods.label(period)} sudah ditutup pada "
+            f"masa pengiriman periode {calendar.label(period)} sudah ditutup pada "
             f"{closed:%d-%m-%Y} ({rules.submission.open_months} bulan setelah akhir periode); "
             f"berkas diterima {when}.",
         )

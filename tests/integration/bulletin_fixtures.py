@@ -1,7 +1,7 @@
 """Fixture rows for bulletin tests: cycles and results inserted through the ORM, seeded.
 
 The bulletins are tested without the achievement engine: these rows have the shape the engine
-writes (see iku/render.py) and a few hand-picked cases: the LKj Lampung DBD example
+writes (see iku/engine/rows.py) and a few hand-picked cases: the LKj Lampung DBD example
 (DINKES-01, target 49, realisasi 56,23 -> capaian 85,24), a realisasi "belum tersedia", a
 capaian that cannot be computed (target 0), a revised target (version 2), an agency note with
 markup, and open data issues.

@@ -10,15 +10,18 @@ from sqlalchemy import Engine, func, select
 
 from iku import models as m
 from iku.ingest.context import IngestContext
-from iku.rules import Rules, get_rules
+from iku.rules import Rules, load_rules
 from iku.settings import TIMEZONE
+from tests.conftest import RULES_FILE
 
 ARRIVAL = datetime(2026, 11, 3, 9, 0, tzinfo=TIMEZONE)
 HEADER = "Kode OPD;Periode;Kode IKU;Realisasi;Status;Link Bukti;Keterangan"
 
 
 def make_context(engine: Engine, tmp_path: Path, rules: Rules | None = None) -> IngestContext:
-    return IngestContext.load(engine, rules or get_rules(), tmp_path / "archive", tmp_path / "out")
+    return IngestContext.load(
+        engine, rules or load_rules(RULES_FILE), tmp_path / "archive", tmp_path / "out"
+    )
 
 
 def put(path: Path, content: str | bytes, when: datetime = ARRIVAL) -> Path:

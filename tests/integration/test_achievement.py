@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from iku import models as m
-from iku.achievement import compute_period
 from iku.db import session_scope
+from iku.engine.store import compute_period
+from iku.rules import load_rules
 from iku.settings import TIMEZONE
+from tests.conftest import RULES_FILE
 
 _sha = itertools.count(1)
 BASE_TIME = datetime(2026, 8, 3, 9, 30, tzinfo=TIMEZONE)
@@ -90,7 +92,7 @@ def achievements(engine: Engine, period: str) -> dict[str, dict[str, Any]]:
 
 def compute(engine: Engine, period: str) -> dict[str, Any]:
     with session_scope(engine) as session:
-        return compute_period(session, period).as_dict()
+        return compute_period(session, period, load_rules(RULES_FILE)).as_dict()
 
 
 def seed_year(engine: Engine) -> None:
@@ -251,7 +253,7 @@ def test_a_failure_leaves_the_previous_results(loaded: Engine) -> None:
     compute(loaded, "2026-07")
     before = achievements(loaded, "2026-07")
     with pytest.raises(RuntimeError), session_scope(loaded) as session:
-        compute_period(session, "2026-07")
+        compute_period(session, "2026-07", load_rules(RULES_FILE))
         raise RuntimeError("the caller's transaction fails after the compute")
     assert achievements(loaded, "2026-07") == before
 

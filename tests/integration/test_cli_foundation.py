@@ -73,12 +73,12 @@ def test_db_downgrade_to_base_and_back() -> None:
 
 
 def test_unreachable_database_is_one_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    from iku.settings import get_settings
+    from iku.runtime import reset_process_runtime
 
     monkeypatch.setenv(
         "IKU_DATABASE_URL", "postgresql+psycopg2://iku:rahasia@127.0.0.1:9/iku?connect_timeout=2"
     )
-    get_settings.cache_clear()
+    reset_process_runtime()
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "cannot use the database" in result.output

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from iku import migrate
 from iku import models as m
 from iku.catalog import load_catalog
-from iku.db import get_engine, session_scope
-from tasks.compute import compute_achievement
+from iku.db import session_scope
+from iku.operations.compute import compute
+from iku.runtime import process_runtime
 from tests.conftest import CATALOG_DIR
 from tests.integration.test_achievement import submit
 
@@ -19,13 +20,18 @@ from tests.integration.test_achievement import submit
 @pytest.fixture
 def configured() -> None:
     """The settings' database (a temporary SQLite file) migrated, with the catalog and a report."""
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
-    submit(get_engine(), "DINKES", "2026-07", {"DINKES-02": 95.0, "DINKES-05": "belum_tersedia"})
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
+    submit(
+        process_runtime().engine,
+        "DINKES",
+        "2026-07",
+        {"DINKES-02": 95.0, "DINKES-05": "belum_tersedia"},
+    )
 
 
 def _stored() -> dict[str, Any]:
-    with session_scope(get_engine()) as session:
+    with session_scope(process_runtime().engine) as session:
         count = session.scalar(select(func.count()).select_from(m.Achievement))
         row = session.scalars(
             select(m.Achievement).where(m.Achievement.subject_key == "indicator:DINKES-02")
@@ -34,7 +40,7 @@ def _stored() -> dict[str, Any]:
 
 
 def test_plain_step_without_prefect(configured: None) -> None:
-    summary = compute_achievement("2026-07")
+    summary = compute(process_runtime(), "2026-07").as_dict()
     assert summary["period"] == "2026-07" and summary["rows"]["province"] == 1
     stored = _stored()
     assert stored["count"] == sum(summary["rows"].values())

@@ -9,6 +9,7 @@ from iku import migrate
 from iku.catalog import load_catalog
 from iku.cli import app
 from iku.locks import cycle_lock
+from iku.runtime import process_runtime
 from tests.conftest import CATALOG_DIR
 
 runner = CliRunner()
@@ -18,9 +19,9 @@ runner = CliRunner()
 def test_a_second_run_of_a_running_period_stops_with_a_clear_message(
     prefect_harness: None,
 ) -> None:
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
-    with cycle_lock("2026-10"):
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
+    with cycle_lock("2026-10", engine=process_runtime().engine):
         result = runner.invoke(app, ["run", "--period", "2026-10"])
     assert result.exit_code == 1
     assert "the cycle for 2026-10 is already running" in result.output
@@ -29,12 +30,12 @@ def test_a_second_run_of_a_running_period_stops_with_a_clear_message(
 
 def test_run_refuses_a_bad_period() -> None:
     result = runner.invoke(app, ["run", "--period", "Oktober"])
-    assert result.exit_code == 1 and "is not a month like 2026-07" in result.output
+    assert result.exit_code == 1 and "tulis bulan seperti 2026-10" in result.output
 
 
 def test_remind_outside_the_window_sends_nothing() -> None:
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
     result = runner.invoke(app, ["remind", "--day", "2026-11-20"])
     assert result.exit_code == 0 and "not a reminder day" in result.output
     sent = runner.invoke(app, ["remind", "--day", "2026-11-04"])

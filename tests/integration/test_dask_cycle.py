@@ -1,46 +1,54 @@
-"""A monthly cycle on the Dask task runner (prefect-dask) with a local cluster of processes."""
+"""A monthly cycle on the Dask task runner (prefect-dask) with a local cluster of processes.
+
+The runner comes from settings (``IKU_TASK_RUNNER=dask``), as in production, so the flow takes
+its Dask branches: validation in agency groups and one task per bulletin on the workers.
+"""
 
 from __future__ import annotations
+
+import json
+import os
 
 import pytest
 import sqlalchemy as sa
 
-from flows.runners import make_task_runner
-from iku import migrate
-from iku.catalog import load_catalog, read_catalog
-from iku.db import get_engine
-from iku.rules import get_rules
-from iku.settings import Settings, get_settings
+from iku.catalog import read_catalog
+from iku.operations.setup import setup
+from iku.runtime import process_runtime, reset_process_runtime
 from iku.simulate import simulate
 from tests.conftest import CATALOG_DIR
 
 pytestmark = pytest.mark.slow
 
 
-def test_cycle_runs_on_a_local_dask_cluster(prefect_harness: None) -> None:
-    from prefect_dask import DaskTaskRunner
+def test_cycle_runs_on_a_local_dask_cluster(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.client.orchestration import get_client
 
-    from flows.monthly_evaluation import monthly_evaluation
+    from flows.monthly_evaluation import evaluate
 
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
+    monkeypatch.setenv("IKU_TASK_RUNNER", "dask")
+    monkeypatch.setenv("IKU_WORKERS", "2")
+    reset_process_runtime()
+    rt = process_runtime()
+    assert rt.settings.task_runner == "dask"
+    setup(rt)
     simulate(
         read_catalog(CATALOG_DIR),
-        get_rules(),
+        rt.rules,
         period="2026-10",
-        out_dir=get_settings().inbox_dir,
+        out_dir=rt.paths.inbox,
         months=1,
         agencies=["DINKES", "RSUDAM", "BAPENDA"],
         seed=5,
     )
-    runner = make_task_runner(Settings(task_runner="dask", workers=2))
-    assert isinstance(runner, DaskTaskRunner)
-    summary = monthly_evaluation.with_options(task_runner=runner)(period="2026-10")
+    summary = evaluate(rt, "2026-10")
     assert summary["status"] == "completed"
     assert summary["counts"]["rows_in"] > 0
     render = summary["counts"]["steps"]["render"]
     assert render["failures"] == []
-    with get_engine().connect() as connection:
+    with rt.engine.connect() as connection:
         rows = connection.scalar(sa.text("SELECT count(*) FROM bulletin"))
         agencies = connection.scalar(
             sa.text("SELECT count(DISTINCT agency_id) FROM indicator WHERE is_active")
@@ -48,3 +56,14 @@ def test_cycle_runs_on_a_local_dask_cluster(prefect_harness: None) -> None:
     # Every agency with IKU gets its bulletin (the silent ones show what is missing),
     # plus the province and the index.
     assert render["bulletins"] == rows == agencies + 2
+
+    # The bulletins were rendered by the Dask workers, one task each, not in this process.
+    manifest = json.loads((rt.paths.period_dir("2026-10") / "manifest.json").read_text())
+    rendered_by = {f["rendered_by"] for f in manifest["files"] if f["audience"] != "index"}
+    here = f":{os.getpid()}"
+    assert rendered_by and not any(worker.endswith(here) for worker in rendered_by)
+    with get_client(sync_client=True) as client:
+        names = [run.name for run in client.read_task_runs(limit=200)]
+    per_bulletin = [n for n in names if n.startswith("render-bulletin-")]
+    assert len(per_bulletin) >= agencies + 1  # one task per bulletin (province included)
+    assert not any(n.startswith("render-bulletins-in-processes") for n in names)

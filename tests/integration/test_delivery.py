@@ -14,11 +14,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from iku import models as m
+from iku.bulletins.jobs import render_period
 from iku.db import session_scope
-from iku.delivery import DeliveryError, deliver_period, read_recipients
-from iku.render import render_period
-from iku.rules import get_rules
+from iku.delivery.bulletins import deliver_period
+from iku.delivery.mail import DeliveryError, read_recipients
+from iku.rules import load_rules
 from iku.settings import Settings
+from tests.conftest import RULES_FILE
 from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, seed_period
 from tests.integration.smtp_server import Mailbox, free_port, smtp_settings
 
@@ -36,9 +38,14 @@ PASSWORD = "s3cret-Pa55word"
 
 @pytest.fixture
 def rendered(loaded: Engine, tmp_path: Path) -> Engine:
-    seed_period(loaded, get_rules())
+    seed_period(loaded, load_rules(RULES_FILE))
     result = render_period(
-        PERIOD, loaded, output_dir=tmp_path / "out", generated_at=GENERATED_AT, subjects=SUBJECTS
+        PERIOD,
+        loaded,
+        output_dir=tmp_path / "out",
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=SUBJECTS,
     )
     assert result.ok, result.failures
     return loaded

@@ -8,6 +8,7 @@ import pytest
 
 from iku import migrate
 from iku.catalog import load_catalog
+from iku.runtime import process_runtime
 from tests.conftest import CATALOG_DIR
 from tests.integration.ingest_helpers import csv_text, put
 
@@ -18,8 +19,8 @@ def test_flow_ingests_the_inbox_idempotently(
 ) -> None:
     from flows.ingest_inbox import ingest_inbox
 
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
     inbox = isolated_settings / "inbox"
     put(inbox / "DINKES" / "okt.csv", csv_text("DINKES;2026-10;DINKES-02;93,10;;https://x;"))
     put(inbox / "RSUDAM" / "okt.csv", csv_text("DINKES;2026-10;RSUDAM-01;55;;;"))

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 from iku import models as m
 from iku.catalog import read_catalog
 from iku.ingest.service import ingest_paths
-from iku.rules import get_rules
+from iku.rules import load_rules
 from iku.simulate import FORMAT_KINDS, simulate
-from tests.conftest import CATALOG_DIR
+from tests.conftest import CATALOG_DIR, RULES_FILE
 from tests.integration.ingest_helpers import count, make_context
 
 
@@ -24,7 +24,7 @@ def test_simulated_submissions_round_trip(loaded: Engine, tmp_path: Path) -> Non
     out = tmp_path / "sim"
     result = simulate(
         read_catalog(CATALOG_DIR),
-        get_rules(),
+        load_rules(RULES_FILE),
         period="2026-10",
         out_dir=out,
         months=2,

@@ -18,7 +18,8 @@ from iku.ingest.service import (
     prepare_file,
     store_prepared,
 )
-from iku.rules import IngestRules, Rules, get_rules
+from iku.rules import IngestRules, Rules, load_rules
+from tests.conftest import RULES_FILE
 from tests.integration.ingest_helpers import ARRIVAL, count, csv_text, make_context, put
 
 GOOD = csv_text(
@@ -108,7 +109,7 @@ def test_uploaded_name_is_never_a_path(loaded: Engine, tmp_path: Path) -> None:
 
 
 def test_size_limit_is_checked_before_parsing(loaded: Engine, tmp_path: Path) -> None:
-    rules = get_rules()
+    rules = load_rules(RULES_FILE)
     small = rules.model_copy(update={"ingest": replace_ingest(rules, max_file_bytes=100)})
     context = make_context(loaded, tmp_path, small)
     outcome = ingest_file(put(tmp_path / "inbox" / "DINKES" / "big.csv", GOOD), context)

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlalchemy.engine import make_url
 
-from iku import db, migrate
+from iku import migrate
 from iku.catalog import load_catalog, read_catalog
-from iku.rules import get_rules
-from iku.settings import get_settings
+from iku.rules import load_rules
+from iku.runtime import process_runtime, reset_process_runtime
 from iku.simulate import simulate
-from tests.conftest import CATALOG_DIR, POSTGRES_URL, PROJECT_ROOT
+from tests.conftest import CATALOG_DIR, POSTGRES_URL, PROJECT_ROOT, RULES_FILE
 
 TABLES = (
     "submission",
@@ -52,25 +52,23 @@ def pg_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     text = url.render_as_string(hide_password=False)
     monkeypatch.setenv("IKU_DATABASE_URL", text)
-    get_settings.cache_clear()
+    reset_process_runtime()
     try:
         yield text
     finally:
-        for engine in db._engines.values():
-            engine.dispose()
-        db._engines.clear()
+        reset_process_runtime()
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
 def _prepare(months: int, last: str = "2026-10") -> dict[str, Any]:
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
-    settings = get_settings()
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
+    settings = process_runtime().settings
     result = simulate(
         read_catalog(CATALOG_DIR),
-        get_rules(),
+        load_rules(RULES_FILE),
         period=last,
         out_dir=settings.inbox_dir,
         months=months,
@@ -82,14 +80,14 @@ def _prepare(months: int, last: str = "2026-10") -> dict[str, Any]:
 
 
 def _counts() -> dict[str, int]:
-    with db.get_engine().connect() as connection:
+    with process_runtime().engine.connect() as connection:
         return {
             t: int(connection.scalar(sa.text(f"SELECT count(*) FROM {t}")) or 0) for t in TABLES
         }
 
 
 def _results() -> list[tuple[Any, ...]]:
-    with db.get_engine().connect() as connection:
+    with process_runtime().engine.connect() as connection:
         return [
             tuple(row)
             for row in connection.execute(
@@ -102,17 +100,17 @@ def _results() -> list[tuple[Any, ...]]:
 
 
 def test_cycle_end_to_end_and_rerun(pg_database: str, prefect_harness: None) -> None:
-    from flows.monthly_evaluation import monthly_evaluation
+    from flows.monthly_evaluation import evaluate
 
     manifest = _prepare(months=2)
-    first = monthly_evaluation(period="2026-09")
-    summary = monthly_evaluation(period="2026-10")
+    first = evaluate(process_runtime(), "2026-09")
+    summary = evaluate(process_runtime(), "2026-10")
     assert first["status"] == summary["status"] == "completed"
     counts = summary["counts"]
     assert counts["rows_in"] == counts["rows_accepted"] + counts["rows_quarantined"] > 0
     assert counts["achievements"] > 0 and counts["reporting_rate"] is not None
 
-    out = get_settings().output_dir / "2026-10"
+    out = process_runtime().settings.output_dir / "2026-10"
     province = PdfReader(out / "provinsi.pdf")
     text = "".join(page.extract_text() for page in province.pages)
     assert "Oktober 2026" in text and "Pemerintah Provinsi Lampung".upper() in text.upper()
@@ -125,7 +123,7 @@ def test_cycle_end_to_end_and_rerun(pg_database: str, prefect_harness: None) -> 
         for d in manifest["defects"]
         if d["expected"]["outcome"] != "rejected"
     }
-    with db.get_engine().connect() as connection:
+    with process_runtime().engine.connect() as connection:
         queued = {
             tuple(row)
             for row in connection.execute(
@@ -139,7 +137,7 @@ def test_cycle_end_to_end_and_rerun(pg_database: str, prefect_harness: None) -> 
     assert queued == planted
 
     before, results = _counts(), _results()
-    again = monthly_evaluation(period="2026-10")
+    again = evaluate(process_runtime(), "2026-10")
     assert again["status"] == "completed"
     assert _counts() == before
     assert _results() == results
@@ -148,25 +146,20 @@ def test_cycle_end_to_end_and_rerun(pg_database: str, prefect_harness: None) -> 
 def test_a_run_killed_after_validation_completes_when_rerun(
     pg_database: str, prefect_harness: None, tmp_path: Path
 ) -> None:
-    from flows.monthly_evaluation import monthly_evaluation
+    from flows.monthly_evaluation import evaluate
 
     _prepare(months=1)
     # Another process takes the cycle, ingests and validates, then dies without a word.
     script = """
 import os
-from iku.cycle import start_cycle
-from iku.db import session_scope
-from iku.ingest.service import ingest_paths
-from iku.locks import cycle_lock
-from iku.rules import get_rules
-from iku.settings import get_settings
-from quality.validate import validate_period
-with cycle_lock("2026-10"):
-    with session_scope() as s:
-        start_cycle(s, "2026-10", get_rules())
-    ingest_paths([get_settings().inbox_dir])
-    with session_scope() as s:
-        validate_period(s, "2026-10", get_rules())
+from iku.operations import cycle, ingest, validate
+from iku.runtime import Runtime
+
+rt = Runtime.from_environment()
+with cycle.hold(rt, "2026-10"):
+    cycle.start(rt, "2026-10")
+    ingest.ingest(rt)
+    validate.validate(rt, "2026-10")
     os._exit(9)
 """
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -177,7 +170,7 @@ with cycle_lock("2026-10"):
     validated = _counts()
     assert validated["realisation"] > 0 and validated["achievement"] == 0
 
-    summary = monthly_evaluation(period="2026-10")
+    summary = evaluate(process_runtime(), "2026-10")
     assert summary["status"] == "completed"
     after = _counts()
     for table in ("submission", "staged_row", "realisation", "validation_issue"):

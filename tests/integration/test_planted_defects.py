@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import Engine, select
 
 from iku import models as m
+from iku.calendar import periods_between
 from iku.catalog import read_catalog
 from iku.db import session_scope
 from iku.ingest.service import ingest_paths
-from iku.periods import periods_between
-from iku.rules import get_rules
+from iku.rules import load_rules
 from iku.simulate import simulate
 from quality.validate import validate_period
-from tests.conftest import CATALOG_DIR
+from tests.conftest import CATALOG_DIR, RULES_FILE
 from tests.integration.ingest_helpers import make_context
 
 
@@ -33,7 +33,7 @@ def test_planted_defects_and_nothing_else(
     out = tmp_path / "inbox"
     result = simulate(
         read_catalog(CATALOG_DIR),
-        get_rules(),
+        load_rules(RULES_FILE),
         period="2026-08",
         out_dir=out,
         months=8,
@@ -54,7 +54,7 @@ def test_planted_defects_and_nothing_else(
 
     for period in periods_between("2026-01", "2026-08"):
         with session_scope(loaded) as session:
-            outcome = validate_period(session, period, get_rules())
+            outcome = validate_period(session, period, load_rules(RULES_FILE))
             assert all(o.reconciles for o in outcome.routing.outcomes)
 
     expected = set()

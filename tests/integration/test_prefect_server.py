@@ -17,11 +17,10 @@ import sqlalchemy as sa
 
 from iku import migrate
 from iku.catalog import load_catalog, read_catalog
-from iku.db import get_engine
-from iku.rules import get_rules
-from iku.settings import get_settings
+from iku.rules import load_rules
+from iku.runtime import process_runtime
 from iku.simulate import simulate
-from tests.conftest import CATALOG_DIR, PROJECT_ROOT
+from tests.conftest import CATALOG_DIR, PROJECT_ROOT, RULES_FILE
 
 BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
 pytestmark = pytest.mark.slow
@@ -101,13 +100,13 @@ def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_path: Path) -> None:
     env = prefect_server
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
     simulate(
         read_catalog(CATALOG_DIR),
-        get_rules(),
+        load_rules(RULES_FILE),
         period="2026-10",
-        out_dir=get_settings().inbox_dir,
+        out_dir=process_runtime().settings.inbox_dir,
         months=1,
         agencies=["DINKES", "RSUDAM"],
         seed=11,
@@ -145,11 +144,11 @@ def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_p
     finally:
         _stop(worker)
         log.close()
-    with get_engine().connect() as connection:
+    with process_runtime().engine.connect() as connection:
         status = connection.scalar(
             sa.text("SELECT status FROM evaluation_cycle WHERE period = '2026-10'")
         )
         bulletins = connection.scalar(sa.text("SELECT count(*) FROM bulletin"))
     assert status == "completed"
     assert bulletins and bulletins > 0
-    assert (get_settings().output_dir / "2026-10" / "provinsi.pdf").is_file()
+    assert (process_runtime().settings.output_dir / "2026-10" / "provinsi.pdf").is_file()

@@ -12,9 +12,11 @@ from sqlalchemy import Engine, func, select
 
 from iku import models as m
 from iku.db import session_scope
-from iku.reminders import due, send_reminders, window
-from iku.rules import get_rules
-from iku.settings import TIMEZONE, Settings, get_settings
+from iku.delivery.reminders import due, send_reminders, window
+from iku.rules import load_rules
+from iku.runtime import process_runtime
+from iku.settings import TIMEZONE, Settings
+from tests.conftest import RULES_FILE
 from tests.integration.smtp_server import Mailbox, smtp_settings
 
 DAY = date(2026, 11, 3)  # deadline day 5 in the rules file: reminders from the 2nd
@@ -39,7 +41,7 @@ def _submit(engine: Engine, agency: str, period: str) -> None:
 
 
 def test_window_follows_the_rules_file() -> None:
-    rules = get_rules()
+    rules = load_rules(RULES_FILE)
     assert window(date(2026, 11, 1), rules) is None
     assert window(date(2026, 11, 2), rules) == ("2026-10", date(2026, 11, 5))
     assert window(date(2026, 11, 5), rules) == ("2026-10", date(2026, 11, 5))
@@ -49,7 +51,7 @@ def test_window_follows_the_rules_file() -> None:
 def test_only_agencies_without_a_submission_are_due(loaded: Engine) -> None:
     _submit(loaded, "DINKES", "2026-10")
     with session_scope(loaded) as session:
-        entries = due(session, DAY, get_rules())
+        entries = due(session, DAY, load_rules(RULES_FILE))
     codes = {e.agency_code for e in entries}
     assert "DINKES" not in codes and "RSUDAM" in codes
     rsudam = next(e for e in entries if e.agency_code == "RSUDAM")
@@ -59,8 +61,8 @@ def test_only_agencies_without_a_submission_are_due(loaded: Engine) -> None:
 
 
 def test_outbox_reminders_at_most_once_a_day(loaded: Engine, tmp_path: Path) -> None:
-    settings = get_settings()
-    first = send_reminders(DAY, get_rules(), settings, loaded)
+    settings = process_runtime().settings
+    first = send_reminders(DAY, load_rules(RULES_FILE), settings, loaded)
     assert first.sent and not first.failed
     files = sorted((settings.output_dir / "reminders" / DAY.isoformat()).glob("*.eml"))
     assert len(files) == len(first.sent)
@@ -71,11 +73,11 @@ def test_outbox_reminders_at_most_once_a_day(loaded: Engine, tmp_path: Path) -> 
     text = body.get_content()
     assert "belum menerima laporan realisasi IKU periode Oktober 2026" in text
     assert "Kamis, 5 November 2026 pukul 23.59 WIB" in text
-    second = send_reminders(DAY, get_rules(), settings, loaded)
+    second = send_reminders(DAY, load_rules(RULES_FILE), settings, loaded)
     assert second.sent == [] and sorted(second.skipped) == sorted(first.sent)
     with session_scope(loaded) as session:
         assert session.scalar(select(func.count()).select_from(m.Reminder)) == len(first.sent)
-    outside = send_reminders(date(2026, 11, 20), get_rules(), settings, loaded)
+    outside = send_reminders(date(2026, 11, 20), load_rules(RULES_FILE), settings, loaded)
     assert not outside.in_window and outside.sent == []
 
 
@@ -84,8 +86,8 @@ def test_smtp_reminders_reach_the_agency_heads(
     mailbox: tuple[Mailbox, int],
 ) -> None:
     handler, port = mailbox
-    settings: Settings = smtp_settings(port, catalog_dir=get_settings().catalog_dir)
-    report = send_reminders(DAY, get_rules(), settings, loaded)
+    settings: Settings = smtp_settings(port, catalog_dir=process_runtime().settings.catalog_dir)
+    report = send_reminders(DAY, load_rules(RULES_FILE), settings, loaded)
     assert report.sent and not report.failed
     subjects = {str(message["Subject"]) for _, message in handler.messages}
     assert subjects == {"Pengingat: laporan realisasi IKU Oktober 2026 belum diterima"}

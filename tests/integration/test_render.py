@@ -18,25 +18,18 @@ from typer.testing import CliRunner
 
 from iku import migrate
 from iku import models as m
+from iku.bulletins.html import make_environment, render_html
+from iku.bulletins.jobs import plan_jobs, render_period, run_job
+from iku.bulletins.pdf import FULL_FONTS_LIMIT, html_to_pdf, url_fetcher
+from iku.bulletins.readmodel import RenderError, load_period
+from iku.bulletins.views import agency_context
 from iku.catalog import load_catalog
 from iku.cli import app
-from iku.db import get_engine, session_scope
+from iku.db import session_scope
 from iku.formatting import MissingFigureError
-from iku.render import (
-    FULL_FONTS_LIMIT,
-    RenderError,
-    agency_context,
-    html_to_pdf,
-    load_period,
-    make_environment,
-    plan_jobs,
-    render_html,
-    render_period,
-    run_job,
-    url_fetcher,
-)
-from iku.rules import Rules, get_rules
-from tests.conftest import CATALOG_DIR
+from iku.rules import Rules, load_rules
+from iku.runtime import process_runtime
+from tests.conftest import CATALOG_DIR, RULES_FILE
 from tests.integration.bulletin_fixtures import (
     DBD_CODE,
     GENERATED_AT,
@@ -51,7 +44,7 @@ from tests.integration.bulletin_fixtures import (
 
 @pytest.fixture
 def rules() -> Rules:
-    return get_rules()
+    return load_rules(RULES_FILE)
 
 
 @pytest.fixture
@@ -90,7 +83,9 @@ def test_render_period_writes_every_bulletin_manifest_and_rows(
     seeded: Engine, tmp_path: Path
 ) -> None:
     out_root = tmp_path / "out"
-    result = render_period(PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT)
+    result = render_period(
+        PERIOD, seeded, output_dir=out_root, rules=load_rules(RULES_FILE), generated_at=GENERATED_AT
+    )
     assert result.ok, result.failures
     out = out_root / PERIOD
     agencies = _agency_codes(seeded)
@@ -99,7 +94,7 @@ def test_render_period_writes_every_bulletin_manifest_and_rows(
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {f["file"] for f in manifest["files"]} == expected
     assert manifest["period"] == PERIOD
-    assert manifest["rules_version"] == get_rules().version
+    assert manifest["rules_version"] == load_rules(RULES_FILE).version
     for entry in manifest["files"]:
         payload = (out / entry["file"]).read_bytes()
         assert hashlib.sha256(payload).hexdigest() == entry["sha256"]
@@ -126,7 +121,12 @@ def test_render_period_writes_every_bulletin_manifest_and_rows(
     # A rerun replaces: same rows (same ids), same HTML bytes for the same data.
     html_before = (out / "opd" / "DINKES.html").read_bytes()
     again = render_period(
-        PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=["DINKES"]
+        PERIOD,
+        seeded,
+        output_dir=out_root,
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=["DINKES"],
     )
     assert again.ok
     with session_scope(seeded) as session:
@@ -233,7 +233,12 @@ def test_one_agency_failing_does_not_stop_the_others(seeded: Engine, tmp_path: P
     out_root = tmp_path / "out"
     subjects = ["BKD", "DINKES"]
     first = render_period(
-        PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=subjects
+        PERIOD,
+        seeded,
+        output_dir=out_root,
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=subjects,
     )
     assert first.ok
     with session_scope(seeded) as session:
@@ -244,7 +249,12 @@ def test_one_agency_failing_does_not_stop_the_others(seeded: Engine, tmp_path: P
             )
         )
     result = render_period(
-        PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=subjects
+        PERIOD,
+        seeded,
+        output_dir=out_root,
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=subjects,
     )
     assert [(f.audience, f.subject_key) for f in result.failures] == [("agency", "BKD")]
     assert "BKD-01" in result.failures[0].error
@@ -268,19 +278,33 @@ def test_index_links_the_review_page_only_when_it_exists(
 ) -> None:
     out_root = tmp_path / "out"
     only = ["BKD"]
-    render_period(PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=only)
+    render_period(
+        PERIOD,
+        seeded,
+        output_dir=out_root,
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=only,
+    )
     index = out_root / PERIOD / "index.html"
     assert "review/index.html" not in index.read_text(encoding="utf-8")
     review = out_root / PERIOD / "review" / "index.html"
     review.parent.mkdir(parents=True)
     review.write_text("<html></html>", encoding="utf-8")
-    render_period(PERIOD, seeded, output_dir=out_root, generated_at=GENERATED_AT, subjects=only)
+    render_period(
+        PERIOD,
+        seeded,
+        output_dir=out_root,
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=only,
+    )
     assert 'href="review/index.html"' in index.read_text(encoding="utf-8")
 
 
 def test_a_period_without_cycle_is_a_clear_error(loaded: Engine, tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="no evaluation cycle for 2026-10"):
-        render_period(PERIOD, loaded, output_dir=tmp_path)
+        render_period(PERIOD, loaded, output_dir=tmp_path, rules=load_rules(RULES_FILE))
 
 
 @pytest.mark.slow
@@ -289,12 +313,18 @@ def test_parallel_render_matches_sequential(seeded: Engine, tmp_path: Path) -> N
         pytest.skip("the process pool does not touch the database; one backend is enough")
     some = ["BKD", "DINKES"]
     one = render_period(
-        PERIOD, seeded, output_dir=tmp_path / "a", generated_at=GENERATED_AT, subjects=some
+        PERIOD,
+        seeded,
+        output_dir=tmp_path / "a",
+        rules=load_rules(RULES_FILE),
+        generated_at=GENERATED_AT,
+        subjects=some,
     )
     two = render_period(
         PERIOD,
         seeded,
         output_dir=tmp_path / "b",
+        rules=load_rules(RULES_FILE),
         generated_at=GENERATED_AT,
         workers=2,
         subjects=some,
@@ -328,16 +358,16 @@ def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
     runner = CliRunner()
     not_migrated = runner.invoke(app, ["render", "--period", PERIOD])
     assert not_migrated.exit_code == 1 and "iku db upgrade" in not_migrated.output
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
     no_cycle = runner.invoke(app, ["render", "--period", PERIOD])
     assert no_cycle.exit_code == 1
     assert "no evaluation cycle for 2026-10" in no_cycle.output
     assert "Traceback" not in no_cycle.output
     bad = runner.invoke(app, ["render", "--period", "2026-13"])
-    assert bad.exit_code == 1 and "YYYY-MM" in bad.output
+    assert bad.exit_code == 1 and "tulis bulan seperti 2026-10" in bad.output
 
-    seed_period(get_engine(), get_rules())
+    seed_period(process_runtime().engine, load_rules(RULES_FILE))
     result = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1"])
     assert result.exit_code == 0, result.output
     out = isolated_settings / "out" / PERIOD

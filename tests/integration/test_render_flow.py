@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,11 @@ from sqlalchemy import func, select
 from iku import migrate
 from iku import models as m
 from iku.catalog import load_catalog
-from iku.db import get_engine, session_scope
-from iku.rules import get_rules
-from iku.settings import get_settings
-from tests.conftest import CATALOG_DIR
+from iku.db import session_scope
+from iku.rules import load_rules
+from iku.runtime import process_runtime
+from tests.conftest import CATALOG_DIR, RULES_FILE
 from tests.integration.bulletin_fixtures import PERIOD, seed_period
-
-
-@pytest.fixture(scope="module")
-def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Prefect's ephemeral API with its state in a temporary folder (one per module)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect")))
-        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from prefect.testing.utilities import prefect_test_harness
-
-        with prefect_test_harness():
-            yield
 
 
 @pytest.mark.slow
@@ -37,15 +24,15 @@ def test_render_flow_renders_delivers_and_publishes_artifacts(prefect_harness: N
 
     from flows.render import render_period
 
-    migrate.upgrade()
-    load_catalog(CATALOG_DIR)
-    seed_period(get_engine(), get_rules())
+    migrate.upgrade(process_runtime().engine)
+    load_catalog(CATALOG_DIR, process_runtime().engine)
+    seed_period(process_runtime().engine, load_rules(RULES_FILE))
 
     result = render_period(PERIOD, workers=1)
 
     render, delivery = result["render"], result["delivery"]
     assert render["status"] == "completed" and render["failures"] == []
-    out = get_settings().output_dir / PERIOD
+    out = process_runtime().settings.output_dir / PERIOD
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert render["bulletins"] == len({f["subject"] for f in manifest["files"]})
     assert delivery["channel"] == "eml" and delivery["sent"] > 0 and delivery["failed"] == []
@@ -62,6 +49,6 @@ def test_render_flow_renders_delivers_and_publishes_artifacts(prefect_harness: N
 
     again = render_period(PERIOD, workers=1)  # a rerun sends nothing twice
     assert again["delivery"]["sent"] == 0
-    with session_scope(get_engine()) as session:
+    with session_scope(process_runtime().engine) as session:
         logged = session.scalar(select(func.count()).select_from(m.Delivery))
     assert logged == delivery["sent"]

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.db import session_scope
 from iku.formatting import persen
-from iku.rules import get_rules
+from iku.rules import load_rules
 from iku.settings import TIMEZONE
 from quality.completeness import completeness
 from quality.review import ReviewError, accept_issue, get_issue, list_issues, reject_issue
 from quality.validate import validate_period
+from tests.conftest import RULES_FILE
 
 _counter = itertools.count(1)
 
@@ -121,7 +122,7 @@ def validated(loaded: Engine) -> Engine:
         _history(session)
         _october(session)
     with session_scope(loaded) as session:
-        validate_period(session, "2026-10", get_rules())
+        validate_period(session, "2026-10", load_rules(RULES_FILE))
     return loaded
 
 
@@ -156,7 +157,7 @@ def test_rows_are_routed_and_counts_reconcile(validated: Engine) -> None:
 def test_a_second_run_changes_nothing(validated: Engine) -> None:
     before = _issues(validated, None)
     with session_scope(validated) as session:
-        outcome = validate_period(session, "2026-10", get_rules())
+        outcome = validate_period(session, "2026-10", load_rules(RULES_FILE))
         assert outcome.routing.rows_in == 0
         count = session.scalar(select(sa.func.count()).select_from(m.Realisation))
     assert _issues(validated, None) == before
@@ -248,7 +249,7 @@ def test_a_fixing_resubmission_resolves_the_open_issues(validated: Engine) -> No
             ]
         )
     with session_scope(validated) as session:
-        outcome = validate_period(session, "2026-10", get_rules())
+        outcome = validate_period(session, "2026-10", load_rules(RULES_FILE))
         assert outcome.routing.auto_resolved == 4
     with session_scope(validated) as session:
         resolved = list_issues(session, period="2026-10", status="resolved")
@@ -265,7 +266,7 @@ def test_late_submission_is_flagged_not_dropped(loaded: Engine) -> None:
         _history(session)
         _october(session, received=datetime(2026, 11, 9, 8, tzinfo=TIMEZONE))
     with session_scope(loaded) as session:
-        validate_period(session, "2026-10", get_rules())
+        validate_period(session, "2026-10", load_rules(RULES_FILE))
     assert ("late_submission", None, "warning") in _issues(loaded)
     with session_scope(loaded) as session:
         flags = session.scalars(
@@ -275,17 +276,17 @@ def test_late_submission_is_flagged_not_dropped(loaded: Engine) -> None:
 
 
 def test_review_page_renders_the_queue(validated: Engine, tmp_path: Any) -> None:
-    from quality.review_page import render_review_page
+    from iku.bulletins.review_page import render_review_page
 
     with session_scope(validated) as session:
-        path = render_review_page(session, "2026-10", get_rules(), tmp_path / "2026-10")
+        path = render_review_page(session, "2026-10", load_rules(RULES_FILE), tmp_path / "2026-10")
     html = path.read_text(encoding="utf-8")
     assert "{{" not in html and "{%" not in html
     assert "Tinjauan Kualitas Data" in html and "Oktober 2026" in html
     assert "DINKES" in html and "Realisasi bukan angka" in html
     assert "Kode IKU tidak dikenal" in html and "iku review show" in html
     with session_scope(validated) as session:
-        rates = completeness(session, "2026-10", get_rules())
+        rates = completeness(session, "2026-10", load_rules(RULES_FILE))
     dinkes = next(a for a in rates.agencies if a.agency_code == "DINKES")
     assert (dinkes.received_reports, dinkes.on_time_reports) == (1, 1)
     assert rates.reporting_rate == pytest.approx(100 / rates.expected_reports)
@@ -294,10 +295,10 @@ def test_review_page_renders_the_queue(validated: Engine, tmp_path: Any) -> None
 
 
 def test_review_page_renders_an_empty_queue(loaded: Engine, tmp_path: Any) -> None:
-    from quality.review_page import render_review_page
+    from iku.bulletins.review_page import render_review_page
 
     with session_scope(loaded) as session:
-        path = render_review_page(session, "2026-10", get_rules(), tmp_path / "2026-10")
+        path = render_review_page(session, "2026-10", load_rules(RULES_FILE), tmp_path / "2026-10")
     html = path.read_text(encoding="utf-8")
     assert "Tidak ada isu terbuka sampai periode ini." in html
     assert "Tingkat pelaporan 0,00%" in html
@@ -305,7 +306,7 @@ def test_review_page_renders_an_empty_queue(loaded: Engine, tmp_path: Any) -> No
 
 
 def test_notes_with_markup_are_escaped_on_the_review_page(loaded: Engine, tmp_path: Any) -> None:
-    from quality.review_page import render_review_page
+    from iku.bulletins.review_page import render_review_page
 
     with session_scope(loaded) as session:
         sub = _submission(
@@ -317,18 +318,20 @@ def test_notes_with_markup_are_escaped_on_the_review_page(loaded: Engine, tmp_pa
             )
         )
     with session_scope(loaded) as session:
-        validate_period(session, "2026-10", get_rules())
-        path = render_review_page(session, "2026-10", get_rules(), tmp_path / "out")
+        validate_period(session, "2026-10", load_rules(RULES_FILE))
+        path = render_review_page(session, "2026-10", load_rules(RULES_FILE), tmp_path / "out")
     html = path.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_review_page_keeps_earlier_open_issues_in_view(validated: Engine, tmp_path: Any) -> None:
-    from quality.review_page import render_review_page
+    from iku.bulletins.review_page import render_review_page
 
     with session_scope(validated) as session:
-        later = render_review_page(session, "2026-11", get_rules(), tmp_path / "2026-11")
-        earlier = render_review_page(session, "2026-09", get_rules(), tmp_path / "2026-09")
+        later = render_review_page(session, "2026-11", load_rules(RULES_FILE), tmp_path / "2026-11")
+        earlier = render_review_page(
+            session, "2026-09", load_rules(RULES_FILE), tmp_path / "2026-09"
+        )
     assert "Realisasi bukan angka" in later.read_text(encoding="utf-8")  # October's, still open
     assert "Tidak ada isu terbuka sampai periode ini." in earlier.read_text(encoding="utf-8")

@@ -9,9 +9,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from iku import achievement as a
+from iku.calendar import Period, PeriodError
+from iku.engine import panel as a
+from iku.engine.rows import achievement_rows
+from iku.engine.store import compute_frames
 from iku.rules import Rules, load_rules
-from iku.targets import parse_target
+from iku.targets.text import parse_target
 from tests.conftest import RULES_FILE
 from tests.unit.test_capaian import _st_lower, changed
 
@@ -91,14 +94,14 @@ def run(
                     {"indicator_id": ids[code], "month": m, "value": v, "state": "angka"}
                 )
     realisations = pd.DataFrame(records, columns=list(a.REALISATION_COLUMNS))
-    panel, result = a.compute_frames(
+    panel, result = compute_frames(
         frame.loc[:, list(a.INDICATOR_COLUMNS)],
         target_frame,
         realisations,
-        a.Period(2026, month),
+        Period(2026, month),
         rules,
     )
-    rows = a.achievement_rows(panel, result, rules, cycle_id=1, period=f"2026-{month:02d}")
+    rows = achievement_rows(panel, result, rules, cycle_id=1, period=f"2026-{month:02d}")
     return pd.DataFrame(rows).set_index("subject_key")
 
 
@@ -562,8 +565,8 @@ def test_an_indicator_without_target_says_so() -> None:
 
 
 def test_period_parsing() -> None:
-    assert str(a.Period.parse("2026-07")) == "2026-07"
-    assert a.month_end(a.Period(2026, 2)) == date(2026, 2, 28)
+    assert str(Period.parse("2026-07")) == "2026-07"
+    assert Period(2026, 2).last_day == date(2026, 2, 28)
     for bad in ("2026-13", "2026-7", "Juli 2026", ""):
-        with pytest.raises(a.PeriodError):
-            a.Period.parse(bad)
+        with pytest.raises(PeriodError):
+            Period.parse(bad)

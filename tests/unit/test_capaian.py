@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from iku import capaian as cp
 from iku.rules import Rules, load_rules, parse_rules
-from iku.targets import parse_target
+from iku.targets.text import parse_target
 from tests.conftest import RULES_FILE
 
 RULES = load_rules(RULES_FILE)

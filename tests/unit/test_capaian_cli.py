@@ -127,7 +127,7 @@ def test_ragged_rows_are_explained(tmp_path: Path) -> None:
 
 
 def test_the_rules_file_decides_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from iku.settings import get_settings
+    from iku.runtime import reset_process_runtime
 
     rules = tmp_path / "rules.yaml"
     rules.write_text(
@@ -137,7 +137,7 @@ def test_the_rules_file_decides_the_policy(tmp_path: Path, monkeypatch: pytest.M
         encoding="utf-8",
     )
     monkeypatch.setenv("IKU_RULES_FILE", str(rules))
-    get_settings.cache_clear()
+    reset_process_runtime()
     source = tmp_path / "hitung.csv"
     source.write_text("polarity,target,realisasi\nrentang,2 - 4,3\n")
     result = runner.invoke(app, ["capaian", "-i", str(source)])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iku import charts
+from iku.bulletins import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 BANDS = [

@@ -160,7 +160,7 @@ def test_short_month_label() -> None:
 
 @pytest.mark.parametrize("bad", ["2026-13", "2026-1", "oct-2026", "202610", ""])
 def test_periode_rejects_malformed_periods(bad: str) -> None:
-    with pytest.raises(ValueError, match="YYYY-MM"):
+    with pytest.raises(ValueError, match="tulis bulan seperti"):
         periode(bad)
 
 

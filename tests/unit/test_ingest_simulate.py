@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from iku.catalog import Catalog, read_catalog
 from iku.numbers import read_number
-from iku.rules import Rules, get_rules
+from iku.rules import Rules, load_rules
 from iku.simulate import DEFECT_KINDS, FORMAT_KINDS, SimulationError, format_id, simulate
-from tests.conftest import CATALOG_DIR
+from tests.conftest import CATALOG_DIR, RULES_FILE
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 def rules() -> Rules:
-    return get_rules()
+    return load_rules(RULES_FILE)
 
 
 @given(

@@ -2,49 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from iku.catalog import read_catalog
-from iku.ingest.context import TargetInfo, target_in_force
+from iku.catalog import Catalog, read_catalog
 from iku.ingest.readers import read_xlsx
-from iku.settings import TIMEZONE
-from iku.template import (
+from iku.ingest.template import (
     HEADER_ROW,
     STATE_CHOICES,
     TemplateRow,
     TemplateSpec,
-    target_text,
+    target_number,
     write_template,
 )
+from iku.settings import TIMEZONE
 from tests.conftest import CATALOG_DIR
 
 
-def _target(version: int, start: date, text: str, key: str = "annual") -> TargetInfo:
-    return TargetInfo(2026, key, version, start, 1.0, 1.0, "eq", text)
-
-
-def test_target_in_force_follows_perubahan_pk() -> None:
-    targets = [_target(1, date(2026, 1, 1), "850"), _target(2, date(2026, 7, 1), "812,5")]
-    assert target_in_force(targets, "2026-06").text == "850"  # type: ignore[union-attr]
-    assert target_in_force(targets, "2026-07").text == "812,5"  # type: ignore[union-attr]
-    assert target_in_force(targets, "2025-12") is None  # another year
+def _describe(catalog: Catalog, code: str, period: str) -> str:
+    targets = catalog.targets_by_month()(period)
+    return targets.describe(targets.position(code), target_number)
 
 
 def test_target_text_from_the_catalog() -> None:
     catalog = read_catalog(CATALOG_DIR)
-    by_code: dict[str, list[object]] = {}
-    for t in catalog.targets:
-        by_code.setdefault(t.indicator_code, []).append(t)
-    assert target_text(by_code["RSUDAM-01"], "monthly", "2026-10") == "<= 60 menit"
-    assert target_text(by_code["BMBK-01"], "semester", "2026-06") == "76,5"
-    assert target_text(by_code["BMBK-01"], "semester", "2026-12") == ("75 (Perubahan PK, versi 2)")
-    assert target_text(by_code["DKPTPH-02"], "monthly", "2026-10") == (
-        "2.900.000; periode ini: 170.000"
-    )
+    assert _describe(catalog, "RSUDAM-01", "2026-10") == "<= 60 menit"
+    assert _describe(catalog, "BMBK-01", "2026-06") == "76,5"
+    assert _describe(catalog, "BMBK-01", "2026-12") == "75 (Perubahan PK, versi 2)"
+    assert _describe(catalog, "DKPTPH-02", "2026-10") == "2.900.000; periode ini: 170.000"
 
 
 def _spec() -> TemplateSpec:

@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from iku.rules import get_rules
+from iku.rules import load_rules
 from quality.checks import CHECKS
 from quality.runner import columns_used, run_checks
+from tests.conftest import RULES_FILE
 
 AGENCY = "DINKES"
 
@@ -83,7 +84,7 @@ def submission(**overrides: Any) -> dict[str, Any]:
 def run(rows: list[dict[str, Any]], subs: list[dict[str, Any]] | None = None) -> list[Any]:
     frame = pd.DataFrame(rows)
     subs_frame = pd.DataFrame(subs or [submission(n_rows=len(rows))])
-    report = run_checks(frame, subs_frame, get_rules(), {})
+    report = run_checks(frame, subs_frame, load_rules(RULES_FILE), {})
     return report.findings
 
 
@@ -154,7 +155,7 @@ def test_clean_rows_pass_every_check() -> None:
 
 
 def test_outlier_boundary_uses_the_rules_threshold() -> None:
-    threshold = get_rules().plausibility.modified_zscore_threshold
+    threshold = load_rules(RULES_FILE).plausibility.modified_zscore_threshold
     at_edge = clean_row(1, "DINKES-01", value=85.0 + threshold * 1.5, hist_median=85.0)
     beyond = clean_row(2, "DINKES-02", value=85.0 + threshold * 1.5 + 0.01, hist_median=85.0)
     no_history = clean_row(3, "DINKES-03", value=1.0, hist_median=math.nan, hist_scale=math.nan)
@@ -205,5 +206,5 @@ def test_messages_are_indonesian_and_readable() -> None:
 def test_gx_gets_every_column_an_expectation_reads(rule: str, columns: set[str]) -> None:
     """GX is given only the columns its expectations read: arguments and row conditions."""
     check = next(c for c in CHECKS if c.rule == rule)
-    expectation = check.expectation(get_rules(), {})
+    expectation = check.expectation(load_rules(RULES_FILE), {})
     assert columns_used(expectation.configuration.kwargs) == columns

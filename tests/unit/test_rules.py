@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from iku.rules import RulesError, get_rules, load_rules, parse_rules
+from iku.rules import RulesError, load_rules, parse_rules
+from iku.runtime import Runtime
+from iku.settings import Settings
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "data" / "rules.yaml"
 
@@ -85,14 +87,15 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_rules(scalar)
 
 
-def test_get_rules_rereads_a_changed_file(tmp_path: Path, data: dict[str, Any]) -> None:
+def test_the_runtime_reads_the_rules_once_and_again_on_reload(
+    tmp_path: Path, data: dict[str, Any]
+) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    assert get_rules(path).version == data["version"]
+    rt = Runtime(Settings(rules_file=path))
+    assert rt.rules.version == data["version"]
     data["version"] = "2026.2-test"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    import os
-
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert get_rules(path).version == "2026.2-test"
+    assert rt.rules.version != "2026.2-test"  # read once, where the process started
+    assert rt.reload_rules().version == "2026.2-test"
+    assert rt.rules.version == "2026.2-test"

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import yaml
 
-from iku.rules import get_rules, parse_rules
+from iku.rules import load_rules, parse_rules
 from iku.schedule import PREFECT_YAML, current_crons, drift, expected_crons, sync
+from tests.conftest import RULES_FILE
 
 
 def test_prefect_yaml_follows_the_rules_file() -> None:
-    assert drift(get_rules()) == []
+    assert drift(load_rules(RULES_FILE)) == []
 
 
 def test_every_deployment_has_an_entrypoint_that_exists_and_runs_in_wib() -> None:
@@ -30,7 +31,7 @@ def test_every_deployment_has_an_entrypoint_that_exists_and_runs_in_wib() -> Non
 def test_sync_rewrites_the_crons_from_changed_rules(tmp_path: Path) -> None:
     copy = tmp_path / "prefect.yaml"
     shutil.copy(PREFECT_YAML, copy)
-    data = get_rules().model_dump()
+    data = load_rules(RULES_FILE).model_dump()
     data["submission"]["evaluation_day"] = 12
     data["submission"]["deadline_day"] = 7
     changed = parse_rules(data)

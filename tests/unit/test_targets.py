@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iku.targets import TargetParseError, parse_target
+from iku.targets.text import TargetParseError, parse_target
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from iku.template import normalise_zip
+from iku.ingest.template import normalise_zip
 
 HERE = Path(__file__).resolve().parent
 WHEN = datetime(2026, 11, 3, 9, 0)

@@ -1,0 +1,440 @@
+"""Rendering a period: one picklable job per bulletin, a process pool, the index, the manifest and
+the ``bulletin`` rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import socket
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Engine, select
+
+from iku import models as m
+from iku.bulletins.html import copy_static, make_environment, render_html
+from iku.bulletins.pdf import html_to_pdf
+from iku.bulletins.readmodel import PeriodData, load_period
+from iku.bulletins.views import (
+    NO_FIGURE,
+    agency_context,
+    meta_context,
+    predikat_view,
+    province_context,
+)
+from iku.db import now_wib, session_scope
+from iku.formatting import (
+    Absent,
+)
+from iku.rules import Rules
+
+log = logging.getLogger(__name__)
+
+
+PROVINCE_FILE: Final = "provinsi"
+AGENCY_DIR: Final = "opd"
+INDEX_FILE: Final = "index.html"
+MANIFEST_FILE: Final = "manifest.json"
+REVIEW_PAGE: Final = Path("review") / "index.html"
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One bulletin to render: picklable, so a process pool can run it."""
+
+    audience: str
+    subject_key: str
+    agency_id: int | None
+    template: str
+    context: Mapping[str, Any]
+    html_path: Path
+    pdf_path: Path | None
+    #: How the written HTML file reaches the copied static/ folder (e.g. "../static/").
+    static_url: str
+    rules: Rules
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    audience: str
+    subject_key: str
+    agency_id: int | None
+    html_path: Path
+    pdf_path: Path | None
+    html_sha256: str
+    pdf_sha256: str | None
+    #: ``host:pid`` of the process that rendered it (a pool worker, a Dask worker).
+    rendered_by: str = ""
+
+    @property
+    def sha256(self) -> str:
+        """The bulletin's identity: the PDF's hash, or the HTML's for HTML-only pages."""
+        return self.pdf_sha256 or self.html_sha256
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    audience: str
+    subject_key: str
+    agency_id: int | None
+    error: str
+
+
+def _write(path: Path, payload: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(payload)
+    temporary.replace(path)  # readers never see half a file
+    return hashlib.sha256(payload).hexdigest()
+
+
+def run_job(job: RenderJob) -> RenderedFile | RenderFailure:
+    """Render one bulletin to its files; any error becomes a :class:`RenderFailure`."""
+    try:
+        env = make_environment(job.rules)
+        html = render_html(env, job.template, {**job.context, "static_url": job.static_url})
+        html_sha = _write(job.html_path, html.encode("utf-8"))
+        pdf_sha = None
+        if job.pdf_path is not None:
+            # The PDF gets the stylesheet parsed once per process instead of a <link>.
+            pdf_source = render_html(env, job.template, {**job.context, "static_url": ""})
+            pdf_sha = _write(job.pdf_path, html_to_pdf(pdf_source))
+    except Exception as exc:  # one bulletin failing must not stop the others
+        log.exception("bulletin %s %s failed", job.audience, job.subject_key)
+        for path in (job.html_path, job.pdf_path):
+            if path is not None:
+                path.unlink(missing_ok=True)  # never leave a stale bulletin behind
+        return RenderFailure(job.audience, job.subject_key, job.agency_id, _describe(exc))
+    return RenderedFile(
+        job.audience,
+        job.subject_key,
+        job.agency_id,
+        job.html_path,
+        job.pdf_path,
+        html_sha,
+        pdf_sha,
+        rendered_by=f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+@dataclass
+class RenderResult:
+    """What :func:`render_period` produced."""
+
+    period: str
+    cycle_id: int
+    output_dir: Path
+    bulletins: list[RenderedFile] = field(default_factory=list)
+    failures: list[RenderFailure] = field(default_factory=list)
+    index_path: Path | None = None
+    manifest_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def period_dir(period: str, output_dir: Path) -> Path:
+    """Where a period's bulletins go: ``<output folder>/<period>/``."""
+    return output_dir / period
+
+
+def plan_jobs(
+    data: PeriodData, out: Path, subjects: Collection[str] | None = None
+) -> tuple[list[RenderJob], list[RenderFailure]]:
+    """The render jobs of a period; contexts that cannot be built are failures already.
+
+    ``subjects`` limits the jobs to some bulletins ("province" and/or agency codes).
+    """
+    jobs: list[RenderJob] = []
+    failures: list[RenderFailure] = []
+    wanted = None if subjects is None else set(subjects)
+    if wanted is None or "province" in wanted:
+        try:
+            context = province_context(data)
+        except Exception as exc:
+            log.exception("province bulletin of %s: context failed", data.period)
+            failures.append(RenderFailure("province", "province", None, _describe(exc)))
+        else:
+            jobs.append(
+                RenderJob(
+                    "province",
+                    "province",
+                    None,
+                    "province.html",
+                    context,
+                    out / f"{PROVINCE_FILE}.html",
+                    out / f"{PROVINCE_FILE}.pdf",
+                    "static/",
+                    data.rules,
+                )
+            )
+    for agency in data.agencies:
+        if wanted is not None and agency.code not in wanted:
+            continue
+        html_path = out / AGENCY_DIR / f"{agency.code}.html"
+        try:
+            context = agency_context(data, agency)
+        except Exception as exc:
+            log.exception("agency bulletin %s of %s: context failed", agency.code, data.period)
+            failures.append(RenderFailure("agency", agency.code, agency.id, _describe(exc)))
+            html_path.unlink(missing_ok=True)
+            html_path.with_suffix(".pdf").unlink(missing_ok=True)
+            continue
+        jobs.append(
+            RenderJob(
+                "agency",
+                agency.code,
+                agency.id,
+                "agency.html",
+                context,
+                html_path,
+                html_path.with_suffix(".pdf"),
+                "../static/",
+                data.rules,
+            )
+        )
+    return jobs, failures
+
+
+def run_jobs(jobs: Sequence[RenderJob], workers: int = 1) -> list[RenderedFile | RenderFailure]:
+    """Run render jobs in this process, or in a pool of ``workers`` processes."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [run_job(job) for job in jobs]
+    # spawn, not fork: the parent may hold database connections and Prefect's threads.
+    context = multiprocessing.get_context("spawn")
+    chunk = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(run_job, jobs, chunksize=chunk))
+
+
+def _index_context(
+    data: PeriodData,
+    out: Path,
+    rendered: Sequence[RenderedFile],
+    failures: Sequence[RenderFailure],
+) -> dict[str, Any]:
+    by_subject = {(r.audience, r.subject_key): r for r in rendered}
+    province = by_subject.get(("province", "province"))
+    agencies = []
+    for agency in data.agencies:
+        bulletin = by_subject.get(("agency", agency.code))
+        if bulletin is None or bulletin.pdf_path is None:
+            continue
+        row = data.results[f"agency:{agency.code}"]
+        capaian: float | Absent = (
+            Absent(NO_FIGURE) if row.capaian_scored is None else row.capaian_scored
+        )
+        agencies.append(
+            {
+                "code": agency.code,
+                "name": agency.name,
+                "capaian": capaian,
+                "predikat": predikat_view(data.rules, row.predikat, capaian, agency.code),
+                "html": bulletin.html_path.relative_to(out).as_posix(),
+                "pdf": bulletin.pdf_path.relative_to(out).as_posix(),
+            }
+        )
+    review = out / REVIEW_PAGE
+    return {
+        "meta": meta_context(data),
+        "province": (
+            {
+                "html": province.html_path.relative_to(out).as_posix(),
+                "pdf": province.pdf_path.relative_to(out).as_posix(),
+            }
+            if province is not None and province.pdf_path is not None
+            else None
+        ),
+        "province_failed": any(f.audience == "province" for f in failures),
+        "review_link": REVIEW_PAGE.as_posix() if review.is_file() else None,
+        "agencies": agencies,
+        "failures": [{"subject_key": f.subject_key, "error": f.error} for f in failures],
+    }
+
+
+def _manifest(
+    data: PeriodData,
+    out: Path,
+    rendered: Sequence[RenderedFile],
+    failures: Sequence[RenderFailure],
+) -> dict[str, Any]:
+    files = []
+    for bulletin in sorted(rendered, key=lambda r: (r.audience, r.subject_key)):
+        entries = [(bulletin.html_path, bulletin.html_sha256)]
+        if bulletin.pdf_path is not None and bulletin.pdf_sha256 is not None:
+            entries.append((bulletin.pdf_path, bulletin.pdf_sha256))
+        for path, sha in entries:
+            files.append(
+                {
+                    "file": path.relative_to(out).as_posix(),
+                    "audience": bulletin.audience,
+                    "subject": bulletin.subject_key,
+                    "sha256": sha,
+                    "bytes": path.stat().st_size,
+                    "rendered_by": bulletin.rendered_by,
+                }
+            )
+    return {
+        "period": data.period,
+        "cycle_id": data.cycle_id,
+        "generated_at": data.generated_at.isoformat(),
+        "rules_version": data.rules_version,
+        "files": files,
+        "failures": [asdict(f) for f in failures],
+    }
+
+
+def record_bulletins(
+    engine: Engine,
+    cycle_id: int,
+    rendered: Iterable[RenderedFile],
+    failures: Iterable[RenderFailure],
+) -> None:
+    """Upsert the ``bulletin`` rows (rerun replaces); a failed bulletin loses its files."""
+    with session_scope(engine) as session:
+        existing = {
+            (b.audience, b.subject_key): b
+            for b in session.scalars(select(m.Bulletin).where(m.Bulletin.cycle_id == cycle_id))
+        }
+        now = now_wib()
+        for item in rendered:
+            row = existing.get((item.audience, item.subject_key))
+            if row is None:
+                row = m.Bulletin(
+                    cycle_id=cycle_id, audience=item.audience, subject_key=item.subject_key
+                )
+                session.add(row)
+            row.agency_id = item.agency_id
+            row.html_path = str(item.html_path)
+            row.pdf_path = None if item.pdf_path is None else str(item.pdf_path)
+            row.sha256 = item.sha256
+            row.created_at = now
+        for failure in failures:
+            row = existing.get((failure.audience, failure.subject_key))
+            if row is not None:
+                row.html_path = row.pdf_path = row.sha256 = None
+
+
+@dataclass
+class RenderPlan:
+    """A period's bulletins, prepared: the data, the output folder and one job per bulletin.
+
+    The jobs are independent and picklable, so a caller can run them anywhere (this process,
+    a process pool, a Prefect task runner) before :func:`finish_render` writes the index,
+    the manifest and the bulletin rows.
+    """
+
+    data: PeriodData
+    out: Path
+    jobs: list[RenderJob]
+    failures: list[RenderFailure]
+
+
+def plan_render(
+    period: str,
+    engine: Engine,
+    *,
+    output_dir: Path,
+    generated_at: datetime | None = None,
+    rules: Rules,
+    subjects: Collection[str] | None = None,
+) -> RenderPlan:
+    """Load the period and plan one job per bulletin (``subjects``: only some of them)."""
+    data = load_period(engine, period, rules=rules, generated_at=generated_at)
+    out = period_dir(period, output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    copy_static(out)
+    jobs, failures = plan_jobs(data, out, subjects)
+    return RenderPlan(data, out, jobs, list(failures))
+
+
+def finish_render(
+    plan: RenderPlan,
+    outcomes: Sequence[RenderedFile | RenderFailure],
+    engine: Engine,
+) -> RenderResult:
+    """Write the index and the manifest of what was rendered and record the bulletin rows."""
+    data, out = plan.data, plan.out
+    failures = list(plan.failures)
+    rendered: list[RenderedFile] = []
+    for outcome in outcomes:
+        if isinstance(outcome, RenderFailure):
+            failures.append(outcome)
+        else:
+            rendered.append(outcome)
+
+    index_job = RenderJob(
+        "index",
+        "index",
+        None,
+        "index.html",
+        _index_context(data, out, rendered, failures),
+        out / INDEX_FILE,
+        None,
+        "static/",
+        data.rules,
+    )
+    index = run_job(index_job)
+    if isinstance(index, RenderFailure):
+        failures.append(index)
+    else:
+        rendered.append(index)
+
+    manifest_path = out / MANIFEST_FILE
+    manifest = _manifest(data, out, rendered, failures)
+    _write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+    record_bulletins(engine, data.cycle_id, rendered, failures)
+    if failures:
+        log.warning(
+            "%s: %d bulletin(s) failed: %s",
+            data.period,
+            len(failures),
+            ", ".join(f.subject_key for f in failures),
+        )
+    return RenderResult(
+        period=data.period,
+        cycle_id=data.cycle_id,
+        output_dir=out,
+        bulletins=rendered,
+        failures=failures,
+        index_path=None if isinstance(index, RenderFailure) else index.html_path,
+        manifest_path=manifest_path,
+    )
+
+
+def render_period(
+    period: str,
+    engine: Engine,
+    *,
+    output_dir: Path,
+    workers: int = 1,
+    generated_at: datetime | None = None,
+    rules: Rules,
+    subjects: Collection[str] | None = None,
+) -> RenderResult:
+    """Render every bulletin of a period, write the index and manifest, record the rows.
+
+    ``subjects`` renders only some bulletins ("province", agency codes); the index and the
+    manifest then list what this run rendered.
+    """
+    plan = plan_render(
+        period,
+        engine,
+        output_dir=output_dir,
+        generated_at=generated_at,
+        rules=rules,
+        subjects=subjects,
+    )
+    return finish_render(plan, run_jobs(plan.jobs, workers), engine)

@@ -1,0 +1,288 @@
+"""The read model of a period's bulletins: one transaction reads all a period shows."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from iku import models as m
+from iku.calendar import Period
+from iku.cycles import cycle_of
+from iku.db import now_wib, session_scope
+from iku.rules import Rules
+
+log = logging.getLogger(__name__)
+
+
+#: How many cycles (this one included) the trend lines show.
+TREND_PERIODS: Final = 12
+
+
+class RenderError(RuntimeError):
+    """A period cannot be rendered at all (no cycle, nothing to render)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Data read from the database
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """The columns of one ``achievement`` row that the bulletins show."""
+
+    subject_key: str
+    level: str
+    indicator_id: int | None
+    agency_id: int | None
+    sector: str | None
+    target_version: int | None
+    target_text: str | None
+    realisasi: float | None
+    realisasi_state: str | None
+    capaian_raw: float | None
+    capaian_scored: float | None
+    predikat: str | None
+    ytd_realisasi: float | None
+    ytd_target: float | None
+    ytd_capaian: float | None
+    trend_delta: float | None
+    projection: float | None
+    is_at_risk: bool
+    n_included: int | None
+    n_missing: int | None
+    flags: tuple[str, ...]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    id: int
+    code: str
+    name: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    id: int
+    code: str
+    name: str
+    sector: str
+    indicators: tuple[IndicatorInfo, ...]
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    agency_id: int
+    indicator_code: str | None
+    file_name: str
+    source_row: int | None
+    rule: str
+    severity: str
+    observed: str | None
+    expected: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class PeriodData:
+    """Everything the bulletins of one period show, read in one transaction."""
+
+    period: str
+    cycle_id: int
+    cycle_status: str
+    rules_version: str
+    counts: Mapping[str, Any]
+    rules: Rules
+    agencies: tuple[AgencyInfo, ...]
+    results: Mapping[str, ResultRow]
+    #: subject_key -> [(period, capaian_scored)] over the last cycles, oldest first.
+    history: Mapping[str, tuple[tuple[str, float | None], ...]]
+    history_periods: tuple[str, ...]
+    #: indicator id -> the agency's note on its realisasi of this period.
+    notes: Mapping[int, str]
+    issues: tuple[IssueInfo, ...]
+    generated_at: datetime
+
+
+def _result(row: m.Achievement) -> ResultRow:
+    return ResultRow(
+        subject_key=row.subject_key,
+        level=row.level,
+        indicator_id=row.indicator_id,
+        agency_id=row.agency_id,
+        sector=row.sector,
+        target_version=row.target_version,
+        target_text=row.target_text,
+        realisasi=row.realisasi,
+        realisasi_state=row.realisasi_state,
+        capaian_raw=row.capaian_raw,
+        capaian_scored=row.capaian_scored,
+        predikat=row.predikat,
+        ytd_realisasi=row.ytd_realisasi,
+        ytd_target=row.ytd_target,
+        ytd_capaian=row.ytd_capaian,
+        trend_delta=row.trend_delta,
+        projection=row.projection,
+        is_at_risk=bool(row.is_at_risk),
+        n_included=row.n_included,
+        n_missing=row.n_missing,
+        flags=tuple(str(flag) for flag in (row.flags or ())),
+        note=row.note,
+    )
+
+
+def _agencies(session: Session) -> tuple[AgencyInfo, ...]:
+    indicators: dict[int, list[IndicatorInfo]] = defaultdict(list)
+    query = select(m.Indicator).where(m.Indicator.is_active.is_(True)).order_by(m.Indicator.code)
+    for indicator in session.scalars(query):
+        indicators[indicator.agency_id].append(
+            IndicatorInfo(indicator.id, indicator.code, indicator.name, indicator.unit)
+        )
+    agencies = session.scalars(
+        select(m.Agency).where(m.Agency.is_active.is_(True)).order_by(m.Agency.code)
+    )
+    return tuple(
+        AgencyInfo(a.id, a.code, a.name, a.sector, tuple(indicators[a.id]))
+        for a in agencies
+        if indicators.get(a.id)
+    )
+
+
+def _history(
+    session: Session, period: str
+) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, float | None], ...]]]:
+    cycles = session.execute(
+        select(m.EvaluationCycle.id, m.EvaluationCycle.period)
+        .where(m.EvaluationCycle.period <= period)
+        .order_by(m.EvaluationCycle.period.desc())
+        .limit(TREND_PERIODS)
+    ).all()
+    periods = tuple(sorted(p for _, p in cycles))
+    by_cycle = {cycle_id: p for cycle_id, p in cycles}
+    values: dict[str, dict[str, float | None]] = defaultdict(dict)
+    rows = session.execute(
+        select(
+            m.Achievement.cycle_id, m.Achievement.subject_key, m.Achievement.capaian_scored
+        ).where(m.Achievement.cycle_id.in_(list(by_cycle)))
+    )
+    for cycle_id, subject_key, capaian in rows:
+        values[subject_key][by_cycle[cycle_id]] = capaian
+    history = {key: tuple((p, series.get(p)) for p in periods) for key, series in values.items()}
+    return periods, history
+
+
+def _notes(session: Session, period: str) -> dict[int, str]:
+    rows = session.execute(
+        select(m.Realisation.indicator_id, m.Realisation.note)
+        .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
+        .where(
+            m.Realisation.period == period,
+            m.Submission.status.not_in(("superseded", "rejected")),
+            m.Realisation.note.is_not(None),
+        )
+        .order_by(m.Submission.received_at, m.Submission.id)
+    )
+    notes: dict[int, str] = {}
+    for indicator_id, note in rows:
+        if note and note.strip():
+            notes[indicator_id] = note.strip()  # later submissions win
+    return notes
+
+
+def _issues(session: Session, period: str) -> tuple[IssueInfo, ...]:
+    issue = m.ValidationIssue
+    issue_period = func.coalesce(issue.period, m.Submission.period)
+    rows = session.execute(
+        select(
+            m.Submission.agency_id,
+            issue.indicator_code,
+            m.Submission.file_name,
+            issue.source_row,
+            issue.rule,
+            issue.severity,
+            issue.observed,
+            issue.expected,
+            issue.message,
+        )
+        .join(m.Submission, m.Submission.id == issue.submission_id)
+        .where(issue.status == "open", issue_period == period)
+        .order_by(m.Submission.agency_id, issue.indicator_code, issue.source_row, issue.id)
+    )
+    return tuple(IssueInfo(*row) for row in rows)
+
+
+def _with_rates(
+    session: Session, period: str, rules: Rules, counts: dict[str, Any]
+) -> dict[str, Any]:
+    """The cycle's counts; reporting and on-time rates (percent) computed when not recorded."""
+    if "reporting_rate" in counts and "on_time_rate" in counts:
+        return counts
+    try:
+        from quality.completeness import completeness
+
+        with session.begin_nested():  # a failure must not abort the PostgreSQL transaction
+            rates = completeness(session, period, rules)
+    except Exception:  # the rates are context, not figures: the bulletin says "belum tersedia"
+        log.warning("reporting rates of %s could not be computed", period, exc_info=True)
+        return counts
+    counts.setdefault("reporting_rate", rates.reporting_rate)
+    counts.setdefault("on_time_rate", rates.on_time_rate)
+    return counts
+
+
+def load_period(
+    engine: Engine,
+    period: str,
+    *,
+    rules: Rules,
+    generated_at: datetime | None = None,
+) -> PeriodData:
+    """Read a period's cycle, results, trend history, notes and open issues."""
+    Period.parse(period)  # a clear error for a malformed period
+    with session_scope(engine) as session:
+        cycle = cycle_of(session, period)
+        if cycle is None:
+            raise RenderError(
+                f"there is no evaluation cycle for {period}; compute the period first "
+                f"(`iku run --period {period}`)"
+            )
+        results = {
+            row.subject_key: _result(row)
+            for row in session.scalars(
+                select(m.Achievement).where(m.Achievement.cycle_id == cycle.id)
+            )
+        }
+        history_periods, history = _history(session, period)
+        rules_version = cycle.rules_version or rules.version
+        if cycle.rules_version and cycle.rules_version != rules.version:
+            log.warning(
+                "cycle %s was computed with rules %s; the rules file in force is %s "
+                "(labels and colours come from the file in force)",
+                period,
+                cycle.rules_version,
+                rules.version,
+            )
+        return PeriodData(
+            period=period,
+            cycle_id=cycle.id,
+            cycle_status=cycle.status,
+            rules_version=rules_version,
+            counts=_with_rates(session, period, rules, dict(cycle.counts or {})),
+            rules=rules,
+            agencies=_agencies(session),
+            results=results,
+            history=history,
+            history_periods=history_periods,
+            notes=_notes(session, period),
+            issues=_issues(session, period),
+            generated_at=generated_at or now_wib(),
+        )

@@ -1,0 +1,212 @@
+"""`iku validate` and `iku review ...`: validation of a period and the stewards' queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from iku.cli.common import UserError, console, handle_errors, require_schema, runtime
+from iku.numbers import read_number
+
+review_app = typer.Typer(
+    help="The data stewards' review queue (issues found by validation).", no_args_is_help=True
+)
+
+
+def _period(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from iku.calendar import Period, PeriodError
+
+    try:
+        return str(Period.parse(value))
+    except PeriodError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _value(text: str | None) -> float | None:
+    if text is None:
+        return None
+    reading = read_number(text)
+    if reading.value is None:
+        raise UserError(f"--value '{text}' is not an unambiguous number; write e.g. 85,24 or 1234")
+    return reading.value
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(review_app, name="review")
+    app.command("validate")(validate)
+
+
+@handle_errors
+def validate(
+    period: Annotated[str, typer.Option(help="Period YYYY-MM.")],
+    agency: Annotated[str | None, typer.Option(help="Only this agency's files.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+) -> None:
+    """Validate the period's staged submissions and route rows to realisation or the queue."""
+    from iku.operations.validate import summary
+    from iku.operations.validate import validate as validate_staged
+
+    require_schema()
+    period_text = _period(period)
+    assert period_text is not None
+    outcome = validate_staged(runtime(), period_text, agency)
+    routing = outcome.routing
+    if json_output:
+        print(json.dumps(summary(outcome), indent=2))
+        return
+    table = Table(title=f"Validation {period_text}")
+    for column in ("agency", "file", "status", "rows", "accepted", "quarantined", "warnings"):
+        table.add_column(column)
+    for o in routing.outcomes:
+        table.add_row(
+            o.agency_code,
+            o.file_name,
+            o.status,
+            str(o.rows_in),
+            str(o.accepted),
+            str(o.quarantined),
+            str(o.warnings),
+        )
+    console.print(table)
+    console.print(
+        f"{routing.rows_in} rows in = {routing.accepted} accepted + {routing.quarantined} "
+        f"quarantined; {routing.warnings} warnings; {routing.auto_resolved} issues resolved by "
+        "resubmissions."
+    )
+    if outcome.report.data_docs_index is not None:
+        console.print(f"Data Docs: {outcome.report.data_docs_index}")
+
+
+@review_app.command("list")
+@handle_errors
+def review_list(
+    period: Annotated[str | None, typer.Option(help="Period YYYY-MM.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency code.")] = None,
+    status: Annotated[
+        str, typer.Option(help="open, accepted, rejected, resolved or all.")
+    ] = "open",
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+) -> None:
+    """List issues in the queue."""
+    from iku.db import session_scope
+    from quality.review import list_issues
+
+    require_schema()
+    with session_scope(runtime().engine) as session:
+        issues = list_issues(
+            session,
+            period=_period(period),
+            agency=agency,
+            status=None if status == "all" else status,
+        )
+    if json_output:
+        print(
+            json.dumps(
+                [
+                    {
+                        **{k: v for k, v in i.__dict__.items() if not k.endswith("_at")},
+                        "created_at": i.created_at.isoformat(),
+                        "decided_at": i.decided_at.isoformat() if i.decided_at else None,
+                    }
+                    for i in issues
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(title=f"{len(issues)} issue(s)")
+    for column in ("id", "severity", "agency", "period", "file", "row", "IKU", "rule", "observed"):
+        table.add_column(column)
+    for i in issues:
+        table.add_row(
+            str(i.id),
+            i.severity,
+            i.agency_code,
+            i.period or "-",
+            i.file_name,
+            str(i.source_row or "-"),
+            i.indicator_code or "-",
+            i.rule,
+            i.observed or "-",
+        )
+    console.print(table)
+
+
+@review_app.command("show")
+@handle_errors
+def review_show(issue_id: Annotated[int, typer.Argument(help="Issue id.")]) -> None:
+    """Show one issue: the row as found, the rule, and every decision taken on it."""
+    from iku.db import session_scope
+    from quality.review import get_issue
+
+    require_schema()
+    with session_scope(runtime().engine) as session:
+        detail = get_issue(session, issue_id)
+        i = detail.issue
+        console.print(f"[bold]Issue #{i.id}[/] ({i.status}, {i.severity}, rule {i.rule})")
+        console.print(f"Agency: {i.agency_code} {i.agency_name}   Period: {i.period}")
+        console.print(f"File: {i.file_name} (submission #{i.submission_id}), row {i.source_row}")
+        console.print(f"IKU: {i.indicator_code}   Column: {i.column}")
+        console.print(f"Observed: {i.observed}\nExpected: {i.expected}")
+        console.print(f"Message: {i.message}")
+        if detail.staged is not None:
+            s = detail.staged
+            console.print(
+                f"Row as found: realisasi '{s.raw_value}', state {s.state}, "
+                f"evidence {s.evidence_url or '-'}, note {s.note or '-'}"
+            )
+        for d in detail.decisions:
+            console.print(
+                f"Decision #{d.id}: {d.decision} by {d.decided_by} at "
+                f"{d.decided_at:%Y-%m-%d %H:%M} WIB: {d.note}"
+                + (f" (value {d.value})" if d.value is not None else "")
+            )
+
+
+@review_app.command("accept")
+@handle_errors
+def review_accept(
+    issue_id: Annotated[int, typer.Argument(help="Issue id.")],
+    by: Annotated[str, typer.Option(help="Who decides.")],
+    note: Annotated[str, typer.Option(help="Why.")],
+    value: Annotated[
+        str | None, typer.Option(help="The correct value (Indonesian format accepted).")
+    ] = None,
+) -> None:
+    """Accept (override): the row enters realisation; the decision is kept for audit."""
+    from iku.db import session_scope
+    from quality.review import ReviewError, accept_issue
+
+    require_schema()
+    try:
+        with session_scope(runtime().engine) as session:
+            decision = accept_issue(session, issue_id, by=by, note=note, value=_value(value))
+            console.print(f"Issue #{issue_id} accepted (decision #{decision.id}).")
+    except ReviewError as exc:
+        raise UserError(str(exc)) from None
+
+
+@review_app.command("reject")
+@handle_errors
+def review_reject(
+    issue_id: Annotated[int, typer.Argument(help="Issue id.")],
+    by: Annotated[str, typer.Option(help="Who decides.")],
+    note: Annotated[str, typer.Option(help="Why.")],
+) -> None:
+    """Reject: the row's value is not used; the decision is kept for audit."""
+    from iku.db import session_scope
+    from quality.review import ReviewError, reject_issue
+
+    require_schema()
+    try:
+        with session_scope(runtime().engine) as session:
+            decision = reject_issue(session, issue_id, by=by, note=note)
+            console.print(f"Issue #{issue_id} rejected (decision #{decision.id}).")
+    except ReviewError as exc:
+        raise UserError(str(exc)) from None

@@ -1,0 +1,183 @@
+"""Outgoing mail: recipients of the catalog, an SMTP sender with retries, and its settings."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Final
+
+from iku.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RECIPIENT_COLUMNS: Final = ("audience", "agency_code", "name", "email")
+RECIPIENT_AUDIENCES: Final = ("province", "agency", "steward")
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+class DeliveryError(ValueError):
+    """Delivery cannot start: a bad recipients file, a missing secret, no cycle."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    audience: str
+    agency_code: str | None
+    name: str
+    email: str
+
+
+def read_recipients(path: Path) -> list[Recipient]:
+    """Read and check ``recipients.csv``; every problem is reported as ``file:line``."""
+    if not path.is_file():
+        raise DeliveryError(f"recipients file {path} not found; set IKU_CATALOG_DIR")
+    problems: list[str] = []
+    recipients: list[Recipient] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != RECIPIENT_COLUMNS:
+            raise DeliveryError(
+                f"{path.name}:1: columns must be {','.join(RECIPIENT_COLUMNS)}, "
+                f"got {','.join(reader.fieldnames or ())}"
+            )
+        for record in reader:
+            line = reader.line_num
+            values = {k: (v or "").strip() for k, v in record.items() if k is not None}
+            audience, code = values["audience"], values["agency_code"]
+            if audience not in RECIPIENT_AUDIENCES:
+                problems.append(
+                    f"{path.name}:{line}: audience '{audience}' is not one of "
+                    f"{', '.join(RECIPIENT_AUDIENCES)}"
+                )
+            if audience in ("agency", "steward") and not code:
+                problems.append(f"{path.name}:{line}: agency_code is required for {audience}")
+            if not _EMAIL.match(values["email"]):
+                problems.append(f"{path.name}:{line}: '{values['email']}' is not an e-mail address")
+            if not values["name"]:
+                problems.append(f"{path.name}:{line}: name is empty")
+            recipients.append(Recipient(audience, code or None, values["name"], values["email"]))
+    if problems:
+        raise DeliveryError(
+            f"{len(problems)} problem(s) in the recipients file:\n" + "\n".join(problems)
+        )
+    return recipients
+
+
+def recipients_for(
+    bulletin_audience: str, subject_key: str, recipients: list[Recipient]
+) -> list[Recipient]:
+    """Who receives a bulletin: the province list, the agency's own heads, or the stewards."""
+    if bulletin_audience == "province":
+        chosen = [r for r in recipients if r.audience == "province"]
+    elif bulletin_audience == "agency":
+        chosen = [r for r in recipients if r.audience == "agency" and r.agency_code == subject_key]
+    elif bulletin_audience == "steward":
+        chosen = [r for r in recipients if r.audience == "steward"]
+    else:
+        chosen = []
+    unique: dict[str, Recipient] = {}
+    for recipient in chosen:
+        unique.setdefault(recipient.email.lower(), recipient)
+    return list(unique.values())
+
+
+class SmtpSender:
+    """One SMTP connection, opened when first needed and reopened after an error."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self._settings
+        client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+        try:
+            if s.smtp_starttls:
+                client.starttls(context=ssl.create_default_context())
+            if s.smtp_user:
+                client.login(s.smtp_user, s.smtp_password.get_secret_value())
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def send(self, message: EmailMessage) -> None:
+        if self._client is None:
+            self._client = self._connect()
+        self._client.send_message(message)
+
+    def reset(self) -> None:
+        """Drop the connection (after an error its state is unknown)."""
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (smtplib.SMTPException, OSError):
+                self._client.close()
+            self._client = None
+
+    def __enter__(self) -> SmtpSender:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.reset()
+
+
+def _decode(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def send_with_retries(
+    sender: SmtpSender,
+    message: EmailMessage,
+    *,
+    retries: int,
+    backoff_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[int, str | None]:
+    """Send one message; return (attempts, error or None). 4xx and lost connections retry."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            sender.send(message)
+            return attempts, None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            transient = bool(codes) and all(400 <= code < 500 for code in codes)
+            error = "; ".join(
+                f"{address}: {code} {_decode(text)}"
+                for address, (code, text) in exc.recipients.items()
+            )
+        except smtplib.SMTPResponseException as exc:
+            transient = 400 <= exc.smtp_code < 500
+            error = f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+            sender.reset()
+        except (smtplib.SMTPException, OSError) as exc:
+            transient = True  # connection refused, reset or timed out
+            error = f"{type(exc).__name__}: {exc}"
+            sender.reset()
+        if not transient or attempts > retries:
+            return attempts, error
+        delay = backoff_seconds * 2 ** (attempts - 1)
+        log.info("SMTP attempt %d failed (%s); retrying in %.1f s", attempts, error, delay)
+        sleep(delay)
+
+
+def check_smtp_settings(settings: Settings) -> None:
+    """Fail before sending anything when the SMTP settings cannot work."""
+    if settings.smtp_user and not settings.smtp_password.get_secret_value():
+        raise DeliveryError(
+            "IKU_SMTP_USER is set but IKU_SMTP_PASSWORD is empty; set the password "
+            "(environment or .env) or clear IKU_SMTP_USER"
+        )
+    if not parseaddr(settings.smtp_from)[1]:
+        raise DeliveryError(f"IKU_SMTP_FROM {settings.smtp_from!r} has no e-mail address")

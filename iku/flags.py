@@ -1,0 +1,83 @@
+"""The flag table: every code a figure or a row can carry, with its Indonesian label and severity.
+
+Two kinds of codes live here, once each:
+
+- the engine's flags on an ``achievement`` row of an IKU (``missing``, ``prorated_target``, ...);
+- the data-quality rules of validation (``outlier_zscore``, ``late_submission``, ...): a
+  warning rule's code is also a flag on the accepted ``realisation``.
+
+Codes are English (they are stored and exported); people read the label. Severity:
+``info`` (explains a figure), ``warning`` (a reader should look), ``error`` (the row was held
+for review), ``blocking`` (the whole file was rejected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Severity = Literal["info", "warning", "error", "blocking"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str
+    severity: Severity
+
+
+#: Flags of an IKU's achievement row, in the engine's order.
+ENGINE_FLAGS: Final[tuple[Flag, ...]] = (
+    Flag("missing", "tidak dilaporkan", "warning"),
+    Flag("not_expected", "tidak dijadwalkan bulan ini", "info"),
+    Flag("off_schedule", "dilaporkan di luar jadwal", "warning"),
+    Flag("no_target", "tanpa target", "warning"),
+    Flag("not_computable", "tidak dapat dihitung", "warning"),
+    Flag("inside_range", "di dalam rentang target", "info"),
+    Flag("prorated_target", "target diprorata", "info"),
+    Flag("negative_raw", "capaian mentah negatif", "info"),
+    Flag("floored", "dibatasi batas bawah skor", "info"),
+    Flag("capped", "dibatasi batas atas skor", "info"),
+    Flag("needs_verification", "perlu verifikasi", "warning"),
+)
+
+#: The data-quality rules of validation (quality.checks), with the title stewards read.
+RULE_FLAGS: Final[tuple[Flag, ...]] = (
+    Flag("empty_submission", "Berkas tanpa baris data", "blocking"),
+    Flag("agency_mismatch", "Kode perangkat daerah tidak sesuai", "blocking"),
+    Flag("multiple_periods", "Lebih dari satu periode", "blocking"),
+    Flag("unknown_indicator", "Kode IKU tidak dikenal", "error"),
+    Flag("not_a_number", "Realisasi bukan angka", "error"),
+    Flag("ambiguous_number", "Angka dapat dibaca dua cara", "error"),
+    Flag("state_without_reason", "Status tanpa alasan", "error"),
+    Flag("duplicate_row", "IKU dilaporkan ganda", "error"),
+    Flag("below_minimum", "Nilai di bawah batas", "error"),
+    Flag("above_maximum", "Nilai di atas batas", "error"),
+    Flag("outlier_zscore", "Nilai menyimpang dari riwayat", "warning"),
+    Flag("capaian_over_150", "Capaian di atas batas verifikasi", "warning"),
+    Flag("percent_as_fraction", "Persen ditulis sebagai pecahan", "warning"),
+    Flag("cumulative_decrease", "Nilai kumulatif menurun", "warning"),
+    Flag("missing_evidence", "Bukti dukung kosong", "warning"),
+    Flag("late_submission", "Pengiriman terlambat", "warning"),
+)
+
+ENGINE_FLAG_CODES: Final[tuple[str, ...]] = tuple(f.code for f in ENGINE_FLAGS)
+BY_CODE: Final[dict[str, Flag]] = {f.code: f for f in (*ENGINE_FLAGS, *RULE_FLAGS)}
+#: How people read a severity (stewards, agencies and leaders alike).
+SEVERITY_LABELS: Final[dict[str, str]] = {
+    "info": "Keterangan",
+    "warning": "Peringatan",
+    "error": "Ditahan",
+    "blocking": "Ditolak",
+}
+
+
+def flag(code: str) -> Flag:
+    """The flag of a code; :class:`KeyError` for a code nobody defined."""
+    return BY_CODE[code]
+
+
+def label(code: str) -> str:
+    """The Indonesian label of a code (an unknown code reads as its words, never as a code)."""
+    known = BY_CODE.get(code)
+    return known.label if known is not None else code.replace("_", " ")

@@ -1,0 +1,73 @@
+"""Rendering a period's bulletins (HTML and PDF), the index, the manifest and their rows."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from iku.bulletins.jobs import (
+    RenderedFile,
+    RenderFailure,
+    RenderPlan,
+    RenderResult,
+    finish_render,
+    plan_render,
+    run_jobs,
+)
+from iku.runtime import Runtime
+
+
+def plan(
+    rt: Runtime,
+    period: str,
+    *,
+    subjects: Collection[str] | None = None,
+    generated_at: datetime | None = None,
+) -> RenderPlan:
+    """Load the period and plan one render job per bulletin (``subjects``: only some)."""
+    return plan_render(
+        period,
+        rt.engine,
+        output_dir=rt.paths.output,
+        rules=rt.rules,
+        subjects=subjects,
+        generated_at=generated_at,
+    )
+
+
+def finish(
+    rt: Runtime, render_plan: RenderPlan, outcomes: Sequence[RenderedFile | RenderFailure]
+) -> RenderResult:
+    """Write the index and manifest of what was rendered and record the bulletin rows."""
+    return finish_render(render_plan, outcomes, rt.engine)
+
+
+def render(
+    rt: Runtime,
+    period: str,
+    *,
+    workers: int = 1,
+    subjects: Collection[str] | None = None,
+    generated_at: datetime | None = None,
+) -> RenderResult:
+    """Render every bulletin of a period (in ``workers`` processes), index, manifest, rows."""
+    render_plan = plan(rt, period, subjects=subjects, generated_at=generated_at)
+    return finish(rt, render_plan, run_jobs(render_plan.jobs, workers))
+
+
+def summary(result: RenderResult) -> dict[str, Any]:
+    """A JSON-friendly summary of a render (flows, the CLI and artifacts)."""
+    return {
+        "period": result.period,
+        "cycle_id": result.cycle_id,
+        "output_dir": str(result.output_dir),
+        "index": None if result.index_path is None else str(result.index_path),
+        "manifest": None if result.manifest_path is None else str(result.manifest_path),
+        "bulletins": len(result.bulletins),
+        "failures": [
+            {"audience": f.audience, "subject": f.subject_key, "error": f.error}
+            for f in result.failures
+        ],
+        "status": "completed" if result.ok else "partial",
+    }

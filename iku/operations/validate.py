@@ -1,0 +1,59 @@
+"""Validating a period's staged submissions, and the stewards' review page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from iku.bulletins.review_page import render_review_page
+from iku.db import session_scope
+from iku.runtime import Runtime
+from quality.validate import ValidationOutcome, staged_agency_groups, validate_period
+
+
+def validate(rt: Runtime, period: str, agency: str | list[str] | None = None) -> ValidationOutcome:
+    """Validate the period's staged submissions (of ``agency``: a code or a group of codes;
+    default all) in one transaction; Data Docs go to the period's folder."""
+    docs = rt.paths.period_dir(period) / "data_docs"
+    with session_scope(rt.engine) as session:
+        return validate_period(session, period, rt.rules, agency=agency, data_docs_dir=docs)
+
+
+def summary(outcome: ValidationOutcome) -> dict[str, Any]:
+    """A JSON-friendly summary of a validation (CLI ``--json``, flows, artifacts)."""
+    routing = outcome.routing
+    return {
+        "period": outcome.period,
+        "submissions": [asdict(o) for o in routing.outcomes],
+        "rows_in": routing.rows_in,
+        "accepted": routing.accepted,
+        "quarantined": routing.quarantined,
+        "warnings": routing.warnings,
+        "issues_opened": routing.issues_opened,
+        "auto_resolved": routing.auto_resolved,
+        "reconciled": all(o.reconciles for o in routing.outcomes),
+    }
+
+
+def merge_summaries(parts: list[dict[str, Any]], period: str) -> dict[str, Any]:
+    """One summary of several agency groups' validations."""
+    merged: dict[str, Any] = {"period": period, "submissions": [], "reconciled": True}
+    for key in ("rows_in", "accepted", "quarantined", "warnings", "issues_opened", "auto_resolved"):
+        merged[key] = sum(part[key] for part in parts)
+    for part in parts:
+        merged["submissions"].extend(part["submissions"])
+        merged["reconciled"] = merged["reconciled"] and part["reconciled"]
+    return merged
+
+
+def agency_groups(rt: Runtime, period: str, groups: int) -> list[list[str]]:
+    """Agencies with staged submissions, in groups that can be validated in parallel."""
+    with session_scope(rt.engine) as session:
+        return staged_agency_groups(session, period, groups)
+
+
+def review_page(rt: Runtime, period: str) -> Path:
+    """Write the stewards' review page of the period; return its path."""
+    with session_scope(rt.engine) as session:
+        return render_review_page(session, period, rt.rules, rt.paths.period_dir(period))

@@ -1,0 +1,1 @@
+"""PK targets: target texts, the target in force, and the target table from the database."""
