@@ -1,0 +1,1 @@
+"""Bulletins: the read model of a period, view models, HTML and PDF rendering."""
