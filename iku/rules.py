@@ -134,6 +134,18 @@ class IngestRules(_Strict):
     )
 
 
+class BulletinRules(_Strict):
+    max_note_chars: int = Field(
+        default=2000,
+        ge=100,
+        le=100_000,
+        description=(
+            "Longest free text (an agency's note, an issue's value) a PDF bulletin prints; "
+            "longer text is cut and says so (the full text stays in the system)."
+        ),
+    )
+
+
 class Rules(_Strict):
     """The whole rules file."""
 
@@ -147,6 +159,8 @@ class Rules(_Strict):
     submission: SubmissionRules
     plausibility: PlausibilityRules
     ingest: IngestRules
+    # A default, so a rules file written before the section existed still loads.
+    bulletin: BulletinRules = Field(default_factory=BulletinRules)
 
     @model_validator(mode="after")
     def _known_band(self) -> Rules:
