@@ -8,15 +8,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import DateTime, Engine, MetaData, Select, Table, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from iku.settings import TIMEZONE
+
+if TYPE_CHECKING:
+    # pandas is imported where frames are read, so processes that never read one (the web
+    # application, most CLI commands) start without it.
+    import pandas as pd
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -141,6 +145,8 @@ def read_frame(session: Session, query: Select[*tuple[Any, ...]]) -> pd.DataFram
     several times the query itself on the million-row reads of validation and the engine.
     Columns are named by the select's column labels.
     """
+    import pandas as pd
+
     dialect = session.get_bind().dialect
     columns = [column.key for column in query.selected_columns]
     with paused_gc():

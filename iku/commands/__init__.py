@@ -10,7 +10,7 @@ from importlib import import_module
 
 import typer
 
-MODULES: tuple[str, ...] = ("review", "capaian", "ingest", "render", "cycle")
+MODULES: tuple[str, ...] = ("review", "capaian", "ingest", "render", "cycle", "users", "web")
 
 
 def register_all(app: typer.Typer) -> None:
