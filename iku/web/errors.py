@@ -142,16 +142,18 @@ def install(app: FastAPI) -> None:
         )
         return error_response(request, error)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(
-            request,
-            WebError(
-                500,
-                _(
-                    "Something went wrong on the server; the error has been recorded. Try "
-                    "again in a moment, and tell the bureau's administrator if it happens again."
-                ),
+
+def unexpected(request: Request, exc: BaseException) -> Response:
+    """The answer to an error nobody expected: logged with its traceback, one sentence shown
+    (the web middleware calls this, so no traceback ever reaches a person)."""
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request,
+        WebError(
+            500,
+            _(
+                "Something went wrong on the server; the error has been recorded. Try "
+                "again in a moment, and tell the bureau's administrator if it happens again."
             ),
-        )
+        ),
+    )

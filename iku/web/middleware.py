@@ -97,6 +97,7 @@ class WebMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _v in headers}
 
@@ -132,6 +133,15 @@ class WebMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            if status_holder.get("started"):
+                raise  # too late for an error page; uvicorn closes the connection
+            from starlette.requests import Request
+
+            from iku.web.errors import unexpected
+
+            response = unexpected(Request(scope, receive), exc)
+            await response(scope, receive, send_with_headers)
         finally:
             if not static:
                 client = scope.get("client") or ("-", 0)
