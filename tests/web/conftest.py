@@ -251,28 +251,26 @@ def web_db(
             admin.dispose()
 
 
-class LiveServer:
-    """The application in uvicorn on a free loopback port, in a thread of this process."""
+class LiveApp:
+    """An ASGI application in uvicorn on a free loopback port, in a thread of this process."""
 
-    def __init__(self, rt: Runtime) -> None:
-        import uvicorn
-
-        from iku.web.server import uvicorn_config
-
-        self.runtime = rt
+    def __init__(self, app: Any = None) -> None:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn_config(rt, "127.0.0.1", self.port)
-        assert isinstance(config, uvicorn.Config)
-        self.server = uvicorn.Server(config)
+        self.server = self._server(app)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
         )
 
-    def __enter__(self) -> LiveServer:
+    def _server(self, app: Any) -> Any:
+        import uvicorn
+
+        return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+
+    def __enter__(self) -> Any:
         self.thread.start()
         deadline = time.monotonic() + 120  # generous: the machine is shared
         while not self.server.started:
@@ -287,7 +285,25 @@ class LiveServer:
         self.socket.close()
 
     def client(self, **kw: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=120, follow_redirects=False, **kw)
+        kw.setdefault("follow_redirects", False)
+        return httpx.Client(base_url=self.url, timeout=120, **kw)
+
+
+class LiveServer(LiveApp):
+    """The web application, configured by ``rt`` exactly as ``iku web`` configures it."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.runtime = rt
+        super().__init__()
+
+    def _server(self, app: Any) -> Any:
+        import uvicorn
+
+        from iku.web.server import uvicorn_config
+
+        config = uvicorn_config(self.runtime, "127.0.0.1", self.port)
+        assert isinstance(config, uvicorn.Config)
+        return uvicorn.Server(config)
 
 
 @pytest.fixture(scope="module")
