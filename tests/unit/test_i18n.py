@@ -51,10 +51,8 @@ def test_the_compiled_catalog_matches_its_source(language: str) -> None:
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            for n, string in enumerate(message.string):
-                count = 1 if n == 0 else 2
-                if language == "id":
-                    count = 2
+            for n in range(len(message.string)):
+                count = 2 if n or language == "id" else 1
                 assert compiled.ngettext(message.id[0], message.id[1], count) in message.string
         else:
             assert compiled.gettext(message.id) == message.string, message.id
