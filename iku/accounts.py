@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from iku import models as m
 from iku.access import Actor, Role, check_scope
@@ -178,6 +178,7 @@ def create_account(
     password: str | None,
     agencies: Sequence[str] = (),
     display_name: str = "",
+    language: str | None = None,
 ) -> m.Account:
     """Create an account (``password`` None: it signs in only through OpenID Connect)."""
     name = _check_username(username)
@@ -204,6 +205,8 @@ def create_account(
                 name=name,
             )
         )
+    if language is not None and language not in ("id", "en"):
+        raise AccountError(_("The language must be id or en."))
     if password is not None:
         check_password(password, name)
     account = m.Account(
@@ -211,6 +214,7 @@ def create_account(
         display_name=display_name.strip() or name,
         role=chosen.value,
         password_hash=hash_password(password) if password is not None else None,
+        language=language,
         is_enabled=True,
     )
     session.add(account)
@@ -313,11 +317,16 @@ class SignIn:
 
 
 def _locked_until(
-    session: Session, column: object, value: str, limit: int, window: timedelta, now: datetime
+    session: Session,
+    column: InstrumentedAttribute[str],
+    value: str,
+    limit: int,
+    window: timedelta,
+    now: datetime,
 ) -> datetime | None:
     times = session.scalars(
         select(m.SignInFailure.failed_at)
-        .where(column == value, m.SignInFailure.failed_at > now - window)  # type: ignore[operator]
+        .where(column == value, m.SignInFailure.failed_at > now - window)
         .order_by(m.SignInFailure.failed_at.desc())
         .limit(limit)
     ).all()

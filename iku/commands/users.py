@@ -62,6 +62,9 @@ def users_add(
         bool, typer.Option("--oidc-only", help="No password: signs in through OpenID Connect.")
     ] = False,
     name: Annotated[str, typer.Option(help="Full name shown in the pages.")] = "",
+    language: Annotated[
+        str | None, typer.Option(help="id or en: the pages' language after sign-in.")
+    ] = None,
 ) -> None:
     """Create an account. The password is read from standard input, never from the command
     line (where it would stay in the shell history and the process list)."""
@@ -93,6 +96,7 @@ def users_add(
                 password=password,
                 agencies=agency or [],
                 display_name=name,
+                language=language,
             )
             codes = sorted(link.agency.code for link in account.agencies)
             audit.record(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from fastapi import Depends, Request
 
@@ -36,14 +37,14 @@ def client_address(request: Request) -> str:
 
 def browser_session(request: Request) -> sessions.BrowserSession | None:
     """The request's live session (None without one); cached on the request."""
-    cached = getattr(request.state, "browser_session", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if getattr(request.state, "browser_session_loaded", False):
+        return cast(sessions.BrowserSession | None, request.state.browser_session)
     rt = runtime(request)
     cookie = request.cookies.get(sessions.cookie_name(rt.settings))
     with session_scope(rt.engine) as db:
         found, ended = sessions.load(db, cookie, rt.settings, client_address(request))
     request.state.browser_session = found
+    request.state.browser_session_loaded = True
     request.state.session_ended = ended
     if found is not None:
         request.state.csrf_token = found.csrf_token

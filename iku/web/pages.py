@@ -240,8 +240,8 @@ def sign_in(
             username=username,
             status=401,
         )
+    assert actor is not None and fresh.cookie_value is not None
     response = _redirect(_safe_next(next) or _home(actor))
-    assert fresh.cookie_value is not None
     set_session_cookie(request, response, fresh.cookie_value)
     if language:
         response.set_cookie("iku_lang", language, max_age=31536000, samesite="lax")
