@@ -306,3 +306,55 @@ def test_missing_pages_are_404_in_indonesian(browsers: dict[str, Any]) -> None:
         answer = browsers["rina"].get(path)
         assert answer.status_code == 404, path
         assert "tidak ada" in answer.text.lower()
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+def test_api_tokens_are_issued_and_revoked_by_admins_only(
+    server: LiveServer, tokens: Tokens, role: str
+) -> None:
+    headers = tokens(role) if role != "anonymous" else {}
+    with server.client() as client:
+        issued = client.post(
+            "/api/v1/tokens", json={"username": "pimpinan", "name": f"uji {role}"}, headers=headers
+        )
+        expected = 401 if role == "anonymous" else 201 if role == "admin" else 403
+        assert issued.status_code == expected, issued.text
+        if expected != 201:
+            return
+        token = issued.json()["token"]
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["username"] == "pimpinan"
+        for other in ROLES:
+            if other != "admin":
+                refused = client.delete(
+                    f"/api/v1/tokens/{issued.json()['id']}", headers=tokens(other)
+                )
+                assert refused.status_code == 403
+        assert (
+            client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers=headers).status_code
+            == 204
+        )
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 401
+        )
+
+
+def test_account_forms_are_for_admins_only(browsers: dict[str, Any]) -> None:
+    from tests.web.conftest import csrf_of
+
+    for role, client in browsers.items():
+        token = csrf_of(client.get("/antrean" if role != "admin" else "/akun").text)
+        answer = client.post(
+            "/akun",
+            data={
+                "csrf_token": token,
+                "username": f"baru_{role}",
+                "role": "leader",
+                "password": "kuda-lumping-makan-sambal",
+                "password_again": "kuda-lumping-makan-sambal",
+            },
+        )
+        assert answer.status_code == (200 if role == "admin" else 403), (role, answer.text[:200])
+        if role == "admin":
+            assert "Akun baru_admin dibuat" in answer.text
