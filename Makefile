@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test check lint typecheck contracts bench clean
+.PHONY: help demo test check lint typecheck contracts bench clean browser messages
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,8 +25,28 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## Create the environment and run the demo on the embedded SQLite database
 	@$(BIN)/iku demo
 
-test: $(STAMP) ## Create the environment and run the test suite
+test: $(STAMP) browser ## Create the environment (and the test browser) and run the test suite
 	@$(BIN)/pytest $(PYTEST_ARGS)
+
+CHROMIUM := /usr/bin/chromium
+
+# The web application's browser tests drive Debian's chromium with Playwright (Playwright's own
+# browser download does not work here). Installed once with apt-get when it is missing.
+browser: ## Install Debian's chromium for the browser tests when it is missing (needs root)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Debian's chromium for the browser tests: apt-get update && apt-get install -y chromium"; \
+		if [ "$$(id -u)" != 0 ]; then echo "apt-get needs root: run 'sudo apt-get install -y chromium' (the browser tests are skipped meanwhile)"; exit 0; fi; \
+		apt-get update -qq > $${TMPDIR:-/tmp}/iku-apt.log 2>&1 \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >> $${TMPDIR:-/tmp}/iku-apt.log 2>&1 \
+			|| { cat $${TMPDIR:-/tmp}/iku-apt.log; echo "Installing chromium failed; the log is in $${TMPDIR:-/tmp}/iku-apt.log"; exit 1; }; \
+		echo "Installed $$($(CHROMIUM) --version 2>/dev/null)"; \
+	fi
+
+messages: $(STAMP) ## Extract the messages, update the id/en catalogs (iku/locale) and compile them
+	@$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --project "IKU Lampung" -o iku/locale/iku.pot .
+	@$(BIN)/pybabel -q update -i iku/locale/iku.pot -d iku/locale -D iku --no-fuzzy-matching --ignore-obsolete
+	@$(BIN)/pybabel -q compile -d iku/locale -D iku --statistics
+	@echo "Catalogs updated: translate the empty msgstr in iku/locale/*/LC_MESSAGES/iku.po, then run make messages again."
 
 lint: $(STAMP) ## ruff lint and format check
 	@$(BIN)/ruff check .

@@ -18,6 +18,8 @@ from sqlalchemy.types import TypeDecorator
 from iku.settings import TIMEZONE
 
 if TYPE_CHECKING:
+    # pandas is imported where frames are read, so processes that never read one (the web
+    # application, most CLI commands) start without it.
     import pandas as pd
 
 NAMING_CONVENTION = {

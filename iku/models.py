@@ -546,3 +546,125 @@ class Delivery(Base):
     eml_path: Mapped[str | None] = mapped_column(String(500), comment="the .eml file (channel eml)")
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+# --- The web application: accounts, sessions, tokens, sign-in failures, the audit log ----------
+
+ROLES: Final = ("admin", "bureau", "steward", "agency", "agency_head", "leader")
+TOKEN_KINDS: Final = ("access", "api")
+
+
+class Account(Base):
+    """A person (or another system) who signs in. Accounts are disabled, never deleted, and a
+    username is never reused, so the username recorded in decisions and the audit log always
+    names one account."""
+
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("language IS NULL OR language IN ('id', 'en')", name="language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(
+        String(200), comment="argon2id; null: signs in only through OpenID Connect"
+    )
+    language: Mapped[str | None] = mapped_column(String(2), comment="null: the default (id)")
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    disabled_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+    agencies: Mapped[list[AccountAgency]] = relationship(
+        back_populates="account", cascade="all, delete-orphan"
+    )
+
+
+class AccountAgency(Base):
+    """An agency in an account's scope (agency and agency_head: exactly one; steward: any)."""
+
+    __tablename__ = "account_agency"
+    __table_args__ = (UniqueConstraint("account_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+
+    account: Mapped[Account] = relationship(back_populates="agencies")
+    agency: Mapped[Agency] = relationship()
+
+
+class WebSession(Base):
+    """A server-side browser session. The cookie holds a random value; only its sha256 is
+    stored, so a copy of this table opens no session. ``account_id`` is null before sign-in
+    (the sign-in form's CSRF token and an OpenID Connect state live in such a session)."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, comment="sha256 of the cookie")
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    last_seen_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime, comment="absolute expiry", index=True)
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its sha256: ``access`` from the password flow (short-lived),
+    ``api`` issued by an admin for another system (long-lived, revocable)."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (CheckConstraint(_in("kind", TOKEN_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    expires_at: Mapped[datetime | None] = mapped_column(TZDateTime, comment="null: no expiry")
+    revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class SignInFailure(Base):
+    """A failed sign-in (never the password): the throttle counts these per username and per
+    client address within the lock window."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_username_failed_at", "username", "failed_at"),
+        Index("ix_sign_in_failure_client_address_failed_at", "client_address", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client_address: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    failed_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+
+
+class AuditEvent(Base):
+    """Who did what, when, from where: every action that changes data. Append-only: database
+    triggers refuse UPDATE and DELETE, as for review decisions."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_occurred_at", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
+    actor: Mapped[str] = mapped_column(String(64), comment="username, or 'sistem'")
+    role: Mapped[str | None] = mapped_column(String(16))
+    client_address: Mapped[str | None] = mapped_column(String(120), comment="ip, or cli:user@host")
+    action: Mapped[str] = mapped_column(String(64), comment="e.g. review.decide, account.create")
+    target: Mapped[str | None] = mapped_column(String(120), comment="e.g. validation_issue:12")
+    agency_code: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

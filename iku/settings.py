@@ -53,6 +53,46 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Language of what people read (web pages, CLI messages): Bahasa Indonesia by default.
+    language: Literal["id", "en"] = "id"
+
+    # The web application (`iku web`, docs/web.md).
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8000, ge=1, le=65535)
+    web_secure_cookies: bool = Field(
+        default=False,
+        description="Production behind TLS: Secure cookies (__Host- prefix) and HSTS.",
+    )
+    web_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    web_session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
+    web_access_token_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="Bearer tokens of POST /api/v1/token."
+    )
+    web_signin_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failures of one username before it is locked."
+    )
+    web_signin_max_failures_per_address: int = Field(
+        default=20, ge=1, le=1000, description="Failures from one client address before a lock."
+    )
+    web_signin_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    web_trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Addresses whose X-Forwarded-For/-Proto are believed (the reverse proxy).",
+    )
+    web_public_url: str = Field(
+        default="", description="External base URL (https://iku.example); empty: from requests."
+    )
+
+    # Optional sign-in through an OpenID Connect provider (Keycloak and the like).
+    oidc_issuer: str = Field(default="", description="Empty: OpenID Connect sign-in is off.")
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="Secret.")
+    oidc_username_claim: str = Field(
+        default="preferred_username", description="Claim that names an existing local account."
+    )
+    oidc_scopes: str = "openid profile email"
+    oidc_label: str = Field(default="SSO", description="The provider's name on the sign-in page.")
+
     @field_validator("inbox_dir", "archive_dir", "output_dir", "catalog_dir", "rules_file")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

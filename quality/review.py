@@ -24,11 +24,21 @@ from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.db import now_wib
-from quality.route import decide
 
 
 class ReviewError(ValueError):
-    """A decision that cannot be taken; the message says why and what to do."""
+    """A decision that cannot be taken; the message says why and what to do (for the CLI).
+
+    ``reason`` names the case (``not_found``, ``note_required``, ``already_decided``,
+    ``blocking``, ``superseded``, ``no_staged_row``, ``inactive_indicator``, ``value_required``,
+    ``duplicate``, ``invalid``) and ``params`` its values, so other front ends (the web
+    application) can say it in their own words and language.
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid", **params: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,11 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
     query = _base_query().where(m.ValidationIssue.id == issue_id)  # type: ignore[attr-defined]
     views = _views(session, query)
     if not views:
-        raise ReviewError(f"issue #{issue_id} does not exist; `iku review list` shows the queue")
+        raise ReviewError(
+            f"issue #{issue_id} does not exist; `iku review list` shows the queue",
+            reason="not_found",
+            id=issue_id,
+        )
     issue = session.get(m.ValidationIssue, issue_id)
     assert issue is not None
     staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
@@ -149,14 +163,23 @@ def _open_issue(session: Session, issue_id: int, by: str, note: str) -> m.Valida
     if not by.strip():
         raise ReviewError("say who decides: --by NAME")
     if not note.strip():
-        raise ReviewError("a decision needs a reason: --note TEXT")
+        raise ReviewError("a decision needs a reason: --note TEXT", reason="note_required")
     issue = session.get(m.ValidationIssue, issue_id, with_for_update=True)
     if issue is None:
-        raise ReviewError(f"issue #{issue_id} does not exist; `iku review list` shows the queue")
+        raise ReviewError(
+            f"issue #{issue_id} does not exist; `iku review list` shows the queue",
+            reason="not_found",
+            id=issue_id,
+        )
     if issue.status != "open":
         raise ReviewError(
             f"issue #{issue_id} is already {issue.status} (by {issue.steward} on "
-            f"{issue.decided_at:%Y-%m-%d %H:%M} WIB); decisions are final"
+            f"{issue.decided_at:%Y-%m-%d %H:%M} WIB); decisions are final",
+            reason="already_decided",
+            id=issue_id,
+            status=issue.status,
+            steward=issue.steward,
+            decided_at=issue.decided_at,
         )
     return issue
 
@@ -170,7 +193,10 @@ def _current_submission(session: Session, issue: m.ValidationIssue) -> m.Submiss
         )
         raise ReviewError(
             f"the file of issue #{issue.id} was replaced by submission #{newer}; "
-            "review the newer file's issues instead"
+            "review the newer file's issues instead",
+            reason="superseded",
+            id=issue.id,
+            newer=newer,
         )
     return submission
 
@@ -183,7 +209,10 @@ def accept_issue(
     if issue.severity == "blocking":
         raise ReviewError(
             f"issue #{issue_id} rejects the whole file ({issue.rule}); it cannot be accepted. "
-            "Ask the agency to resubmit, then `iku review reject` this issue"
+            "Ask the agency to resubmit, then `iku review reject` this issue",
+            reason="blocking",
+            id=issue_id,
+            rule=issue.rule,
         )
     submission = _current_submission(session, issue)
     staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
@@ -199,7 +228,9 @@ def accept_issue(
             )
         return decide(session, issue, "accept", by, note, value)
     if staged is None:
-        raise ReviewError(f"issue #{issue_id} has no staged row to accept")
+        raise ReviewError(
+            f"issue #{issue_id} has no staged row to accept", reason="no_staged_row", id=issue_id
+        )
     indicator = session.scalar(
         select(m.Indicator).where(
             m.Indicator.code == staged.indicator_code,
@@ -210,7 +241,9 @@ def accept_issue(
     if indicator is None:
         raise ReviewError(
             f"IKU '{staged.indicator_code}' is not an active indicator of this agency; the row "
-            "cannot enter. Reject the issue and ask the agency to resubmit with the right code"
+            "cannot enter. Reject the issue and ask the agency to resubmit with the right code",
+            reason="inactive_indicator",
+            code=staged.indicator_code,
         )
     state = staged.state or "angka"
     number = value if value is not None else staged.value
@@ -219,7 +252,10 @@ def accept_issue(
     if state == "angka" and number is None:
         raise ReviewError(
             f"row {staged.source_row} has no readable number ('{staged.raw_value}'); "
-            "give the correct value with --value"
+            "give the correct value with --value",
+            reason="value_required",
+            row=staged.source_row,
+            raw=staged.raw_value,
         )
     taken = session.scalar(
         select(m.Realisation.id).where(
@@ -231,7 +267,10 @@ def accept_issue(
     if taken is not None:
         raise ReviewError(
             f"this file already has an accepted value for {indicator.code} {staged.period}; "
-            "reject this duplicate instead"
+            "reject this duplicate instead",
+            reason="duplicate",
+            code=indicator.code,
+            period=staged.period,
         )
     session.add(
         m.Realisation(
@@ -272,3 +311,31 @@ def reject_issue(session: Session, issue_id: int, *, by: str, note: str) -> m.Re
             submission.accepted_rows -= 1
             submission.quarantined_rows = (submission.quarantined_rows or 0) + 1
     return decide(session, issue, "reject", by, note)
+
+
+def decide(
+    session: Session,
+    issue: m.ValidationIssue,
+    decision: str,
+    by: str,
+    note: str,
+    value: float | None = None,
+) -> m.ReviewDecision:
+    """Record a decision (append-only) and move the issue to the matching status."""
+    record = m.ReviewDecision(
+        issue_id=issue.id, decision=decision, decided_by=by, note=note, value=value
+    )
+    session.add(record)
+    session.execute(
+        update(m.ValidationIssue)
+        .where(m.ValidationIssue.id == issue.id, m.ValidationIssue.status == "open")
+        .values(
+            status=m.DECISION_STATUS[decision],
+            steward=by,
+            decision_note=note,
+            decided_at=now_wib(),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+    return record

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from iku.catalog import LoadReport, read_catalog
-from iku.cli.common import console, handle_errors, require_schema, runtime, safe_url
+from iku.cli.common import (
+    console,
+    handle_errors,
+    require_schema,
+    runtime,
+    safe_url,
+    start_process,
+)
 from iku.rules import load_rules
 
 app = typer.Typer(
@@ -18,6 +25,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def start() -> None:
+    """Every invocation starts from the environment as it is now (a new process in real use;
+    the same test process calling the CLI several times with other settings)."""
+    start_process()
+
+
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 catalog_app = typer.Typer(help="Master data: agencies, indicators, targets.", no_args_is_help=True)
 rules_app = typer.Typer(help="The rules file (policies).", no_args_is_help=True)
@@ -162,7 +178,7 @@ def demo() -> None:
 
 
 #: Feature command modules of :mod:`iku.cli`; each defines ``register(app)``.
-FEATURES: tuple[str, ...] = ("review", "capaian", "ingest", "render", "cycle")
+FEATURES: tuple[str, ...] = ("review", "capaian", "ingest", "render", "cycle", "users", "web")
 
 for _name in FEATURES:
     import_module(f"iku.cli.{_name}").register(app)

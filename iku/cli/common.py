@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from iku.catalog import CatalogError
 from iku.rules import RulesError
-from iku.runtime import Runtime, process_runtime
+from iku.runtime import Runtime, process_runtime, use_process_runtime
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -24,6 +24,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 def runtime() -> Runtime:
     """The CLI process's runtime (settings, engine, rules, folders), built on first use."""
     return process_runtime()
+
+
+def start_process() -> None:
+    """Build the invocation's runtime from the environment as it is now; flows and tasks run
+    in this process use it too."""
+    previous = process_runtime()
+    use_process_runtime(Runtime.from_environment())
+    previous.dispose()
 
 
 def safe_url(url: str) -> str:

@@ -169,44 +169,89 @@ def review_show(issue_id: Annotated[int, typer.Argument(help="Issue id.")]) -> N
             )
 
 
+def _decide(issue_id: int, decision: str, by: str, note: str, value: float | None) -> None:
+    """Decide through the same operation as the web application, as the named account."""
+    from iku.access import AccessDenied
+    from iku.accounts import AccountError, named_actor
+    from iku.db import session_scope
+    from iku.i18n import _, set_default_language
+    from iku.operations.review import decide_issue
+    from quality.review import ReviewError
+
+    require_schema()
+    rt = runtime()
+    set_default_language(rt.settings.language)
+    try:
+        with session_scope(rt.engine) as session:
+            actor = named_actor(session, by, address=cli_address())
+        decided = decide_issue(rt, issue_id, decision, actor=actor, note=note, value=value)
+    except AccountError as exc:
+        raise UserError(str(exc)) from None
+    except AccessDenied:
+        raise UserError(
+            _(
+                "The account '%(name)s' (role %(role)s) may not decide this item; a steward "
+                "whose agencies include it must decide.",
+                name=actor.username,
+                role=actor.role.value,
+            )
+        ) from None
+    except ReviewError as exc:
+        raise UserError(str(exc)) from None
+    message = (
+        _(
+            "Item #%(id)s accepted by %(name)s (decision #%(decision)s).",
+            id=issue_id,
+            name=decided.decided_by,
+            decision=decided.decision_id,
+        )
+        if decision == "accept"
+        else _(
+            "Item #%(id)s rejected by %(name)s (decision #%(decision)s).",
+            id=issue_id,
+            name=decided.decided_by,
+            decision=decided.decision_id,
+        )
+    )
+    console.print(message)
+    if decided.recomputed:
+        console.print(_("Figures recomputed: %(periods)s.", periods=", ".join(decided.recomputed)))
+
+
+def cli_address() -> str:
+    """Where a CLI action comes from, for the audit log: the operator's login and host."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except OSError:
+        user = "?"
+    return f"cli:{user}@{socket.gethostname()}"[:120]
+
+
 @review_app.command("accept")
 @handle_errors
 def review_accept(
     issue_id: Annotated[int, typer.Argument(help="Issue id.")],
-    by: Annotated[str, typer.Option(help="Who decides.")],
+    by: Annotated[str, typer.Option(help="Username of the deciding account (a steward).")],
     note: Annotated[str, typer.Option(help="Why.")],
     value: Annotated[
         str | None, typer.Option(help="The correct value (Indonesian format accepted).")
     ] = None,
 ) -> None:
-    """Accept (override): the row enters realisation; the decision is kept for audit."""
-    from iku.db import session_scope
-    from quality.review import ReviewError, accept_issue
-
-    require_schema()
-    try:
-        with session_scope(runtime().engine) as session:
-            decision = accept_issue(session, issue_id, by=by, note=note, value=_value(value))
-            console.print(f"Issue #{issue_id} accepted (decision #{decision.id}).")
-    except ReviewError as exc:
-        raise UserError(str(exc)) from None
+    """Accept (override): the row enters realisation, the period's figures are recomputed; the
+    decision is kept for audit under the account's username."""
+    _decide(issue_id, "accept", by, note, _value(value))
 
 
 @review_app.command("reject")
 @handle_errors
 def review_reject(
     issue_id: Annotated[int, typer.Argument(help="Issue id.")],
-    by: Annotated[str, typer.Option(help="Who decides.")],
+    by: Annotated[str, typer.Option(help="Username of the deciding account (a steward).")],
     note: Annotated[str, typer.Option(help="Why.")],
 ) -> None:
-    """Reject: the row's value is not used; the decision is kept for audit."""
-    from iku.db import session_scope
-    from quality.review import ReviewError, reject_issue
-
-    require_schema()
-    try:
-        with session_scope(runtime().engine) as session:
-            decision = reject_issue(session, issue_id, by=by, note=note)
-            console.print(f"Issue #{issue_id} rejected (decision #{decision.id}).")
-    except ReviewError as exc:
-        raise UserError(str(exc)) from None
+    """Reject: the row's value is not used, the period's figures are recomputed; the decision
+    is kept for audit under the account's username."""
+    _decide(issue_id, "reject", by, note, None)

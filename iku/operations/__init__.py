@@ -1,1 +1,1 @@
-"""The application's operations: plain functions the CLI, the flows and the web application call."""
+"""The application's operations: plain functions that the CLI, the flows and the web app call."""

@@ -1,0 +1,108 @@
+"""What people read, in Bahasa Indonesia (the default) or English, through gettext catalogs.
+
+Messages are written in English in the code (``_("Sign in")``) and translated by the catalogs
+``iku/locale/<id|en>/LC_MESSAGES/iku.po``, compiled to the ``.mo`` files beside them (``make
+messages`` extracts, updates and compiles; a test holds every message translated in both
+languages and the ``.mo`` equal to its ``.po``). The language of a message is the one in force
+in the current context: the web application sets it per request (the account's preference,
+``?lang=``, ``Accept-Language``), the CLI from the ``IKU_LANGUAGE`` setting.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+LANGUAGES: Final = ("id", "en")
+DEFAULT_LANGUAGE: Final = "id"
+DOMAIN: Final = "iku"
+LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
+
+_process_default = [DEFAULT_LANGUAGE]
+_current: ContextVar[str | None] = ContextVar("iku_language", default=None)
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(language: str) -> _gettext.NullTranslations:
+    """The compiled catalog of a language (a missing catalog is an installation error)."""
+    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language])
+
+
+def normalise(language: str | None) -> str | None:
+    """``"en-US"`` -> ``"en"``; None for a language the catalogs do not have."""
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-").split("-", 1)[0]
+    if code == "in":  # the old ISO code of Indonesian, still sent by some systems
+        code = "id"
+    return code if code in LANGUAGES else None
+
+
+def set_default_language(language: str) -> None:
+    """The process's language where no context chose one (the CLI: ``IKU_LANGUAGE``)."""
+    _process_default[0] = normalise(language) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    return _current.get() or _process_default[0]
+
+
+@contextmanager
+def using(language: str | None) -> Iterator[str]:
+    """Messages in ``language`` inside the block (the default when None or unknown)."""
+    chosen = normalise(language) or _process_default[0]
+    token = _current.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _current.reset(token)
+
+
+def activate(language: str | None) -> str:
+    """Set the language of the current context (an ASGI request's task) and return it."""
+    chosen = normalise(language) or _process_default[0]
+    _current.set(chosen)
+    return chosen
+
+
+def gettext(message: str, **params: Any) -> str:
+    """``message`` in the current language, with ``%(name)s`` placeholders filled."""
+    text = translations(current_language()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(current_language()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it yet (module-level constants)."""
+    return message
+
+
+_ = gettext
+
+
+def accept_language(header: str | None) -> str | None:
+    """The first language of an ``Accept-Language`` header the catalogs have, by weight."""
+    if not header:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        code = normalise(tag)
+        if code and weight > 0:
+            choices.append((-weight, position, code))
+    return min(choices)[2] if choices else None

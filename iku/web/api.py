@@ -1,0 +1,339 @@
+"""The REST API under ``/api/v1`` (bearer tokens; the same scopes as the pages)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from iku import audit
+from iku.access import Action, Actor, narrow
+from iku.accounts import (
+    AccountError,
+    SignInPolicy,
+    agency_codes,
+    authenticate,
+    find_account,
+    issue_token,
+    list_accounts,
+    prune_failures,
+    prune_tokens,
+    revoke_token,
+)
+from iku.db import session_scope
+from iku.i18n import _
+from iku.operations.achievements import achievement_rows
+from iku.operations.review import decide_issue, issue_detail, list_review_items
+from iku.web.deps import api_user, client_address, runtime
+from iku.web.errors import WebError, not_found
+from iku.web.views import (
+    SEVERITIES,
+    STATUSES,
+    bulletin_file,
+    detail_json,
+    issue_json,
+    list_bulletins,
+    parse_period,
+    parse_value,
+    review_error,
+    submission_file,
+)
+from quality.review import ReviewError
+
+router = APIRouter(prefix="/api/v1")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Tanpa token yang sah"},
+    403: {"description": "Di luar peran atau lingkup OPD akun"},
+    404: {"description": "Tidak ada"},
+    422: {"description": "Masukan tidak sah"},
+}
+
+
+class TokenAnswer(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    agencies: list[str] = Field(description="Empty: every agency.")
+    all_agencies: bool
+
+
+class DecisionRequest(BaseModel):
+    decision: Literal["accept", "reject"]
+    note: str = Field(min_length=1, max_length=4000)
+    value: str | float | None = Field(
+        default=None, description='Corrected value, Indonesian format accepted ("85,24").'
+    )
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+
+@router.post("/token", response_model=TokenAnswer, responses={429: {"description": "Throttled"}})
+def token(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> TokenAnswer:
+    """OAuth2 password flow: a short-lived bearer token for an account."""
+    rt = runtime(request)
+    policy = SignInPolicy.of(rt.settings)
+    minutes = rt.settings.web_access_token_minutes
+    with session_scope(rt.engine) as db:
+        prune_failures(db, policy)
+        prune_tokens(db)
+        outcome = authenticate(
+            db, username, password, address=client_address(request), policy=policy, channel="api"
+        )
+        issued = None
+        if outcome.account is not None:
+            issued, _row = issue_token(
+                db, outcome.account, kind="access", lifetime=timedelta(minutes=minutes)
+            )
+    if outcome.locked_until is not None and issued is None:
+        raise WebError(
+            429,
+            _(
+                "Too many failed sign-ins for this account or address; try again in "
+                "%(seconds)s seconds.",
+                seconds=outcome.retry_after_seconds,
+            ),
+            headers={"Retry-After": str(outcome.retry_after_seconds)},
+        )
+    if issued is None:
+        raise WebError(
+            401,
+            _("The username or password is wrong."),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return TokenAnswer(access_token=issued, expires_in=minutes * 60)
+
+
+@router.get("/me", response_model=Me, responses=ERRORS)
+def me(actor: Annotated[Actor, Depends(api_user())]) -> Me:
+    """Who the token stands for: username, role and agencies."""
+    return Me(
+        username=actor.username,
+        role=actor.role.value,
+        agencies=sorted(actor.agencies),
+        all_agencies=actor.all_agencies,
+    )
+
+
+@router.get("/review/issues", responses=ERRORS)
+def review_issues(
+    request: Request,
+    actor: Annotated[Actor, Depends(api_user(Action.REVIEW_READ))],
+    period: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None,
+    agency: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[Literal["open", "accepted", "rejected", "resolved", "all"], Query()] = "open",
+    severity: Annotated[Literal["blocking", "error", "warning"] | None, Query()] = None,
+    rule: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    """The review queue within the token's scope."""
+    rt = runtime(request)
+    chosen = parse_period(period)
+    assert status == "all" or status in STATUSES
+    assert severity is None or severity in SEVERITIES
+    with session_scope(rt.engine) as db:
+        items = list_review_items(
+            db,
+            actor=actor,
+            period=chosen,
+            agency=agency or None,
+            status=None if status == "all" else status,
+            severity=severity,
+            rule=rule or None,
+        )
+    return [issue_json(i) for i in items]
+
+
+@router.get("/review/issues/{issue_id}", responses=ERRORS)
+def review_issue(
+    request: Request,
+    issue_id: int,
+    actor: Annotated[Actor, Depends(api_user(Action.REVIEW_READ))],
+) -> dict[str, Any]:
+    """One item with its row as found and every decision on it."""
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        try:
+            return detail_json(issue_detail(db, issue_id, actor=actor))
+        except ReviewError:
+            raise not_found() from None
+
+
+@router.post(
+    "/review/issues/{issue_id}/decision",
+    responses={**ERRORS, 409: {"description": "Sudah diputuskan / tidak dapat diputuskan"}},
+)
+def review_decision(
+    request: Request,
+    issue_id: int,
+    body: DecisionRequest,
+    actor: Annotated[Actor, Depends(api_user(Action.REVIEW_DECIDE))],
+) -> dict[str, Any]:
+    """Accept (with an optional corrected value) or reject an item, as the token's account."""
+    rt = runtime(request)
+    value = float(body.value) if isinstance(body.value, int | float) else parse_value(body.value)
+    try:
+        decided = decide_issue(
+            rt, issue_id, body.decision, actor=actor, note=body.note.strip(), value=value
+        )
+    except ReviewError as exc:
+        raise review_error(exc) from None
+    return {**issue_json(decided.issue), "recomputed": list(decided.recomputed)}
+
+
+@router.get("/achievements", responses=ERRORS)
+def achievements(
+    request: Request,
+    actor: Annotated[Actor, Depends(api_user(Action.ACHIEVEMENT_READ))],
+    period: Annotated[str, Query(max_length=7, description="YYYY-MM")],
+    agency: Annotated[str | None, Query(max_length=40)] = None,
+) -> list[dict[str, Any]]:
+    """The period's achievement rows (IKU, agency, sector, province) within the scope."""
+    rt = runtime(request)
+    chosen = parse_period(period)
+    assert chosen is not None
+    scope = narrow(actor, Action.ACHIEVEMENT_READ, agency or None)
+    with session_scope(rt.engine) as db:
+        return achievement_rows(db, period=chosen, agencies=scope)
+
+
+@router.get("/bulletins", responses=ERRORS)
+def bulletins(
+    request: Request,
+    actor: Annotated[Actor, Depends(api_user(Action.BULLETIN_READ))],
+    period: Annotated[str | None, Query(max_length=7)] = None,
+) -> list[dict[str, Any]]:
+    """The bulletins the token may read."""
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        return list_bulletins(db, actor, parse_period(period))
+
+
+@router.get("/bulletins/{bulletin_id}/file", responses=ERRORS, response_class=FileResponse)
+def bulletin_download(
+    request: Request,
+    bulletin_id: int,
+    actor: Annotated[Actor, Depends(api_user(Action.BULLETIN_READ))],
+    format: Annotated[Literal["pdf", "html"], Query()] = "pdf",
+) -> FileResponse:
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        path, name = bulletin_file(db, bulletin_id, actor, rt.paths.output, format)
+    return FileResponse(path, filename=name)
+
+
+@router.get("/submissions/{submission_id}/file", responses=ERRORS, response_class=FileResponse)
+def submission_download(
+    request: Request,
+    submission_id: int,
+    actor: Annotated[Actor, Depends(api_user(Action.SUBMISSION_FILE_READ))],
+) -> FileResponse:
+    """The archived file, unchanged, as the agency sent it."""
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        path, name = submission_file(db, submission_id, actor, rt.paths.archive)
+    return FileResponse(path, filename=name)
+
+
+@router.get("/audit", responses=ERRORS)
+def audit_events(
+    request: Request,
+    actor: Annotated[Actor, Depends(api_user(Action.AUDIT_READ))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    by: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    """The audit log, latest first."""
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        events = audit.list_events(db, actor=by, action=action, limit=limit, before_id=before_id)
+    return [e.as_json() for e in events]
+
+
+@router.get("/accounts", responses=ERRORS)
+def accounts(
+    request: Request, actor: Annotated[Actor, Depends(api_user(Action.ACCOUNT_MANAGE))]
+) -> list[dict[str, Any]]:
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        return [
+            {
+                "username": a.username,
+                "name": a.display_name,
+                "role": a.role,
+                "agencies": agency_codes(a),
+                "enabled": a.is_enabled,
+            }
+            for a in list_accounts(db)
+        ]
+
+
+@router.post("/tokens", status_code=201, responses=ERRORS)
+def tokens_issue(
+    request: Request,
+    body: TokenRequest,
+    actor: Annotated[Actor, Depends(api_user(Action.ACCOUNT_MANAGE))],
+) -> dict[str, Any]:
+    """Issue a long-lived API token for an account (the token is in this answer only)."""
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        account = find_account(db, body.username)
+        if account is None:
+            raise not_found()
+        try:
+            value, row = issue_token(
+                db,
+                account,
+                kind="api",
+                name=body.name,
+                created_by=actor.username,
+                lifetime=timedelta(days=body.days) if body.days else None,
+            )
+        except AccountError as exc:
+            raise WebError(409, str(exc)) from None
+        audit.record(
+            db,
+            actor,
+            "token.issue",
+            target=f"api_token:{row.id}",
+            details={"account": account.username, "name": body.name, "days": body.days},
+        )
+        return {
+            "id": row.id,
+            "username": account.username,
+            "name": row.name,
+            "token": value,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        }
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS)
+def tokens_revoke(
+    request: Request,
+    token_id: int,
+    actor: Annotated[Actor, Depends(api_user(Action.ACCOUNT_MANAGE))],
+) -> None:
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        try:
+            revoke_token(db, token_id)
+        except AccountError:
+            raise not_found() from None
+        audit.record(db, actor, "token.revoke", target=f"api_token:{token_id}")

@@ -1,0 +1,124 @@
+"""In a real browser (Debian's chromium driven by Playwright): sign in, decide an item, see the
+queue change, sign out; and the console on a phone-sized window, by keyboard."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from iku import models as m
+from iku.db import session_scope
+from tests.web.conftest import PASSWORD, LiveServer, WebDatabase
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None,
+    reason="Debian's chromium is missing: `make test` installs it (apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=120_000)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _open_items(web_db: WebDatabase, agency: str) -> list[int]:
+    with session_scope(web_db.engine) as session:
+        return [
+            i
+            for i in web_db.ids["issues"][agency]
+            if session.get(m.ValidationIssue, i).status == "open"  # type: ignore[union-attr]
+        ]
+
+
+def test_sign_in_decide_see_the_queue_change_sign_out(
+    server: LiveServer, web_db: WebDatabase, browser: Any
+) -> None:
+    issue_id = _open_items(web_db, "DINKES")[0]
+    context = browser.new_context(locale="id-ID")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{server.url}/antrean")
+    assert page.url.startswith(f"{server.url}/masuk?next=")
+    page.get_by_label("Nama pengguna").fill("rina")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{server.url}/antrean")
+    assert page.get_by_role("heading", name="Antrean tinjauan").is_visible()
+    row_link = page.get_by_role("link", name=f"Buka isu {issue_id}", exact=True)
+    assert row_link.is_visible()
+    count_before = page.locator("#jumlah-terbuka").inner_text()
+
+    # Filtering updates the list in place (htmx), and the address follows.
+    page.get_by_label("Perangkat daerah").select_option("DINKES")
+    page.wait_for_url("**/antrean?**agency=DINKES**")
+    assert row_link.is_visible()
+
+    row_link.click()
+    page.wait_for_url(f"{server.url}/antrean/{issue_id}")
+    page.get_by_label("Tolak: nilai tidak dipakai").check()
+    page.get_by_label("Catatan (alasan; disimpan bersama keputusan)").fill(
+        "Kode tidak dikenal; OPD diminta mengirim ulang."
+    )
+    page.get_by_role("button", name="Simpan keputusan").click()
+    page.get_by_text("Keputusan tercatat").wait_for()
+    assert page.locator("#status-isu").inner_text() == "ditolak"
+    assert "oleh rina" in page.locator("#keputusan").inner_text()
+
+    page.get_by_role("link", name="Antrean tinjauan").first.click()
+    page.wait_for_url(f"{server.url}/antrean")
+    assert page.get_by_role("link", name=f"Buka isu {issue_id}", exact=True).count() == 0
+    assert page.locator("#jumlah-terbuka").inner_text() != count_before
+
+    page.get_by_role("button", name="Keluar").click()
+    page.wait_for_url(f"{server.url}/masuk?out=1")
+    assert page.get_by_text("Anda telah keluar.").is_visible()
+    page.goto(f"{server.url}/antrean")
+    assert page.url.startswith(f"{server.url}/masuk")
+    assert errors == [], errors  # no script error, no CSP violation
+    context.close()
+
+
+def test_the_console_on_a_phone_by_keyboard(
+    server: LiveServer, web_db: WebDatabase, browser: Any
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True, locale="id-ID"
+    )
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{server.url}/masuk")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Langsung ke isi"
+    page.get_by_label("Nama pengguna").fill("opd_dinkes")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/antrean")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
+    text = page.locator("#daftar").inner_text()
+    assert "DINKES" in text and "DISDIKBUD" not in text
+    page.screenshot(path=str(web_db.root / "antrean-ponsel.png"), full_page=True)
+    context.close()
