@@ -4,7 +4,9 @@ Input columns (header names are case-insensitive): ``polarity`` (positive/negati
 positif/negatif/rentang), ``target`` (text as people write it: "95", "<= 60 menit",
 "11,9 - 12,4", "80-90%", "70 hingga 70,3", "<49"), ``realisasi`` (Indonesian or plain number, or
 a state word such as "belum tersedia"), optional ``formula`` (``2T-R`` or ``T/R``; empty: the
-rules file's default). Every other column passes through unchanged and in order. The output adds
+rules file's default), optional ``scale`` (an ordinal scale of the rules file such as
+``opini_bpk``: target and realisasi are then grades, "WTP", "WDP", and capaian is computed on
+their scores). Every other column passes through unchanged and in order. The output adds
 ``capaian_pct`` (full precision, dot decimal, empty when not computable), ``predikat`` (band code)
 and ``catatan`` (which bound or policy was used, or why there is no value). A bad row never stops
 the run: its reason goes into ``catatan``. Comma or semicolon separated, UTF-8 with or without
@@ -41,6 +43,7 @@ COLUMN_ALIASES: Final = {
     "target": ("target",),
     "realisasi": ("realisasi",),
     "formula": ("formula", "rumus"),
+    "scale": ("scale", "skala"),
 }
 
 
@@ -157,8 +160,17 @@ def calculate(table: CsvTable, rules: Rules) -> list[list[str]]:
                 formula[i] = cp.NEGATIVE_FORMULAS.index(FORMULA_WORDS[written])
                 if polarity[i] == cp.POSITIVE:
                     notes[i].append("rumus diabaikan: hanya berlaku untuk polaritas negatif")
+        scale_code = cell(row, "scale")
+        scale = None
+        if scale_code:
+            try:
+                scale = rules.scale(scale_code)
+            except KeyError:
+                known = ", ".join(sc.code for sc in rules.scales) or "tidak ada"
+                notes[i].append(f"skala '{scale_code}' tidak dikenal (aturan memuat: {known})")
+                usable[i] = False
         try:
-            target = parse_target(cell(row, "target"))
+            target = parse_target(cell(row, "target"), scale)
         except TargetParseError as exc:
             notes[i].append(str(exc))
             usable[i] = False
@@ -168,7 +180,14 @@ def calculate(table: CsvTable, rules: Rules) -> list[list[str]]:
             upper[i] = np.nan if target.upper is None else target.upper
         text = cell(row, "realisasi")
         reading = read_number(text)
-        if reading.value is not None:
+        grade = scale.score(text) if scale is not None and reading.state is None else None
+        if scale is not None and reading.state is None:
+            if grade is None:
+                notes[i].append(f"realisasi '{text}' bukan tingkat {scale.label} ({scale.names})")
+                usable[i] = False
+            else:
+                realisasi[i] = grade
+        elif reading.value is not None:
             realisasi[i] = reading.value
         elif reading.state is not None:
             state[i] = (

@@ -170,9 +170,15 @@ def compute_capaian(
     ).astype(np.int8)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # A negative target (an economic growth target of -1,5) divides by |T|, so doing better
+        # than the target is above 100 for either polarity; for T > 0 it is the usual formula.
+        positive = np.where(target < 0, 1.0 + (r - target) / np.abs(target), r / target)
+        two_t = np.where(
+            target < 0, 1.0 + (target - r) / np.abs(target), (2.0 * target - r) / target
+        )
         raw = np.select(
             [formula == F_POSITIVE, formula == F_2T_R, formula == F_T_R],
-            [r / target * 100.0, (2.0 * target - r) / target * 100.0, target / r * 100.0],
+            [positive * 100.0, two_t * 100.0, target / r * 100.0],
             default=np.nan,
         )
 
@@ -224,6 +230,46 @@ def compute_capaian(
     target[failed] = np.nan
     target[inside] = np.nan
     return CapaianResult(raw=raw, target_used=target, situation=situation, formula=formula)
+
+
+MET_UNKNOWN: Final = -1
+NOT_MET: Final = 0
+MET: Final = 1
+
+
+def target_met(
+    realisasi: object, lower: object, upper: object, comparator: object, polarity: object
+) -> npt.NDArray[np.int8]:
+    """Whether each realisasi meets its target as written (1), not (0), or cannot say (-1).
+
+    Separate from the predikat band: "< 49" reached exactly (49) is not met, although its
+    capaian (100) is in the top band. ``eq``: at least T (positive), at most T (negative),
+    exactly T (range polarity); ``le``/``lt``/``ge``/``gt``: the comparison written; ``range``:
+    reaching the band (positive: at least its lower bound; negative: at most its upper bound;
+    range polarity: inside it).
+    """
+    r = _float(realisasi)
+    low = _float(lower)
+    high = _float(upper)
+    cmp = np.asarray(comparator, dtype=np.int8)
+    pol = np.asarray(polarity, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        inside = (np.isnan(low) | (r >= low)) & (np.isnan(high) | (r <= high))
+        met = np.select(
+            [
+                pol == RANGE,
+                cmp == CMP_LE,
+                cmp == CMP_LT,
+                cmp == CMP_GE,
+                cmp == CMP_GT,
+                pol == NEGATIVE,
+            ],
+            [inside, r <= high, r < high, r >= low, r > low, r <= high],
+            default=r >= low,
+        )
+    bound = np.where(np.isin(cmp, (CMP_LE, CMP_LT)), high, np.where(np.isnan(low), high, low))
+    unknown = np.isnan(r) | np.isnan(bound) | (cmp < 0) | (pol < 0)
+    return np.where(unknown, MET_UNKNOWN, met.astype(np.int8)).astype(np.int8)
 
 
 def score(raw: object, rules: ScoringRules) -> FloatArray:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.db import session_scope
 from iku.numbers import read_number
+from iku.rules import Rules
 from iku.targets.text import TargetParseError, parse_target
 
 AGENCY_COLUMNS = ("code", "name", "kind", "sector", "name_since", "kemendagri_code", "bps_code")
@@ -43,6 +44,8 @@ INDICATOR_COLUMNS = (
     "max_value",
     "description",
 )
+#: Columns an older catalog may lack (empty when absent).
+OPTIONAL_INDICATOR_COLUMNS = ("scale",)
 TARGET_COLUMNS = (
     "indicator_code",
     "year",
@@ -117,6 +120,8 @@ class IndicatorRow:
     min_value: float | None
     max_value: float | None
     description: str
+    #: An ordinal target scale of the rules file (a qualitative IKU), or None.
+    scale: str | None = None
 
 
 @dataclass
@@ -193,7 +198,11 @@ class _Problems:
 
 
 def _rows(
-    directory: Path, name: str, columns: tuple[str, ...], problems: _Problems
+    directory: Path,
+    name: str,
+    columns: tuple[str, ...],
+    problems: _Problems,
+    optional: tuple[str, ...] = (),
 ) -> Iterator[tuple[int, dict[str, str]]]:
     path = directory / name
     if not path.is_file():
@@ -207,7 +216,7 @@ def _rows(
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
     missing = [c for c in columns if c not in header]
-    unknown = [c for c in header if c not in columns]
+    unknown = [c for c in header if c not in columns and c not in optional]
     if missing:
         problems.add(name, 1, f"missing column(s): {', '.join(missing)}")
     if unknown:
@@ -219,7 +228,13 @@ def _rows(
         if None in record:
             problems.add(name, line, "more fields than columns (a comma not in quotes?)")
             continue
-        yield line, {k: (v or "").strip() for k, v in record.items()}
+        yield (
+            line,
+            {
+                **dict.fromkeys(optional, ""),
+                **{k: (v or "").strip() for k, v in record.items()},
+            },
+        )
 
 
 def _date(value: str, file: str, line: int, column: str, problems: _Problems) -> date | None:
@@ -338,13 +353,25 @@ def _read_names(directory: Path, catalog: Catalog, known: set[str], problems: _P
 
 
 def _read_indicators(
-    directory: Path, catalog: Catalog, known: set[str], problems: _Problems
+    directory: Path, catalog: Catalog, known: set[str], problems: _Problems, rules: Rules | None
 ) -> set[str]:
     """indicators.csv: the IKU of known agencies; returns every code seen."""
     file = "indicators.csv"
     seen_indicators: dict[str, int] = {}
-    for line, r in _rows(directory, file, INDICATOR_COLUMNS, problems):
+    rows = _rows(directory, file, INDICATOR_COLUMNS, problems, OPTIONAL_INDICATOR_COLUMNS)
+    for line, r in rows:
         ok = True
+        scale = r["scale"] or None
+        if scale is not None:
+            known_scales = [] if rules is None else [sc.code for sc in rules.scales]
+            if scale not in known_scales:
+                problems.add(
+                    file,
+                    line,
+                    f"scale: unknown scale '{scale}' (the rules file has: "
+                    f"{', '.join(known_scales) or 'none'})",
+                )
+                ok = False
         code = r["code"]
         if not _INDICATOR_CODE.match(code):
             problems.add(file, line, f"code: '{code}' must look like AGENCY-01")
@@ -427,14 +454,22 @@ def _read_indicators(
                     low,
                     high,
                     r["description"],
+                    scale,
                 )
             )
     return set(seen_indicators)
 
 
-def _read_targets(directory: Path, catalog: Catalog, known: set[str], problems: _Problems) -> None:
+def _read_targets(
+    directory: Path, catalog: Catalog, known: set[str], problems: _Problems, rules: Rules | None
+) -> None:
     """targets.csv: the PK targets of known indicators, parsed from their texts."""
     file = "targets.csv"
+    scales = {
+        i.code: rules.scale(i.scale)
+        for i in catalog.indicators
+        if i.scale is not None and rules is not None
+    }
     seen_targets: dict[tuple[str, int, str, int], int] = {}
     for line, r in _rows(directory, file, TARGET_COLUMNS, problems):
         code = r["indicator_code"]
@@ -461,7 +496,7 @@ def _read_targets(directory: Path, catalog: Catalog, known: set[str], problems: 
             problems.add(file, line, f"effective_from {start} is not in {year}")
             continue
         try:
-            parsed = parse_target(r["target_text"])
+            parsed = parse_target(r["target_text"], scales.get(code))
         except TargetParseError as exc:
             problems.add(file, line, f"target_text: {exc}")
             continue
@@ -494,14 +529,16 @@ def _read_targets(directory: Path, catalog: Catalog, known: set[str], problems: 
         )
 
 
-def read_catalog(directory: Path) -> Catalog:
-    """Read and check every catalog file; raise :class:`CatalogError` listing all problems."""
+def read_catalog(directory: Path, rules: Rules | None = None) -> Catalog:
+    """Read and check every catalog file; raise :class:`CatalogError` listing all problems.
+
+    ``rules``: the ordinal scales qualitative IKU name (an IKU with a scale needs them)."""
     problems = _Problems()
     catalog = Catalog()
     agencies = _read_agencies(directory, catalog, problems)
     _read_names(directory, catalog, agencies, problems)
-    indicators = _read_indicators(directory, catalog, agencies, problems)
-    _read_targets(directory, catalog, indicators, problems)
+    indicators = _read_indicators(directory, catalog, agencies, problems, rules)
+    _read_targets(directory, catalog, indicators, problems, rules)
     if problems.items:
         raise CatalogError(problems.items)
     return catalog
@@ -616,6 +653,7 @@ def write_catalog(session: Session, catalog: Catalog) -> LoadReport:
             "min_value": i.min_value,
             "max_value": i.max_value,
             "description": i.description,
+            "scale": i.scale,
             "is_active": True,
         }
         by_indicator[i.code] = _upsert(session, indicators, i.code, values, m.Indicator, counts)
@@ -658,8 +696,8 @@ def write_catalog(session: Session, catalog: Catalog) -> LoadReport:
     return report
 
 
-def load_catalog(directory: Path, engine: Engine) -> LoadReport:
+def load_catalog(directory: Path, engine: Engine, rules: Rules | None = None) -> LoadReport:
     """Check the catalog in ``directory`` and upsert it in one transaction."""
-    catalog = read_catalog(directory)
+    catalog = read_catalog(directory, rules)
     with session_scope(engine) as session:
         return write_catalog(session, catalog)

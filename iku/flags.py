@@ -39,6 +39,11 @@ ENGINE_FLAGS: Final[tuple[Flag, ...]] = (
     Flag("floored", "dibatasi batas bawah skor", "info"),
     Flag("capped", "dibatasi batas atas skor", "info"),
     Flag("needs_verification", "perlu verifikasi", "warning"),
+    Flag("ytd_incomplete", "s.d. bulan ini belum lengkap", "warning"),
+    Flag("overdue", "angka terakhir lewat jadwal", "warning"),
+    Flag("awaiting_verification", "menunggu verifikasi", "warning"),
+    Flag("capped_in_aggregate", "dihitung sebatas batas agregasi", "info"),
+    Flag("target_to_date", "dibandingkan target s.d. bulan ini", "info"),
 )
 
 #: The data-quality rules of validation (quality.checks), with the title stewards read.

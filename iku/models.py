@@ -172,6 +172,9 @@ class Indicator(Base):
     evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     sector: Mapped[str] = mapped_column(String(32))
+    scale: Mapped[str | None] = mapped_column(
+        String(32), comment="an ordinal target scale of the rules file (qualitative IKU)"
+    )
     min_value: Mapped[float | None] = mapped_column(Float, comment="hard lower bound of a value")
     max_value: Mapped[float | None] = mapped_column(Float, comment="hard upper bound of a value")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -484,6 +487,31 @@ class Achievement(Base):
     n_missing: Mapped[int | None] = mapped_column(Integer)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
+    realisasi_period: Mapped[str | None] = mapped_column(
+        String(7), comment="the month of the value the year to date uses (stale values show it)"
+    )
+    tercapai: Mapped[bool | None] = mapped_column(
+        Boolean, comment="the month's realisasi met the target as written (null: cannot say)"
+    )
+    ytd_tercapai: Mapped[bool | None] = mapped_column(Boolean)
+    ytd_months_reported: Mapped[int | None] = mapped_column(Integer)
+    ytd_months_expected: Mapped[int | None] = mapped_column(Integer)
+    ytd_complete: Mapped[bool | None] = mapped_column(
+        Boolean, comment="enough due months reported (rules: year_to_date.min_completeness)"
+    )
+    year_end_capaian: Mapped[float | None] = mapped_column(
+        Float, comment="a cumulative IKU's value against the year-end target"
+    )
+    in_aggregate: Mapped[bool | None] = mapped_column(
+        Boolean, comment="an IKU counted in its agency, sector and province figures"
+    )
+    awaiting_verification: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="held out of the aggregates until a steward verifies it"
+    )
+    n_total: Mapped[int | None] = mapped_column(Integer, comment="IKU of an aggregate")
+    n_held: Mapped[int | None] = mapped_column(Integer, comment="IKU awaiting verification")
+    n_agencies: Mapped[int | None] = mapped_column(Integer, comment="agencies of the province")
+    n_agencies_included: Mapped[int | None] = mapped_column(Integer)
 
 
 class Bulletin(Base):

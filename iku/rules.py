@@ -98,6 +98,86 @@ class AggregationRules(_Strict):
     agency_method: Literal["mean", "weighted"]
     sector_method: Literal["mean", "weighted"]
     province_method: Literal["mean", "weighted"]
+    cap: float | None = Field(
+        gt=0,
+        description="An IKU's scored capaian counts at most this much in agency, sector and "
+        "province figures (null: no cap); its own capaian is kept and shown unchanged.",
+    )
+    hold_until_verified: tuple[str, ...] = Field(
+        description="Data-quality rules whose flagged values stay out of the agency, sector "
+        "and province figures until a steward verifies them in the review queue.",
+    )
+
+
+class YearToDateRules(_Strict):
+    min_completeness: float = Field(
+        gt=0,
+        le=1,
+        description="Below this share of the due months reported, a year to date is marked "
+        "incomplete.",
+    )
+    cumulative_target: Literal["to_date", "annual"] = Field(
+        description="Cumulative IKU against the target line to date, or the year-end target."
+    )
+
+
+class AttentionRules(_Strict):
+    low_below_band: str = Field(
+        description="'Perlu tindakan' lists IKU and agencies whose year to date is below this "
+        "band's lower bound."
+    )
+    stale_issue_days: int = Field(
+        ge=0, le=365, description="Open data issues older than this are listed for action."
+    )
+
+
+class Scale(_Strict):
+    """An ordinal target scale (a BPK opinion, an accreditation, a SAKIP grade): each grade's
+    score, the capaian computed on the scores. Written in the rules file as a mapping of grade
+    to score; kept as pairs, highest score first (the rules stay hashable)."""
+
+    code: str
+    label: str
+    grades: tuple[tuple[str, float], ...] = Field(min_length=2)
+
+    @field_validator("grades", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return tuple(sorted(value.items(), key=lambda pair: -float(pair[1])))
+        return value
+
+    @field_validator("grades")
+    @classmethod
+    def _distinct(cls, grades: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+        names = [name.casefold() for name, _ in grades]
+        if len(set(names)) != len(names):
+            raise ValueError("a grade is named twice")
+        if len({score for _, score in grades}) != len(grades):
+            raise ValueError("two grades have the same score")
+        if any(score <= 0 for _, score in grades):
+            raise ValueError("grade scores must be above 0")
+        return grades
+
+    def score(self, grade: str) -> float | None:
+        """The score of a grade as written (case and surrounding spaces do not matter)."""
+        wanted = grade.strip().casefold()
+        for name, score in self.grades:
+            if name.casefold() == wanted:
+                return score
+        return None
+
+    def grade(self, score: float) -> str | None:
+        """The grade of a score, if one has exactly that score."""
+        for name, value in self.grades:
+            if value == score:
+                return name
+        return None
+
+    @property
+    def names(self) -> str:
+        """The grades, best first: ``WTP, WDP, TW, TMP``."""
+        return ", ".join(name for name, _ in self.grades)
 
 
 class ProjectionRules(_Strict):
@@ -159,18 +239,41 @@ class Rules(_Strict):
     submission: SubmissionRules
     plausibility: PlausibilityRules
     ingest: IngestRules
+    year_to_date: YearToDateRules
+    attention: AttentionRules
+    scales: tuple[Scale, ...] = ()
+
+    @field_validator("scales", mode="before")
+    @classmethod
+    def _scale_codes(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return tuple({"code": code, **dict(body)} for code, body in value.items())
+        return value
+
+    def scale(self, code: str) -> Scale:
+        """The ordinal scale of a code (``KeyError`` for a code the rules file lacks)."""
+        for scale in self.scales:
+            if scale.code == code:
+                return scale
+        raise KeyError(code)
+
     # A default, so a rules file written before the section existed still loads.
     bulletin: BulletinRules = Field(default_factory=BulletinRules)
 
     @model_validator(mode="after")
     def _known_band(self) -> Rules:
         codes = [b.code for b in self.predikat.bands]
-        wanted = self.projection.at_risk_below_band
-        if wanted not in codes:
-            raise ValueError(
-                f"projection.at_risk_below_band: unknown band {wanted!r}"
-                f" (bands: {', '.join(codes)})"
-            )
+        for key, wanted in (
+            ("projection.at_risk_below_band", self.projection.at_risk_below_band),
+            ("attention.low_below_band", self.attention.low_below_band),
+        ):
+            if wanted not in codes:
+                raise ValueError(f"{key}: unknown band {wanted!r} (bands: {', '.join(codes)})")
+        from iku.flags import BY_CODE
+
+        unknown = [c for c in self.aggregation.hold_until_verified if c not in BY_CODE]
+        if unknown:
+            raise ValueError(f"aggregation.hold_until_verified: unknown rule(s) {unknown}")
         return self
 
 

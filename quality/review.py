@@ -23,7 +23,10 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from iku import models as m
+from iku.calendar import shift_period
 from iku.db import now_wib
+from iku.formatting import angka
+from iku.rules import Rules
 
 
 class ReviewError(ValueError):
@@ -201,10 +204,111 @@ def _current_submission(session: Session, issue: m.ValidationIssue) -> m.Submiss
     return submission
 
 
+def check_override(
+    session: Session,
+    indicator: m.Indicator,
+    period: str,
+    value: float,
+    rules: Rules,
+    *,
+    confirm: bool = False,
+) -> None:
+    """A steward's corrected value is checked like any submitted value: outside the IKU's hard
+    bounds it is refused; implausible (a capaian above the verification level, or far from the
+    series' history) it needs ``confirm``, the steward's explicit word that it is right."""
+    low, high = indicator.min_value, indicator.max_value
+    if (low is not None and value < low) or (high is not None and value > high):
+        lowest = "-" if low is None else angka(low, 2, 0)
+        highest = "-" if high is None else angka(high, 2, 0)
+        bounds = f"{lowest} s.d. {highest}"
+        raise ReviewError(
+            f"nilai {angka(value, 2, 0)} di luar batas IKU {indicator.code} ({bounds}); "
+            "periksa satuannya dan masukkan nilai yang benar",
+            reason="out_of_bounds",
+            value=angka(value, 2, 0),
+            code=indicator.code,
+            bounds=bounds,
+        )
+    if confirm:
+        return
+    doubts = _implausible(session, indicator, period, value, rules)
+    if doubts:
+        raise ReviewError(
+            f"nilai {angka(value, 2, 0)} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
+            "periksa kembali, atau konfirmasi bahwa nilainya benar",
+            reason="implausible",
+            value=angka(value, 2, 0),
+            code=indicator.code,
+            why="; ".join(doubts),
+        )
+
+
+def _implausible(
+    session: Session, indicator: m.Indicator, period: str, value: float, rules: Rules
+) -> list[str]:
+    """Why a value would be flagged by the plausibility checks (empty: plausible)."""
+    from iku import capaian as cp
+    from iku.stats import center_and_scale, modified_zscore
+    from iku.targets.read import load_targets
+    from iku.targets.resolve import month_targets
+
+    doubts = []
+    year = int(period[:4])
+    targets = month_targets(
+        [indicator.id],
+        [indicator.frequency],
+        [indicator.consolidation],
+        load_targets(session, year),
+        period,
+    )
+    result = cp.compute_capaian(
+        [value],
+        targets.lower,
+        targets.upper,
+        targets.comparator,
+        cp.encode([indicator.polarity], cp.POLARITIES),
+        cp.encode([indicator.negative_formula], cp.NEGATIVE_FORMULAS),
+        rules.capaian,
+    )
+    raw = float(result.raw[0])
+    if raw == raw and raw > rules.plausibility.capaian_verification_above:
+        doubts.append(
+            f"capaian {angka(raw, 2, 0)}% di atas "
+            f"{angka(rules.plausibility.capaian_verification_above, 2, 0)}%"
+        )
+    first = shift_period(period, -rules.plausibility.history_months)
+    history = session.scalars(
+        select(m.Realisation.value)
+        .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
+        .where(
+            m.Realisation.indicator_id == indicator.id,
+            m.Realisation.state == "angka",
+            m.Submission.status == "validated",
+            m.Realisation.period >= first,
+            m.Realisation.period < period,
+        )
+    ).all()
+    found = center_and_scale([v for v in history if v is not None], rules.plausibility)
+    if found is not None:
+        z = float(modified_zscore(value, *found))
+        if z > rules.plausibility.modified_zscore_threshold:
+            doubts.append(f"jauh dari riwayatnya (median {angka(found[0], 2, 0)})")
+    return doubts
+
+
 def accept_issue(
-    session: Session, issue_id: int, *, by: str, note: str, value: float | None = None
+    session: Session,
+    issue_id: int,
+    *,
+    by: str,
+    note: str,
+    rules: Rules,
+    value: float | None = None,
+    confirm: bool = False,
 ) -> m.ReviewDecision:
-    """Override: the row enters (or stays in) realisation. See the module docstring."""
+    """Override: the row enters (or stays in) realisation. See the module docstring. A corrected
+    ``value`` is checked (:func:`check_override`: hard bounds always, plausibility unless
+    ``confirm``)."""
     issue = _open_issue(session, issue_id, by, note)
     if issue.severity == "blocking":
         raise ReviewError(
@@ -218,6 +322,16 @@ def accept_issue(
     staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
     if issue.severity == "warning":
         if value is not None and staged is not None:
+            held = session.scalar(
+                select(m.Indicator)
+                .join(m.Realisation, m.Realisation.indicator_id == m.Indicator.id)
+                .where(
+                    m.Realisation.submission_id == submission.id,
+                    m.Realisation.source_row == staged.source_row,
+                )
+            )
+            if held is not None:
+                check_override(session, held, staged.period, value, rules, confirm=confirm)
             session.execute(
                 update(m.Realisation)
                 .where(
@@ -249,6 +363,7 @@ def accept_issue(
     number = value if value is not None else staged.value
     if value is not None:
         state = "angka"
+        check_override(session, indicator, staged.period, value, rules, confirm=confirm)
     if state == "angka" and number is None:
         raise ReviewError(
             f"row {staged.source_row} has no readable number ('{staged.raw_value}'); "

@@ -114,7 +114,8 @@ def catalog_check(
     ] = None,
 ) -> None:
     """Check the catalog files without touching the database."""
-    catalog = read_catalog(directory or runtime().paths.catalog)
+    rt = runtime()
+    catalog = read_catalog(directory or rt.paths.catalog, rt.rules)
     console.print(
         f"Catalog is valid: {len(catalog.agencies)} agencies, {len(catalog.indicators)} "
         f"indicators, {len(catalog.targets)} targets, {len(catalog.names)} earlier names."
@@ -178,7 +179,16 @@ def demo() -> None:
 
 
 #: Feature command modules of :mod:`iku.cli`; each defines ``register(app)``.
-FEATURES: tuple[str, ...] = ("review", "capaian", "ingest", "render", "cycle", "users", "web")
+FEATURES: tuple[str, ...] = (
+    "review",
+    "capaian",
+    "ingest",
+    "render",
+    "cycle",
+    "users",
+    "web",
+    "export",
+)
 
 for _name in FEATURES:
     import_module(f"iku.cli.{_name}").register(app)

@@ -70,7 +70,7 @@ def run_demo(
     setup(rt)
     progress(f"Simulating submissions {first} .. {last}", 1, total)
     simulation = simulate(
-        read_catalog(rt.paths.catalog),
+        read_catalog(rt.paths.catalog, rt.rules),
         rt.rules,
         period=last,
         out_dir=rt.paths.inbox,

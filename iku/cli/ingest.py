@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         try:
             rt = runtime()
             result = simulate(
-                read_catalog(rt.paths.catalog),
+                read_catalog(rt.paths.catalog, rt.rules),
                 rt.rules,
                 period=period,
                 out_dir=out,

@@ -169,7 +169,9 @@ def review_show(issue_id: Annotated[int, typer.Argument(help="Issue id.")]) -> N
             )
 
 
-def _decide(issue_id: int, decision: str, by: str, note: str, value: float | None) -> None:
+def _decide(
+    issue_id: int, decision: str, by: str, note: str, value: float | None, confirm: bool = False
+) -> None:
     """Decide through the same operation as the web application, as the named account."""
     from iku.access import AccessDenied
     from iku.accounts import AccountError, named_actor
@@ -184,7 +186,9 @@ def _decide(issue_id: int, decision: str, by: str, note: str, value: float | Non
     try:
         with session_scope(rt.engine) as session:
             actor = named_actor(session, by, address=cli_address())
-        decided = decide_issue(rt, issue_id, decision, actor=actor, note=note, value=value)
+        decided = decide_issue(
+            rt, issue_id, decision, actor=actor, note=note, value=value, confirm=confirm
+        )
     except AccountError as exc:
         raise UserError(str(exc)) from None
     except AccessDenied:
@@ -239,10 +243,14 @@ def review_accept(
     value: Annotated[
         str | None, typer.Option(help="The correct value (Indonesian format accepted).")
     ] = None,
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Confirm a corrected value the plausibility checks doubt."),
+    ] = False,
 ) -> None:
     """Accept (override): the row enters realisation, the period's figures are recomputed; the
     decision is kept for audit under the account's username."""
-    _decide(issue_id, "accept", by, note, _value(value))
+    _decide(issue_id, "accept", by, note, _value(value), confirm)
 
 
 @review_app.command("reject")

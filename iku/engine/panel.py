@@ -73,8 +73,9 @@ INDICATOR_COLUMNS: Final = (
     "consolidation",
     "frequency",
     "weight",
+    "cumulative",
 )
-REALISATION_COLUMNS: Final = ("indicator_id", "month", "value", "state")
+REALISATION_COLUMNS: Final = ("indicator_id", "month", "value", "state", "held")
 
 
 @dataclass
@@ -92,6 +93,10 @@ class Panel:
     frequency: npt.NDArray[np.int8]
     weight: FloatArray
     targets: TargetGrid
+    #: Values cumulative to date (coverage): compared with the target line to date.
+    cumulative: BoolArray
+    #: A value flagged by a rule of ``rules.aggregation.hold_until_verified``, not verified yet.
+    held: BoolArray
 
 
 def build_panel(
@@ -122,6 +127,7 @@ def build_panel(
 
     values = np.full((n, months), np.nan)
     states = np.zeros((n, months), dtype=np.int8)
+    held = np.zeros((n, months), dtype=bool)
     if len(realisations):
         rpos = ids.get_indexer(realisations["indicator_id"])
         rmonth = realisations["month"].to_numpy(dtype=np.int64)
@@ -134,7 +140,16 @@ def build_panel(
         states[rpos, rcol] = np.where(
             (state == cp.STATE_NUMBER) & np.isnan(value), cp.STATE_ABSENT, state
         )
-    grid = resolve_targets(ids, frequency, consolidation, targets, year, months)
+        if "held" in realisations:
+            held[rpos, rcol] = realisations["held"].to_numpy(dtype=bool)[keep]
+    reportable = REPORTABLE[frequency.astype(np.int64)][:, :months]
+    counted = ~np.isnan(values) & reportable
+    grid = resolve_targets(ids, frequency, consolidation, targets, year, months, counted=counted)
+    cumulative = (
+        indicators["cumulative"].fillna(False).to_numpy(dtype=bool)
+        if "cumulative" in indicators
+        else np.zeros(n, dtype=bool)
+    )
     return Panel(
         year=year,
         months=months,
@@ -147,6 +162,8 @@ def build_panel(
         frequency=frequency,
         weight=indicators["weight"].to_numpy(dtype=np.float64),
         targets=grid,
+        cumulative=cumulative,
+        held=held,
     )
 
 
@@ -179,6 +196,11 @@ class Level:
     projection: FloatArray
     is_at_risk: BoolArray
     weight_total: FloatArray
+    #: Members held out of the figure (awaiting verification).
+    n_held: IntArray
+    #: Members with a figure, and all members (agencies of the province; IKU otherwise).
+    n_members_included: IntArray
+    n_members: IntArray
 
 
 @dataclass
@@ -198,6 +220,28 @@ class PanelResult:
     agencies: Level
     sectors: Level
     province: Level
+    #: Year to date: due months reported and due so far (annual IKU: one value, 1 expected).
+    months_reported: IntArray
+    months_expected: IntArray
+    ytd_complete: BoolArray
+    #: The month of the value a ``last`` year to date uses (0: none), and whether the latest
+    #: due value is missing (then the year to date counts as missing).
+    latest_month: IntArray
+    latest_value: FloatArray
+    overdue: BoolArray
+    #: Target met as written (iku.capaian.target_met codes), for the month and the year to date.
+    met: npt.NDArray[np.int8]
+    ytd_met: npt.NDArray[np.int8]
+    #: A cumulative IKU's latest value against the year-end target (raw capaian).
+    year_end: FloatArray
+    #: The target the month's own capaian compared with (the line to date of a cumulative IKU).
+    month_lower: FloatArray
+    month_upper: FloatArray
+    month_cmp: npt.NDArray[np.int8]
+    #: Held out of the aggregates (awaiting verification), counted in them, counted at the cap.
+    held: BoolArray
+    in_aggregate: BoolArray
+    capped: BoolArray
 
 
 def _evaluate(
@@ -249,23 +293,30 @@ def _trend(figure: FloatArray) -> FloatArray:
     return trend
 
 
+@dataclass
+class Members:
+    """What an aggregate averages, one row per member (an IKU, or an agency for the
+    province), one column per month: the figure (NaN: not counted) and its projection, and the
+    counts each member carries (IKU included, missing, held, all)."""
+
+    figure: FloatArray
+    projection: FloatArray
+    included: FloatArray
+    missing: FloatArray
+    held: FloatArray
+    total: FloatArray
+
+
 def _aggregate(
-    keys: list[str],
-    codes: IntArray,
-    weights: FloatArray,
-    figure: FloatArray,
-    projection: FloatArray,
-    included_count: FloatArray,
-    missing: FloatArray,
-    members: FloatArray,
-    rules: Rules,
+    keys: list[str], codes: IntArray, weights: FloatArray, members: Members, rules: Rules
 ) -> Level:
-    """Weighted means of ``figure`` and ``projection`` (members x months) per group code."""
+    """Weighted means of the members' figures and projections per group code."""
     groups = len(keys)
-    included = ~np.isnan(figure)
+    figure, projection = members.figure, members.projection
+    counted = ~np.isnan(figure)
     w = weights if weights.ndim == 2 else weights[:, None]
-    total = _group_sum(codes, groups, np.where(included, w, 0.0))
-    sums = _group_sum(codes, groups, np.where(included, w * np.nan_to_num(figure), 0.0))
+    total = _group_sum(codes, groups, np.where(counted, w, 0.0))
+    sums = _group_sum(codes, groups, np.where(counted, w * np.nan_to_num(figure), 0.0))
     has_projection = ~np.isnan(projection)
     p_total = _group_sum(codes, groups, np.where(has_projection, w, 0.0))
     p_sums = _group_sum(codes, groups, np.where(has_projection, w * np.nan_to_num(projection), 0))
@@ -273,18 +324,34 @@ def _aggregate(
         mean = np.where(total > 0, sums / total, np.nan)
         projected = np.where(p_total > 0, p_sums / p_total, np.nan)
     threshold = cp.band_lower(rules.projection.at_risk_below_band, rules.predikat)
+    ones = np.ones(figure.shape)
     return Level(
         keys=keys,
         figure=mean,
         predikat=cp.predikat(mean.ravel(), rules.predikat).reshape(mean.shape),
-        n_included=_group_sum(codes, groups, included_count).astype(np.int64),
-        n_missing=_group_sum(codes, groups, missing).astype(np.int64),
-        n_indicators=_group_sum(codes, groups, members).astype(np.int64),
+        n_included=_group_sum(codes, groups, members.included).astype(np.int64),
+        n_missing=_group_sum(codes, groups, members.missing).astype(np.int64),
+        n_indicators=_group_sum(codes, groups, members.total).astype(np.int64),
         trend=_trend(mean),
         projection=projected,
         is_at_risk=~np.isnan(projected) & (projected < threshold),
         weight_total=total,
+        n_held=_group_sum(codes, groups, members.held).astype(np.int64),
+        n_members_included=_group_sum(codes, groups, counted.astype(np.float64)).astype(np.int64),
+        n_members=_group_sum(codes, groups, ones).astype(np.int64),
     )
+
+
+def _latest(mask: BoolArray) -> IntArray:
+    """Per row and month: the latest month index (0-based) up to it where ``mask``, or -1."""
+    months = mask.shape[1]
+    return np.maximum.accumulate(np.where(mask, np.arange(months), -1), axis=1)
+
+
+def _taken(values: npt.NDArray[Any], at: IntArray) -> npt.NDArray[Any]:
+    """``values[i, at[i, m]]`` for every row and month (NaN where ``at`` is -1)."""
+    picked = np.take_along_axis(values, np.maximum(at, 0), axis=1).astype(np.float64)
+    return np.where(at >= 0, picked, np.nan)
 
 
 def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
@@ -301,56 +368,92 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
     has_counted = has_value & counts
     off_schedule = has_value & ~counts
     missing = expected & ~has_value
+    kind = np.where(freq == ANNUAL, LAST, cons)[:, None]
+    # Cumulative IKU against the target line to date (policy), others against their period.
+    to_date = (panel.cumulative & (rules.year_to_date.cumulative_target == "to_date"))[:, None]
+    to_date = to_date & (kind == LAST)
 
     # The month's own capaian.
     month_state = np.where(
         missing & (panel.states == cp.STATE_ABSENT), cp.STATE_NOT_REPORTED, panel.states
     ).astype(np.int8)
-    month = _evaluate(
-        counted,
-        month_state,
-        grid.period_lower,
-        grid.period_upper,
-        grid.period_cmp,
-        panel,
-        rules,
-    )
+    month_lower = np.where(to_date, grid.line_lower, grid.period_lower)
+    month_upper = np.where(to_date, grid.line_upper, grid.period_upper)
+    month_cmp = np.where(to_date, grid.annual_cmp, grid.period_cmp).astype(np.int8)
+    month = _evaluate(counted, month_state, month_lower, month_upper, month_cmp, panel, rules)
     quiet = ~expected & ~has_value & (panel.states == cp.STATE_ABSENT)
     month.situation[quiet] = cp.S_NOT_EXPECTED
     month.situation[off_schedule] = cp.S_OFF_SCHEDULE
+    polarity = np.repeat(panel.polarity[:, None], months, axis=1)
+    met = cp.target_met(counted, month_lower, month_upper, month_cmp, polarity)
 
-    # Year to date.
+    # Year to date: the months reported only, against the targets of those same months.
     reported = np.cumsum(has_counted, axis=1)
     zeros = np.nan_to_num(counted)
     running = np.cumsum(zeros, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ytd_sum = np.where(reported > 0, running, np.nan)
         ytd_mean = np.where(reported > 0, running / reported, np.nan)
-    latest = np.maximum.accumulate(np.where(has_counted, np.arange(months), -1), axis=1)
-    ytd_last = np.where(
-        latest >= 0, np.take_along_axis(zeros, np.maximum(latest, 0), axis=1), np.nan
+    sum_value = np.where(reported > 0, running, np.nan)
+    sum_lower, sum_upper = grid.reported_lower, grid.reported_upper
+    latest = _latest(has_counted)
+    ytd_last = _taken(zeros, latest)
+    # A ``last`` value older than the latest due month: the due value is missing (overdue).
+    latest_due = _latest(expected)
+    overdue = (kind == LAST) & (latest_due >= 0) & (latest < latest_due)
+    yearly_sum = (kind == SUM) & (freq == ANNUAL)[:, None]
+    is_sum = (kind == SUM) & ~yearly_sum
+    ytd_value = np.select(
+        [is_sum, kind == AVERAGE, overdue], [sum_value, ytd_mean, np.nan], default=ytd_last
     )
-    kind = np.where(freq == ANNUAL, LAST, cons)[:, None]
-    ytd_value = np.where(kind == SUM, ytd_sum, np.where(kind == AVERAGE, ytd_mean, ytd_last))
-    last_state = np.maximum.accumulate(np.where(panel.states > 0, np.arange(months), -1), axis=1)
+    ytd_lower = np.select(
+        [is_sum, to_date], [sum_lower, _taken(grid.line_lower, latest)], default=grid.ytd_lower
+    )
+    ytd_upper = np.select(
+        [is_sum, to_date], [sum_upper, _taken(grid.line_upper, latest)], default=grid.ytd_upper
+    )
+    last_state = _latest(panel.states > 0)
     recent_state = np.where(
         last_state >= 0,
         np.take_along_axis(panel.states, np.maximum(last_state, 0), axis=1),
         cp.STATE_ABSENT,
     )
     due_so_far = np.cumsum(expected, axis=1) > 0
+    # Overdue: the latest due month's own state says why ("belum tersedia"), else not reported.
+    latest_due_state = np.where(
+        latest_due >= 0,
+        np.take_along_axis(panel.states, np.maximum(latest_due, 0), axis=1),
+        cp.STATE_ABSENT,
+    )
+    overdue_state = np.where(
+        latest_due_state == cp.STATE_NOT_AVAILABLE, cp.STATE_NOT_AVAILABLE, cp.STATE_NOT_REPORTED
+    )
     ytd_state = np.where(
-        reported > 0,
-        cp.STATE_NUMBER,
+        overdue,
+        overdue_state,
         np.where(
-            (recent_state == cp.STATE_ABSENT) & due_so_far, cp.STATE_NOT_REPORTED, recent_state
+            reported > 0,
+            cp.STATE_NUMBER,
+            np.where(
+                (recent_state == cp.STATE_ABSENT) & due_so_far, cp.STATE_NOT_REPORTED, recent_state
+            ),
         ),
     ).astype(np.int8)
-    ytd = _evaluate(
-        ytd_value, ytd_state, grid.ytd_lower, grid.ytd_upper, grid.ytd_cmp, panel, rules
-    )
+    ytd = _evaluate(ytd_value, ytd_state, ytd_lower, ytd_upper, grid.ytd_cmp, panel, rules)
     nothing_due = (reported == 0) & (ytd_state == cp.STATE_ABSENT) & ~due_so_far
     ytd.situation[nothing_due] = cp.S_NOT_EXPECTED
+    ytd_met = cp.target_met(ytd_value, ytd_lower, ytd_upper, grid.ytd_cmp, polarity)
+    annual = (freq == ANNUAL)[:, None]
+    months_expected = np.where(annual, 1, np.cumsum(expected, axis=1))
+    months_reported = np.where(
+        annual, (reported > 0).astype(np.int64), np.cumsum(has_value & expected, axis=1)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = months_reported / months_expected
+    ytd_complete = annual | (months_expected == 0) | (share >= rules.year_to_date.min_completeness)
+    year_end = _evaluate(
+        ytd_value, ytd_state, grid.annual_lower, grid.annual_upper, grid.annual_cmp, panel, rules
+    ).raw
+    year_end = np.where(to_date, year_end, np.nan)
 
     # Projection of the year-end capaian.
     x = np.arange(1, months + 1, dtype=np.float64)
@@ -366,14 +469,17 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
         mean_projection = (running + intercept * remaining_count + slope * remaining_sum) / (
             reported + remaining_count
         )
-        path = ytd_sum / grid.path_fraction
+        # The reported months against their share of the plan: the path to December.
+        planned = np.where(np.isnan(sum_lower), sum_upper, sum_lower)
+        annual_point = np.where(np.isnan(grid.annual_lower), grid.annual_upper, grid.annual_lower)
+        path = sum_value / (planned / annual_point)
     projected_r = np.select(
-        [freq[:, None] == ANNUAL, kind == SUM, kind == AVERAGE],
+        [annual, kind == SUM, kind == AVERAGE],
         [ytd_last, path, mean_projection],
         default=line_december,
     )
     method = np.select(
-        [freq[:, None] == ANNUAL, kind == SUM, kind == AVERAGE],
+        [annual, kind == SUM, kind == AVERAGE],
         [P_ANNUAL, P_PATH, P_MEAN],
         default=P_LINE,
     ) * np.ones((1, months), dtype=np.int64)
@@ -393,39 +499,36 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
     threshold = cp.band_lower(rules.projection.at_risk_below_band, rules.predikat)
     at_risk = ~np.isnan(projection) & (projection < threshold)
 
-    # Aggregates.
-    figure = ytd.scored
-    included = (~np.isnan(figure)).astype(np.float64)
-    missing_f = missing.astype(np.float64)
-    members = np.ones((n, months))
+    # Aggregates: an IKU counts at most the cap, and not at all while a value of its year to
+    # date waits for a steward's verification.
+    held_any = np.cumsum(panel.held & has_counted, axis=1) > 0
+    held = np.where(kind == LAST, _taken(panel.held.astype(np.float64), latest) > 0, held_any)
+    held = held & ~np.isnan(ytd.scored)
+    cap = rules.aggregation.cap
+    capped = ~held & (ytd.scored > cap) if cap is not None else np.zeros_like(held)
+    counted_figure = np.minimum(ytd.scored, np.inf if cap is None else cap)
+    figure = np.where(held, np.nan, counted_figure)
+    projection_counted = np.where(
+        held, np.nan, np.minimum(projection, np.inf if cap is None else cap)
+    )
+    in_aggregate = ~np.isnan(figure)
+    iku = Members(
+        figure=figure,
+        projection=projection_counted,
+        included=in_aggregate.astype(np.float64),
+        missing=missing.astype(np.float64),
+        held=held.astype(np.float64),
+        total=np.ones((n, months)),
+    )
     ind = panel.indicators
     agency_keys, agency_codes = _factorize(ind["agency_code"])
     sector_keys, sector_codes = _factorize(ind["sector"])
-    agency_weights = panel.weight if rules.aggregation.agency_method == "weighted" else np.ones(n)
-    sector_weights = panel.weight if rules.aggregation.sector_method == "weighted" else np.ones(n)
-    agencies = _aggregate(
-        agency_keys,
-        agency_codes,
-        agency_weights,
-        figure,
-        projection,
-        included,
-        missing_f,
-        members,
-        rules,
-    )
-    sectors = _aggregate(
-        sector_keys,
-        sector_codes,
-        sector_weights,
-        figure,
-        projection,
-        included,
-        missing_f,
-        members,
-        rules,
-    )
-    province = _province(agencies, panel, agency_codes, included, rules)
+    agg = rules.aggregation
+    agency_weights = panel.weight if agg.agency_method == "weighted" else np.ones(n)
+    sector_weights = panel.weight if agg.sector_method == "weighted" else np.ones(n)
+    agencies = _aggregate(agency_keys, agency_codes, agency_weights, iku, rules)
+    sectors = _aggregate(sector_keys, sector_codes, sector_weights, iku, rules)
+    province = _province(agencies, panel, agency_codes, iku.included, rules)
     return PanelResult(
         month=month,
         ytd=ytd,
@@ -440,6 +543,21 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
         agencies=agencies,
         sectors=sectors,
         province=province,
+        months_reported=months_reported.astype(np.int64),
+        months_expected=months_expected.astype(np.int64),
+        ytd_complete=ytd_complete,
+        latest_month=latest + 1,
+        latest_value=ytd_last,
+        overdue=overdue,
+        met=met,
+        ytd_met=ytd_met,
+        year_end=year_end,
+        month_lower=month_lower,
+        month_upper=month_upper,
+        month_cmp=month_cmp,
+        held=held,
+        in_aggregate=in_aggregate,
+        capped=capped,
     )
 
 
@@ -453,17 +571,15 @@ def _province(
         weights = _group_sum(agency_codes, count, included * panel.weight[:, None])
     else:
         weights = np.ones(count)
-    return _aggregate(
-        ["province"],
-        np.zeros(count, dtype=np.int64),
-        weights,
-        agencies.figure,
-        agencies.projection,
-        agencies.n_included.astype(np.float64),
-        agencies.n_missing.astype(np.float64),
-        agencies.n_indicators.astype(np.float64),
-        rules,
+    members = Members(
+        figure=agencies.figure,
+        projection=agencies.projection,
+        included=agencies.n_included.astype(np.float64),
+        missing=agencies.n_missing.astype(np.float64),
+        held=agencies.n_held.astype(np.float64),
+        total=agencies.n_indicators.astype(np.float64),
     )
+    return _aggregate(["province"], np.zeros(count, dtype=np.int64), weights, members, rules)
 
 
 def _remaining(freq: IntArray, months: int) -> tuple[FloatArray, FloatArray]:

@@ -8,7 +8,9 @@ import numpy as np
 import numpy.typing as npt
 
 from iku import capaian as cp
-from iku.engine.panel import Level, Panel, PanelResult
+from iku.calendar import make_period
+from iku.engine.notes import aggregate_note, indicator_notes
+from iku.engine.panel import Panel, PanelResult
 from iku.flags import ENGINE_FLAG_CODES
 from iku.rules import Rules
 
@@ -16,22 +18,8 @@ from iku.rules import Rules
 #: (a quarterly IKU in February, an annual IKU before its release). Not "missing".
 STATE_NOT_DUE: Final = "tidak_dijadwalkan"
 
-
 #: Flags an indicator row can carry, in column order (:mod:`iku.flags`).
 FLAGS: Final = ENGINE_FLAG_CODES
-
-
-def projection_texts(rules: Rules) -> tuple[str, ...]:
-    """The Indonesian sentence of each projection method code."""
-    return (
-        "",
-        f"proyeksi belum dihitung (kurang dari {rules.projection.min_months} nilai terlapor)",
-        "proyeksi: realisasi s.d. bulan ini diekstrapolasi linear mengikuti jalur target",
-        "proyeksi: garis tren kuadrat terkecil pada bulan Desember",
-        "proyeksi: rata-rata nilai terlapor dan garis tren bulan tersisa",
-        "proyeksi: nilai tahunan yang telah dilaporkan",
-        "proyeksi tidak dapat dihitung",
-    )
 
 
 def _py(values: npt.NDArray[Any]) -> list[Any]:
@@ -39,21 +27,37 @@ def _py(values: npt.NDArray[Any]) -> list[Any]:
     return [None if isinstance(v, float) and v != v else v for v in values.tolist()]
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "." if text else ""
+def _met(codes: npt.NDArray[np.int8]) -> list[bool | None]:
+    return [None if c == cp.MET_UNKNOWN else bool(c == cp.MET) for c in codes.tolist()]
 
 
-def _aggregate_note(level: Level, mi: int, method: str, unit: str) -> list[str]:
-    word = "tertimbang" if method == "weighted" else "sederhana"
-    notes = []
-    for g in range(len(level.keys)):
-        included, total = int(level.n_included[g, mi]), int(level.n_indicators[g, mi])
-        missing = int(level.n_missing[g, mi])
-        notes.append(
-            f"Rata-rata {word} capaian s.d. bulan ini (skor) atas {included} dari {total} {unit}; "
-            f"{missing} IKU wajib lapor bulan ini tanpa angka."
-        )
-    return notes
+def _flag_matrix(panel: Panel, result: PanelResult, rules: Rules, mi: int) -> npt.NDArray[Any]:
+    """One column per flag of :data:`FLAGS` (the order of :mod:`iku.flags`)."""
+    grid = panel.targets
+    month = result.month
+    raw = month.raw[:, mi]
+    situation = month.situation[:, mi]
+    derivation = grid.period_derivation[:, mi]
+    columns = {
+        "missing": result.missing[:, mi],
+        "not_expected": situation == cp.S_NOT_EXPECTED,
+        "off_schedule": result.off_schedule[:, mi],
+        "no_target": situation == cp.S_NO_TARGET,
+        "not_computable": ~np.isnan(month.realisasi[:, mi]) & np.isnan(raw),
+        "inside_range": situation == cp.S_INSIDE,
+        "prorated_target": (derivation >= 1) & (derivation <= 12),
+        "negative_raw": raw < 0,
+        "floored": month.adjustment[:, mi] == cp.ADJ_FLOORED,
+        "capped": month.adjustment[:, mi] == cp.ADJ_CAPPED,
+        "needs_verification": raw > rules.plausibility.capaian_verification_above,
+        "ytd_incomplete": ~result.ytd_complete[:, mi],
+        "overdue": result.overdue[:, mi],
+        "awaiting_verification": result.held[:, mi],
+        "capped_in_aggregate": result.capped[:, mi],
+        "target_to_date": ~np.isnan(result.year_end[:, mi]),
+    }
+    with np.errstate(invalid="ignore"):
+        return np.column_stack([columns[code] for code in FLAGS])
 
 
 def achievement_rows(
@@ -81,51 +85,7 @@ def achievement_rows(
         picked[~has_row] = None
         return _py(picked)
 
-    month_note = cp.catatan(
-        month.situation[:, mi],
-        month.formula[:, mi],
-        month.adjustment[:, mi],
-        rules,
-        derivation=grid.period_derivation[:, mi],
-    )
-    ytd_note = cp.catatan(
-        ytd.situation[:, mi],
-        ytd.formula[:, mi],
-        ytd.adjustment[:, mi],
-        rules,
-        derivation=grid.ytd_derivation[:, mi],
-    )
-    projection_note = np.take(
-        np.array(projection_texts(rules), dtype=object), result.projection_method[:, mi]
-    )
-    notes = [
-        f"Bulan ini: {a}. S.d. bulan ini: {b}." + (f" {_sentence(c)}" if c else "")
-        for a, b, c in zip(month_note, ytd_note, projection_note, strict=True)
-    ]
-
-    raw = month.raw[:, mi]
-    situation = month.situation[:, mi]
-    derivation = grid.period_derivation[:, mi]
-    with np.errstate(invalid="ignore"):
-        flag_matrix = (
-            np.column_stack(
-                [
-                    result.missing[:, mi],
-                    situation == cp.S_NOT_EXPECTED,
-                    result.off_schedule[:, mi],
-                    situation == cp.S_NO_TARGET,
-                    ~np.isnan(month.realisasi[:, mi]) & np.isnan(raw),
-                    situation == cp.S_INSIDE,
-                    (derivation >= 1) & (derivation <= 12),
-                    raw < 0,
-                    month.adjustment[:, mi] == cp.ADJ_FLOORED,
-                    month.adjustment[:, mi] == cp.ADJ_CAPPED,
-                    raw > rules.plausibility.capaian_verification_above,
-                ]
-            )
-            if n
-            else np.zeros((0, len(FLAGS)), dtype=bool)
-        )
+    flag_matrix = _flag_matrix(panel, result, rules, mi) if n else np.zeros((0, len(FLAGS)))
     flags = [[FLAGS[j] for j in np.flatnonzero(r)] for r in flag_matrix]
 
     state_names = np.array([STATE_NOT_DUE, *cp.STATE_NAMES[1:]], dtype=object)
@@ -134,6 +94,8 @@ def achievement_rows(
         cp.STATE_NOT_REPORTED,
         panel.states[:, mi],
     )
+    latest = result.latest_month[:, mi]
+    realisasi_period = [make_period(panel.year, int(m)) if m > 0 else None for m in latest.tolist()]
     columns: dict[str, list[Any]] = {
         "cycle_id": [cycle_id] * n,
         "period": [period] * n,
@@ -145,11 +107,11 @@ def achievement_rows(
         "target_id": pick("target_id"),
         "target_version": pick("version"),
         "target_text": pick("text"),
-        "target_lower": _py(grid.period_lower[:, mi]),
-        "target_upper": _py(grid.period_upper[:, mi]),
+        "target_lower": _py(result.month_lower[:, mi]),
+        "target_upper": _py(result.month_upper[:, mi]),
         "realisasi": _py(panel.values[:, mi]),
         "realisasi_state": state_names[shown_state].tolist(),
-        "capaian_raw": _py(raw),
+        "capaian_raw": _py(month.raw[:, mi]),
         "capaian_scored": _py(month.scored[:, mi]),
         "predikat": month.predikat[:, mi].tolist(),
         "ytd_realisasi": _py(ytd.realisasi[:, mi]),
@@ -161,22 +123,49 @@ def achievement_rows(
         "n_included": [None] * n,
         "n_missing": [None] * n,
         "flags": flags,
-        "note": notes,
+        "note": indicator_notes(panel, result, rules),
+        "realisasi_period": realisasi_period,
+        "tercapai": _met(result.met[:, mi]),
+        "ytd_tercapai": _met(result.ytd_met[:, mi]),
+        "ytd_months_reported": _py(result.months_reported[:, mi]),
+        "ytd_months_expected": _py(result.months_expected[:, mi]),
+        "ytd_complete": result.ytd_complete[:, mi].tolist(),
+        "year_end_capaian": _py(result.year_end[:, mi]),
+        "in_aggregate": result.in_aggregate[:, mi].tolist(),
+        "awaiting_verification": result.held[:, mi].tolist(),
+        "n_total": [None] * n,
+        "n_held": [None] * n,
+        "n_agencies": [None] * n,
+        "n_agencies_included": [None] * n,
     }
     rows = [
         dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
     ]
+    rows += _aggregate_rows(panel, result, cycle_id=cycle_id, period=period, template=columns)
+    return rows
 
+
+def _aggregate_rows(
+    panel: Panel,
+    result: PanelResult,
+    *,
+    cycle_id: int,
+    period: str,
+    template: dict[str, list[Any]],
+) -> list[dict[str, Any]]:
+    """The agency, sector and province rows (same keys as the IKU rows)."""
+    mi = panel.months - 1
+    ind = panel.indicators
     first = ind.drop_duplicates("agency_code").set_index("agency_code")
     agency_ids: dict[Any, Any] = first["agency_id"].to_dict()
     agency_sectors: dict[Any, Any] = first["agency_sector"].to_dict()
-    agg = rules.aggregation
-    for level_name, level, method, unit in (
-        ("agency", result.agencies, agg.agency_method, "IKU"),
-        ("sector", result.sectors, agg.sector_method, "IKU"),
-        ("province", result.province, agg.province_method, "IKU (rata-rata atas OPD)"),
+    blank = dict.fromkeys(template)
+    rows = []
+    for level_name, level, members in (
+        ("agency", result.agencies, "IKU"),
+        ("sector", result.sectors, "IKU"),
+        ("province", result.province, "OPD"),
     ):
-        level_notes = _aggregate_note(level, mi, method, unit)
         figure = _py(level.figure[:, mi])
         for g, key in enumerate(level.keys):
             if level_name == "agency":
@@ -186,27 +175,18 @@ def achievement_rows(
                 subject, agency_id, sector = f"sector:{key}", None, key
             else:
                 subject, agency_id, sector = "province", None, None
+            province = level_name == "province"
             rows.append(
                 {
+                    **blank,
                     "cycle_id": cycle_id,
                     "period": period,
                     "level": level_name,
                     "subject_key": subject,
-                    "indicator_id": None,
                     "agency_id": agency_id,
                     "sector": sector,
-                    "target_id": None,
-                    "target_version": None,
-                    "target_text": None,
-                    "target_lower": None,
-                    "target_upper": None,
-                    "realisasi": None,
-                    "realisasi_state": None,
-                    "capaian_raw": None,
                     "capaian_scored": figure[g],
                     "predikat": level.predikat[g, mi],
-                    "ytd_realisasi": None,
-                    "ytd_target": None,
                     "ytd_capaian": figure[g],
                     "trend_delta": _py(level.trend[g : g + 1, mi])[0],
                     "projection": _py(level.projection[g : g + 1, mi])[0],
@@ -214,7 +194,14 @@ def achievement_rows(
                     "n_included": int(level.n_included[g, mi]),
                     "n_missing": int(level.n_missing[g, mi]),
                     "flags": [],
-                    "note": level_notes[g],
+                    "note": aggregate_note(level, g, mi, members),
+                    "awaiting_verification": False,
+                    "n_total": int(level.n_indicators[g, mi]),
+                    "n_held": int(level.n_held[g, mi]),
+                    "n_agencies": int(level.n_members[g, mi]) if province else None,
+                    "n_agencies_included": (
+                        int(level.n_members_included[g, mi]) if province else None
+                    ),
                 }
             )
     return rows

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, cast, delete, func, select
+from sqlalchemy import Integer, Select, case, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -30,14 +30,29 @@ from iku.targets.read import load_targets
 EXCLUDED_SUBMISSION_STATUSES: Final = ("superseded", "rejected")
 
 
+def _held_rows(rules: Rules) -> Select[int, int]:
+    """(submission, source row) of staged rows with an open issue of a rule whose values wait
+    for a steward's verification before they count in aggregates."""
+    return (
+        select(m.StagedRow.submission_id, m.StagedRow.source_row)
+        .join(m.ValidationIssue, m.ValidationIssue.staged_row_id == m.StagedRow.id)
+        .where(
+            m.ValidationIssue.status == "open",
+            m.ValidationIssue.rule.in_(rules.aggregation.hold_until_verified),
+        )
+        .distinct()
+    )
+
+
 def load_inputs(
-    session: Session, period: Period
+    session: Session, period: Period, rules: Rules
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Active indicators, that year's targets and the current accepted realisations.
 
     A realisation counts when its submission is neither superseded nor rejected; when several
     submissions hold the same indicator and month, the latest ``received_at`` wins (then the
-    highest submission id).
+    highest submission id). ``held``: the value has an open issue of a rule in
+    ``rules.aggregation.hold_until_verified`` (it waits for a steward's verification).
     """
     indicators = read_frame(
         session,
@@ -53,6 +68,7 @@ def load_inputs(
             m.Indicator.consolidation,
             m.Indicator.frequency,
             m.Indicator.weight,
+            m.Indicator.cumulative,
         )
         .join(m.Agency, m.Agency.id == m.Indicator.agency_id)
         .where(m.Indicator.is_active, m.Agency.is_active)
@@ -62,6 +78,7 @@ def load_inputs(
 
     targets = load_targets(session, period.year)
 
+    held = _held_rows(rules).subquery()
     realisations = read_frame(
         session,
         select(
@@ -71,8 +88,14 @@ def load_inputs(
             cast(func.substr(m.Realisation.period, 6, 2), Integer).label("month"),
             m.Realisation.value,
             m.Realisation.state,
+            case((held.c.submission_id.is_not(None), 1), else_=0).label("held"),
         )
         .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
+        .outerjoin(
+            held,
+            (held.c.submission_id == m.Realisation.submission_id)
+            & (held.c.source_row == m.Realisation.source_row),
+        )
         .where(
             m.Submission.status.not_in(EXCLUDED_SUBMISSION_STATUSES),
             m.Realisation.period >= f"{period.year:04d}-01",
@@ -83,6 +106,8 @@ def load_inputs(
     realisations = realisations.drop_duplicates(["indicator_id", "month"], keep="last")
     realisations["month"] = realisations["month"].astype("int64")
     realisations["value"] = realisations["value"].astype("float64")
+    realisations["held"] = realisations["held"].astype(bool)
+    indicators["cumulative"] = indicators["cumulative"].astype(bool)
     return indicators, targets, realisations.loc[:, list(REALISATION_COLUMNS)]
 
 
@@ -135,7 +160,7 @@ def compute_period(session: Session, period: str | Period, rules: Rules) -> Comp
     and bulk-inserts the new ones, so running it twice leaves the same rows.
     """
     when = period if isinstance(period, Period) else Period.parse(period)
-    indicators, targets, realisations = load_inputs(session, when)
+    indicators, targets, realisations = load_inputs(session, when, rules)
     panel, result = compute_frames(indicators, targets, realisations, when, rules)
     cycle = get_or_create_cycle(session, str(when))
     cycle.rules_version = rules.version

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from iku import calendar
 from iku import models as m
-from iku.rules import Rules
+from iku.rules import Rules, Scale
 from iku.targets.read import load_targets
 from iku.targets.resolve import TARGET_COLUMNS, MonthTargets, TargetsByMonth
 
@@ -34,6 +34,7 @@ class IndicatorInfo:
     max_value: float | None
     evidence_required: bool
     cumulative: bool = False
+    scale: str | None = None
 
 
 @dataclass
@@ -81,6 +82,7 @@ class IngestContext:
                     max_value=row["max_value"],
                     evidence_required=row["evidence_required"],
                     cumulative=row["cumulative"],
+                    scale=row["scale"],
                 )
         with Session(engine) as session:
             context.targets = load_targets(session)
@@ -118,6 +120,16 @@ class IngestContext:
                 ]
             self._history[key] = statistics.median(values) if values else None
         return self._history[key]
+
+    def scale_of(self, agency_code: str, indicator_code: str) -> Scale | None:
+        """The ordinal scale of a qualitative IKU of the agency, or None."""
+        indicator = self.indicators.get(indicator_code.strip().upper())
+        if indicator is None or indicator.agency_code != agency_code or indicator.scale is None:
+            return None
+        try:
+            return self.rules.scale(indicator.scale)
+        except KeyError:
+            return None
 
     def magnitude(
         self, agency_code: str, indicator_code: str, period: str

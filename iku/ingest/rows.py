@@ -23,6 +23,7 @@ from iku.numbers import (
     choose_by_magnitude,
     read_number,
 )
+from iku.rules import Scale
 
 OK: Final = "ok"
 AMBIGUOUS: Final = "ambiguous"
@@ -94,8 +95,11 @@ def stage_row(
     period: str,
     source_file: str,
     magnitude: Callable[[str], Magnitude | None],
+    scale_of: Callable[[str], Scale | None] = lambda _code: None,
 ) -> dict[str, Any]:
-    """The ``staged_row`` values for one raw row. ``magnitude(code)`` is only called when needed."""
+    """The ``staged_row`` values for one raw row. ``magnitude(code)`` is only called when needed;
+    ``scale_of(code)`` names the ordinal scale of a qualitative IKU, whose realisasi is a grade
+    ("WTP") staged as its score."""
     value: float | None = None
     state: str | None = None
     status = OK
@@ -114,6 +118,20 @@ def stage_row(
         status, problem = INVALID, state_problem
     elif isinstance(raw, datetime | date):
         status, problem = INVALID, f"realisasi berisi tanggal ({raw_text(raw)}), bukan angka"
+    elif (
+        text
+        and (scale := scale_of(row.indicator_code)) is not None
+        and read_number(raw).state is None
+    ):
+        score = scale.score(text)
+        if state_column not in (None, STATE_NUMBER):
+            status = INVALID
+            problem = f"status '{_STATE_LABELS[state_column]}' tetapi realisasi berisi '{text}'"
+        elif score is None:
+            status = INVALID
+            problem = f"'{text[:60]}' bukan tingkat {scale.label}; tulis salah satu: {scale.names}"
+        else:
+            value, state = score, STATE_NUMBER
     else:
         reading = read_number(raw)
         blank = raw is None or text == ""

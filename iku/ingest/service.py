@@ -383,6 +383,7 @@ def prepare_file(
                 period=period,
                 source_file=name,
                 magnitude=lambda code: context.magnitude(agency, code, period),
+                scale_of=lambda code: context.scale_of(agency, code),
             )
             for row in table.rows
         ]

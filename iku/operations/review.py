@@ -105,10 +105,12 @@ def decide_issue(
     actor: Actor,
     note: str,
     value: float | None = None,
+    confirm: bool = False,
 ) -> Decided:
     """Accept (optionally with a corrected ``value``) or reject review item ``issue_id`` as
-    ``actor``; recompute the figures it affects. Raises ``ReviewError`` (its ``reason`` says
-    which case) or ``AccessDenied``; nothing changes then."""
+    ``actor``; recompute the figures it affects. A corrected value is checked like a
+    submitted one (hard bounds; plausibility unless ``confirm``). Raises ``ReviewError`` (its
+    ``reason`` says which case) or ``AccessDenied``; nothing changes then."""
     if decision not in DECISION_CHOICES:
         raise ReviewError(
             f"decision must be accept or reject, not {decision!r}", reason="invalid_decision"
@@ -121,7 +123,15 @@ def decide_issue(
         before = issue_detail(session, issue_id, actor=actor).issue
         require(actor, Action.REVIEW_DECIDE, before.agency_code)
         if decision == "accept":
-            record = accept_issue(session, issue_id, by=actor.username, note=note, value=value)
+            record = accept_issue(
+                session,
+                issue_id,
+                rules=rt.rules,
+                by=actor.username,
+                note=note,
+                value=value,
+                confirm=confirm,
+            )
         else:
             record = reject_issue(session, issue_id, by=actor.username, note=note)
         recomputed: list[str] = []

@@ -17,7 +17,7 @@ def upgrade_schema(rt: Runtime, revision: str = "head") -> str | None:
 
 def load(rt: Runtime, directory: Path | None = None) -> LoadReport:
     """Check the catalog and upsert it in one transaction (nothing changes if it has problems)."""
-    return load_catalog(directory or rt.paths.catalog, rt.engine)
+    return load_catalog(directory or rt.paths.catalog, rt.engine, rt.rules)
 
 
 def setup(rt: Runtime) -> tuple[str | None, LoadReport]:

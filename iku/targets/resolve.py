@@ -86,6 +86,15 @@ class TargetGrid:
     annual_cmp: npt.NDArray[np.int8]
     annual_row: IntArray
     path_fraction: FloatArray
+    #: The target line to date of a cumulative IKU: the level of the PK breakdown row covering
+    #: the month, otherwise the annual target x month/12 (domain.md section 3, PWS monitoring).
+    line_lower: FloatArray
+    line_upper: FloatArray
+    #: ``sum`` IKU: the sum of the period targets of the months whose values count
+    #: (``counted``), as the version in force in the month plans them. Missing is never zero:
+    #: a month without a number adds nothing to the year-to-date target either.
+    reported_lower: FloatArray
+    reported_upper: FloatArray
 
 
 def _effective_month(dates: pd.Series, year: int) -> IntArray:
@@ -108,6 +117,15 @@ def _superseded_from(group: IntArray, start: IntArray) -> IntArray:
     return after.to_numpy(dtype=np.int64)[backwards]
 
 
+def _masked_sum(values: FloatArray, mask: BoolArray) -> FloatArray:
+    """Row sums of ``values`` where ``mask``; NaN where a masked value is NaN (a month with a
+    number but no target) or where nothing is masked."""
+    with np.errstate(invalid="ignore"):
+        total = np.where(mask, values, 0.0).sum(axis=1)
+    unknown = (mask & np.isnan(values)).any(axis=1) | ~mask.any(axis=1)
+    return np.where(unknown, np.nan, total)
+
+
 def _at(values: npt.NDArray[Any], column: IntArray) -> npt.NDArray[Any]:
     """``values[i, column[i]]`` for every row i."""
     return np.take_along_axis(values, column[:, None], axis=1)[:, 0]
@@ -122,6 +140,7 @@ def resolve_targets(
     months: int,
     *,
     from_month: int = 1,
+    counted: BoolArray | None = None,
 ) -> TargetGrid:
     """Resolve the targets in force for months 1..``months`` of ``year`` (module docstring).
 
@@ -195,7 +214,17 @@ def resolve_targets(
         annual_cmp=np.full(shape, -1, dtype=np.int8),
         annual_row=annual_row,
         path_fraction=np.full(shape, np.nan),
+        line_lower=np.full(shape, np.nan),
+        line_upper=np.full(shape, np.nan),
+        reported_lower=np.full(shape, np.nan),
+        reported_upper=np.full(shape, np.nan),
     )
+    counted_months = (
+        np.zeros((n, MONTHS), dtype=bool)
+        if counted is None
+        else np.pad(np.asarray(counted, dtype=bool), ((0, 0), (0, MONTHS - counted.shape[1])))
+    )
+    month_numbers = np.arange(1, MONTHS + 1)
     span = SPAN[freq] if n else np.zeros(0, dtype=np.int64)
     is_sum = cons == SUM
     is_yearly = freq == ANNUAL
@@ -284,6 +313,21 @@ def resolve_targets(
         grid_out.annual_lower[:, mi] = eff_low
         grid_out.annual_upper[:, mi] = eff_high
         grid_out.annual_cmp[:, mi] = eff_cmp
+        share = month / MONTHS
+        grid_out.line_lower[:, mi] = np.where(level_row >= 0, lower[level_row], eff_low * share)
+        grid_out.line_upper[:, mi] = np.where(level_row >= 0, upper[level_row], eff_high * share)
+        # The period targets of the months counted so far, under this month's version.
+        if n:
+            begin = np.maximum(month_numbers[None, :] - span[:, None], 0)
+            per_low = cum_low[:, 1:] - np.take_along_axis(cum_low, begin, axis=1)
+            per_high = cum_high[:, 1:] - np.take_along_axis(cum_high, begin, axis=1)
+            upto = counted_months & (month_numbers <= month)[None, :]
+            grid_out.reported_lower[:, mi] = np.where(
+                yearly_sum, eff_low, _masked_sum(per_low, upto)
+            )
+            grid_out.reported_upper[:, mi] = np.where(
+                yearly_sum, eff_high, _masked_sum(per_high, upto)
+            )
         reference = np.where(np.isnan(cum_low[:, MONTHS]), cum_high.T, cum_low.T).T
         with np.errstate(divide="ignore", invalid="ignore"):
             fraction = _at(reference, last_counted) / reference[:, MONTHS]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from iku.numbers import NumberFormatError, parse_id_strict
+from iku.rules import Scale
 
 _CMP_WORDS: Final[list[tuple[str, str]]] = [
     ("<=", "le"),
@@ -82,11 +83,31 @@ def _drop_currency(number: str) -> str:
     return re.sub(r"^Rp\.?\s*", "", number, flags=re.IGNORECASE)
 
 
-def parse_target(text: str) -> ParsedTarget:
-    """Parse a target text into bounds and a comparator, or raise :class:`TargetParseError`."""
+_PLUS_MINUS = re.compile(
+    rf"^(?P<a>{_NUM})\s*(?:±|\+/-|\+-)\s*(?P<d>{_NUM})\s*(?P<u>{_UNIT})?\s*$", re.IGNORECASE
+)
+
+
+def parse_target(text: str, scale: Scale | None = None) -> ParsedTarget:
+    """Parse a target text into bounds and a comparator, or raise :class:`TargetParseError`.
+
+    ``3 ± 1`` is the range 2-4. With an ordinal ``scale`` (a qualitative IKU), the text is a
+    grade ("WTP", "minimal BB") and the bounds are its score.
+    """
     original = str(text).strip()
     if not original:
         raise TargetParseError("target kosong")
+    if scale is not None:
+        return _parse_grade(original, scale)
+    if plus_minus := _PLUS_MINUS.match(original):
+        try:
+            center = parse_id_strict(_drop_currency(plus_minus["a"]))
+            spread = abs(parse_id_strict(plus_minus["d"]))
+        except NumberFormatError as exc:
+            raise TargetParseError(f"target '{original}': {exc}") from None
+        if spread == 0:
+            return ParsedTarget("eq", center, center, original)
+        return ParsedTarget("range", center - spread, center + spread, original)
     comparator, rest = _split_comparator(original)
     match = _TARGET.match(rest)
     if not match:
@@ -106,9 +127,24 @@ def parse_target(text: str) -> ParsedTarget:
         if lower == upper:
             return ParsedTarget("eq", lower, upper, original)
         return ParsedTarget("range", lower, upper, original)
-    comparator = comparator or "eq"
+    return _single(comparator or "eq", first, original)
+
+
+def _single(comparator: str, value: float, original: str) -> ParsedTarget:
     if comparator == "eq":
-        return ParsedTarget("eq", first, first, original)
+        return ParsedTarget("eq", value, value, original)
     if comparator in ("le", "lt"):
-        return ParsedTarget(comparator, None, first, original)
-    return ParsedTarget(comparator, first, None, original)
+        return ParsedTarget(comparator, None, value, original)
+    return ParsedTarget(comparator, value, None, original)
+
+
+def _parse_grade(original: str, scale: Scale) -> ParsedTarget:
+    """A qualitative target: a grade of the scale, optionally with a comparator ("minimal
+    BB"); a plain grade means "at least this grade" (a higher grade also meets it)."""
+    comparator, rest = _split_comparator(original)
+    score = scale.score(rest)
+    if score is None:
+        raise TargetParseError(
+            f"target '{original}' bukan tingkat {scale.label}; tulis salah satu: {scale.names}"
+        )
+    return _single("ge" if comparator in (None, "eq") else comparator, score, original)

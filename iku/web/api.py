@@ -72,6 +72,11 @@ class DecisionRequest(BaseModel):
     value: str | float | None = Field(
         default=None, description='Corrected value, Indonesian format accepted ("85,24").'
     )
+    confirm: bool = Field(
+        default=False,
+        description="The steward confirms a corrected value the plausibility checks doubt "
+        "(a capaian above the verification level, far from the series' history).",
+    )
 
 
 class TokenRequest(BaseModel):
@@ -190,7 +195,13 @@ def review_decision(
     value = float(body.value) if isinstance(body.value, int | float) else parse_value(body.value)
     try:
         decided = decide_issue(
-            rt, issue_id, body.decision, actor=actor, note=body.note.strip(), value=value
+            rt,
+            issue_id,
+            body.decision,
+            actor=actor,
+            note=body.note.strip(),
+            value=value,
+            confirm=body.confirm,
         )
     except ReviewError as exc:
         raise review_error(exc) from None
@@ -210,7 +221,7 @@ def achievements(
     assert chosen is not None
     scope = narrow(actor, Action.ACHIEVEMENT_READ, agency or None)
     with session_scope(rt.engine) as db:
-        return achievement_rows(db, period=chosen, agencies=scope)
+        return achievement_rows(db, period=chosen, agencies=scope, rules=rt.rules)
 
 
 @router.get("/bulletins", responses=ERRORS)

@@ -433,6 +433,7 @@ def decide(
     decision: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
     value: Annotated[str, Form(max_length=64)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     rt = runtime(request)
     actor = user.actor.at(client_address(request))
@@ -445,7 +446,15 @@ def decide(
         corrected = parse_value(value) if decision == "accept_value" else None
         if decision == "accept_value" and corrected is None:
             raise WebError(422, _("Enter the corrected value (for example 85,24)."))
-        decide_issue(rt, issue_id, kind, actor=actor, note=note.strip(), value=corrected)
+        decide_issue(
+            rt,
+            issue_id,
+            kind,
+            actor=actor,
+            note=note.strip(),
+            value=corrected,
+            confirm=confirm == "ya",
+        )
     except ReviewError as exc:
         error = review_error(exc)
         if error.status == 404:

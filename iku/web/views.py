@@ -243,6 +243,28 @@ def review_error(exc: Exception) -> WebError:
                 period=p.get("period") or "-",
             ),
         )
+    if reason == "out_of_bounds":
+        return WebError(
+            422,
+            _(
+                "The value %(value)s is outside the bounds of %(code)s (%(bounds)s); check its "
+                "unit and enter the correct value.",
+                value=p.get("value") or "-",
+                code=p.get("code") or "-",
+                bounds=p.get("bounds") or "-",
+            ),
+        )
+    if reason == "implausible":
+        return WebError(
+            422,
+            _(
+                "The value %(value)s for %(code)s looks implausible (%(why)s); check it again, "
+                "or confirm that it is right.",
+                value=p.get("value") or "-",
+                code=p.get("code") or "-",
+                why=p.get("why") or "-",
+            ),
+        )
     if reason == "value_with_reject":
         return WebError(422, _("A rejection takes no corrected value; leave it empty."))
     if reason == "invalid_decision":

@@ -144,7 +144,7 @@ def test_compute_twice_gives_identical_rows(loaded: Engine) -> None:
     assert levels["province"] == 1
     assert stored == sum(levels.values()) == len(first)
     assert [(c.period, c.status, c.rules_version) for c in cycles] == [
-        ("2026-07", "pending", "2026.1")
+        ("2026-07", "pending", load_rules(RULES_FILE).version)
     ]
 
     rsudam = first["indicator:RSUDAM-01"]  # average of 56..62 minutes vs <= 60 menit
@@ -153,11 +153,15 @@ def test_compute_twice_gives_identical_rows(loaded: Engine) -> None:
     assert first["indicator:RSUDAM-04"]["realisasi_state"] == "tidak_dilaporkan"
     assert "missing" in first["indicator:RSUDAM-04"]["flags"]
     assert first["indicator:DINKES-05"]["realisasi_state"] == "belum_tersedia"
-    assert first["indicator:DINKES-05"]["ytd_realisasi"] == 97.0  # the latest number
-    # RSUDAM-04 is missing in July; RSUDAM-03 (semester) was due in June, not July, and has
-    # never been reported, so it is neither missing this month nor included.
+    # June's 97 is older than July, which was due: overdue, counted as missing, dated.
+    dinkes05 = first["indicator:DINKES-05"]
+    assert dinkes05["ytd_realisasi"] is None and "overdue" in dinkes05["flags"]
+    assert dinkes05["realisasi_period"] == "2026-06" and dinkes05["in_aggregate"] is False
+    # RSUDAM-04 is missing in July (its June value is overdue, so not included either);
+    # RSUDAM-03 (semester) was due in June and never reported: not missing this month, not
+    # included.
     assert first["agency:RSUDAM"]["n_missing"] == 1
-    assert first["agency:RSUDAM"]["n_included"] == 4
+    assert first["agency:RSUDAM"]["n_included"] == 3
     assert first["province"]["capaian_scored"] is not None
     assert first["province"]["predikat"] in {"ST", "T", "S", "R", "SR"}
 
@@ -236,7 +240,9 @@ def test_a_resubmission_is_picked_up_by_recomputing(loaded: Engine) -> None:
     after = achievements(loaded, "2026-07")
     assert before.keys() == after.keys()
     assert after["indicator:DINKES-02"]["realisasi"] == 95.0
-    assert after["indicator:DINKES-02"]["capaian_raw"] == pytest.approx(100.0)
+    # A cumulative coverage: against the line to date (95 x 7/12), and 100% of the year's.
+    assert after["indicator:DINKES-02"]["capaian_raw"] == pytest.approx(95 / (95 * 7 / 12) * 100)
+    assert after["indicator:DINKES-02"]["year_end_capaian"] == pytest.approx(100.0)
 
 
 def test_cycle_status_is_left_to_the_caller(loaded: Engine) -> None:
@@ -245,7 +251,7 @@ def test_cycle_status_is_left_to_the_caller(loaded: Engine) -> None:
     compute(loaded, "2026-07")
     with session_scope(loaded) as session:
         cycle = session.scalars(select(m.EvaluationCycle)).one()
-    assert cycle.status == "running" and cycle.rules_version == "2026.1"
+    assert cycle.status == "running" and cycle.rules_version == load_rules(RULES_FILE).version
 
 
 def test_a_failure_leaves_the_previous_results(loaded: Engine) -> None:

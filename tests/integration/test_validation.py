@@ -168,9 +168,22 @@ def test_accept_override_enters_realisation_and_is_audited(validated: Engine) ->
     with session_scope(validated) as session:
         (issue,) = [i for i in list_issues(session) if i.rule == "not_a_number"]
         with pytest.raises(ReviewError, match="give the correct value with --value"):
-            accept_issue(session, issue.id, by="Rina (Biro Organisasi)", note="dikonfirmasi")
+            accept_issue(
+                session,
+                issue.id,
+                rules=load_rules(RULES_FILE),
+                by="Rina (Biro Organisasi)",
+                note="dikonfirmasi",
+            )
     with session_scope(validated) as session:
-        accept_issue(session, issue.id, by="Rina", note="dikonfirmasi via telepon", value=3.0)
+        accept_issue(
+            session,
+            issue.id,
+            rules=load_rules(RULES_FILE),
+            by="Rina",
+            note="dikonfirmasi via telepon",
+            value=3.0,
+        )
     with session_scope(validated) as session:
         detail = get_issue(session, issue.id)
         assert detail.issue.status == "accepted" and detail.issue.steward == "Rina"
@@ -208,7 +221,7 @@ def test_unknown_indicator_cannot_be_accepted(validated: Engine) -> None:
     with session_scope(validated) as session:
         (issue,) = [i for i in list_issues(session) if i.rule == "unknown_indicator"]
         with pytest.raises(ReviewError, match="not an active indicator"):
-            accept_issue(session, issue.id, by="Rina", note="coba")
+            accept_issue(session, issue.id, rules=load_rules(RULES_FILE), by="Rina", note="coba")
 
 
 def test_rejecting_a_warning_withdraws_the_value(validated: Engine) -> None:

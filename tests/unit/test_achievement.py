@@ -32,6 +32,7 @@ def ind(
     weight: float = 1.0,
     sector: str = "ekonomi",
     formula: str | None = None,
+    cumulative: bool = False,
 ) -> dict[str, Any]:
     return {
         "code": code,
@@ -43,6 +44,7 @@ def ind(
         "consolidation": consolidation,
         "frequency": frequency,
         "weight": weight,
+        "cumulative": cumulative,
     }
 
 
@@ -88,10 +90,12 @@ def run(
     for code, series in values.items():
         for m, v in series.items():
             if isinstance(v, str):
-                records.append({"indicator_id": ids[code], "month": m, "value": None, "state": v})
+                records.append(
+                    {"indicator_id": ids[code], "month": m, "value": None, "state": v, "held": 0}
+                )
             else:
                 records.append(
-                    {"indicator_id": ids[code], "month": m, "value": v, "state": "angka"}
+                    {"indicator_id": ids[code], "month": m, "value": v, "state": "angka", "held": 0}
                 )
     realisations = pd.DataFrame(records, columns=list(a.REALISATION_COLUMNS))
     panel, result = compute_frames(
@@ -193,11 +197,20 @@ YTD_CASES: dict[str, tuple[Any, ...]] = {
     "last: the latest reported value": (
         ind("X-01"),
         [tgt("X-01", "90")],
+        {1: 80.0, 2: 85.0, 3: 86.0},
+        3,
+        86.0,
+        90.0,
+        86 / 90 * 100,
+    ),
+    "last: a value older than the latest due month counts as missing": (
+        ind("X-01"),
+        [tgt("X-01", "90")],
         {1: 80.0, 2: 85.0, 3: "belum_tersedia"},
         3,
-        85.0,
-        90.0,
-        85 / 90 * 100,
+        None,
+        None,
+        None,
     ),
     "annual IKU: the value of whichever month it came": (
         ind("X-01", frequency="annual"),
@@ -256,7 +269,7 @@ PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
         100.0,
         "1.200",
         {"prorated_target"},
-        "target tahunan diprorata 1/12",
+        "bagian 1/12 dari target tahunan 1.200",
     ),
     "sum, monthly breakdown: the month's row": (
         ind("X-01", consolidation="sum"),
@@ -265,7 +278,7 @@ PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
         200.0,
         "200",
         set(),
-        "rumus R/T",
+        "dibandingkan target",
     ),
     "sum, quarterly breakdown: the quarter's row": (
         ind("X-01", consolidation="sum", frequency="quarterly"),
@@ -274,7 +287,7 @@ PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
         800.0,
         "800",
         set(),
-        "rumus R/T",
+        "dibandingkan target",
     ),
     "sum, semester without breakdown: annual x 6/12": (
         ind("X-01", consolidation="sum", frequency="semester"),
@@ -283,7 +296,7 @@ PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
         500.0,
         "1.000",
         {"prorated_target"},
-        "target tahunan diprorata 6/12",
+        "bagian 6/12 dari target tahunan 1.000",
     ),
     "last with a monthly breakdown: the month's row": (
         ind("X-01"),
@@ -292,7 +305,7 @@ PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
         82.0,
         "82",
         set(),
-        "rumus R/T",
+        "dibandingkan target",
     ),
     "last without breakdown: the annual target": (
         ind("X-01"),
@@ -301,7 +314,7 @@ PERIOD_TARGET_CASES: dict[str, tuple[Any, ...]] = {
         90.0,
         "90",
         set(),
-        "rumus R/T",
+        "dibandingkan target",
     ),
 }
 
@@ -325,7 +338,7 @@ def test_zero_monthly_target_with_zero_realisasi_is_the_policy_value() -> None:
         1,
     ).loc["indicator:X-01"]
     assert row["capaian_raw"] == 100.0
-    assert "target 0 dan realisasi 0" in row["note"]
+    assert "Target dan realisasi sama-sama 0" in row["note"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +379,11 @@ def test_revised_annual_without_breakdown_is_prorated_not_mixed_with_old_breakdo
     assert june.loc["indicator:X-01", "target_text"] == "100"  # v1's June row
     assert july.loc["indicator:X-01", "target_version"] == 2
     assert july.loc["indicator:X-01", "target_lower"] == pytest.approx(50.0)  # 600 / 12
-    assert july.loc["indicator:X-01", "ytd_target"] == pytest.approx(350.0)  # 600 x 7/12
+    # Only July was reported: the year to date is July's value against July's target (missing
+    # months are never zero), 50 / 50.
+    assert july.loc["indicator:X-01", "ytd_target"] == pytest.approx(50.0)
+    assert july.loc["indicator:X-01", "ytd_months_reported"] == 1
+    assert july.loc["indicator:X-01", "ytd_months_expected"] == 7
 
 
 # --------------------------------------------------------------------------------------------
@@ -515,7 +532,7 @@ def test_projection(name: str) -> None:
     indicator, targets, values, month, expected = PROJECTIONS[name]
     row = run([indicator], targets, {"X-01": values}, month).loc["indicator:X-01"]
     assert approx(row["projection"], expected), row["note"]
-    assert "proyeksi" in row["note"].lower()
+    assert "akhir tahun" in row["note"]
 
 
 def test_min_months_policy() -> None:
@@ -560,8 +577,8 @@ def test_an_indicator_without_target_says_so() -> None:
     rows = run(indicators, [tgt("Y-01", "10")], {"X-01": {1: 5.0}}, 1)
     row = rows.loc["indicator:X-01"]
     assert approx(row["capaian_raw"], None) and "no_target" in row["flags"]
-    assert "tidak ada target yang berlaku" in row["note"]
-    assert "diprorata" not in row["note"] and "prorated_target" not in row["flags"]
+    assert "Belum ada target yang berlaku" in row["note"]
+    assert "bagian" not in row["note"] and "prorated_target" not in row["flags"]
 
 
 def test_period_parsing() -> None:

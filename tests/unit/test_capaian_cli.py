@@ -85,7 +85,7 @@ def test_semicolon_csv_with_bom_to_stdout(tmp_path: Path) -> None:
     result = runner.invoke(app, ["capaian", "--input", str(source)])
     assert result.exit_code == 0, result.output
     check(parse_output(result.stdout, ";"))
-    assert "Rules version 2026.1" in result.stderr
+    assert "Rules version 2026.2" in result.stderr
     assert "Rules version" not in result.stdout
 
 

@@ -1,0 +1,50 @@
+"""trustworthy figures: year-to-date completeness, target met, held values, basis, scales
+
+Revision ID: 0010_figures
+Revises: 0009_web
+Create Date: 2026-12-02 14:00:00+07:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_figures"
+down_revision: str | None = "0009_web"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _achievement_columns() -> tuple[sa.Column[object], ...]:
+    return (
+        sa.Column("realisasi_period", sa.String(length=7), nullable=True),
+        sa.Column("tercapai", sa.Boolean(), nullable=True),
+        sa.Column("ytd_tercapai", sa.Boolean(), nullable=True),
+        sa.Column("ytd_months_reported", sa.Integer(), nullable=True),
+        sa.Column("ytd_months_expected", sa.Integer(), nullable=True),
+        sa.Column("ytd_complete", sa.Boolean(), nullable=True),
+        sa.Column("year_end_capaian", sa.Float(), nullable=True),
+        sa.Column("in_aggregate", sa.Boolean(), nullable=True),
+        sa.Column("awaiting_verification", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("n_total", sa.Integer(), nullable=True),
+        sa.Column("n_held", sa.Integer(), nullable=True),
+        sa.Column("n_agencies", sa.Integer(), nullable=True),
+        sa.Column("n_agencies_included", sa.Integer(), nullable=True),
+    )
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("achievement") as batch:
+        for column in _achievement_columns():
+            batch.add_column(column)
+    with op.batch_alter_table("indicator") as batch:
+        batch.add_column(sa.Column("scale", sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("indicator") as batch:
+        batch.drop_column("scale")
+    with op.batch_alter_table("achievement") as batch:
+        for column in reversed(_achievement_columns()):
+            batch.drop_column(column.name)
