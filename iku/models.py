@@ -341,26 +341,25 @@ class StagedRow(Base):
 
 
 class InboxFile(Base):
-    """A file ingestion took from the inbox: what it was (path, size, modification time, hash)
-    and what became of it. A file that could not be moved out of the inbox is recognised by
-    this record on the next scan instead of being read and hashed again."""
+    """A file ingestion took from the inbox: what it was (path, size, modification and change
+    times, hash) and what became of it. Processed files leave the inbox; one that could not be
+    removed is recognised by this record on the next scan instead of being read and hashed
+    again (a new upload under the same name has another change time, so it is read)."""
 
     __tablename__ = "inbox_file"
-    __table_args__ = (UniqueConstraint("path", "size_bytes", "modified_ns"),)
+    __table_args__ = (Index("ix_inbox_file_path", "path"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     path: Mapped[str] = mapped_column(String(1000), comment="relative to the inbox")
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     modified_ns: Mapped[int] = mapped_column(BigInteger, comment="st_mtime_ns when it was read")
+    changed_ns: Mapped[int] = mapped_column(BigInteger, comment="st_ctime_ns when it was read")
     sha256: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submission.id", ondelete="SET NULL")
     )
     received_at: Mapped[datetime] = mapped_column(TZDateTime)
-    removed: Mapped[bool] = mapped_column(
-        Boolean, default=False, comment="false: still in the inbox (it could not be moved)"
-    )
 
 
 class Realisation(Base):

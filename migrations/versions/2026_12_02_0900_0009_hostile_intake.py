@@ -70,21 +70,15 @@ def upgrade() -> None:
         sa.Column("path", sa.String(length=1000), nullable=False, comment="relative to the inbox"),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column(
-            "modified_ns",
-            sa.BigInteger(),
-            nullable=False,
-            comment="st_mtime_ns when it was read",
+            "modified_ns", sa.BigInteger(), nullable=False, comment="st_mtime_ns when it was read"
+        ),
+        sa.Column(
+            "changed_ns", sa.BigInteger(), nullable=False, comment="st_ctime_ns when it was read"
         ),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("submission_id", sa.Integer(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "removed",
-            sa.Boolean(),
-            nullable=False,
-            comment="false: still in the inbox (it could not be moved)",
-        ),
         sa.ForeignKeyConstraint(
             ["submission_id"],
             ["submission.id"],
@@ -92,13 +86,8 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_file")),
-        sa.UniqueConstraint(
-            "path",
-            "size_bytes",
-            "modified_ns",
-            name=op.f("uq_inbox_file_path_size_bytes_modified_ns"),
-        ),
     )
+    op.create_index("ix_inbox_file_path", "inbox_file", ["path"], unique=False)
 
 
 def _recreate_current_index() -> None:
@@ -116,6 +105,7 @@ def _recreate_current_index() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_inbox_file_path", table_name="inbox_file")
     op.drop_table("inbox_file")
     op.drop_column("staged_row", "hold_reason")
     op.drop_index("uq_submission_agency_sha256", table_name="submission")

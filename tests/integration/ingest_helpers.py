@@ -17,12 +17,29 @@ ARRIVAL = datetime(2026, 11, 3, 9, 0, tzinfo=TIMEZONE)
 HEADER = "Kode OPD;Periode;Kode IKU;Realisasi;Status;Link Bukti;Keterangan"
 
 
-def make_context(engine: Engine, tmp_path: Path, rules: Rules | None = None) -> IngestContext:
-    return IngestContext.load(engine, rules or get_rules(), tmp_path / "archive", tmp_path / "out")
+def make_context(
+    engine: Engine,
+    tmp_path: Path,
+    rules: Rules | None = None,
+    *,
+    now: datetime = ARRIVAL,
+) -> IngestContext:
+    """A context whose inbox is ``tmp_path/inbox`` and whose clock says ``now``: a file the
+    inbox scan sees is received at ``now`` (the receipt time of a submission for October)."""
+    context = IngestContext.load(
+        engine,
+        rules or get_rules(),
+        tmp_path / "archive",
+        tmp_path / "out",
+        inbox_dir=tmp_path / "inbox",
+    )
+    context.clock = lambda: now
+    return context
 
 
 def put(path: Path, content: str | bytes, when: datetime = ARRIVAL) -> Path:
-    """Write a file and set its modification time (the arrival time ingestion records)."""
+    """Write a file and set its modification time (kept for information: the receipt time is
+    when the system first sees the file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, str):
         path.write_text(content, encoding="utf-8")
