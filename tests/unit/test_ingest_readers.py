@@ -31,6 +31,8 @@ def limits(max_rows: int = 10, max_unpacked_bytes: int = 10**8) -> readers.ReadL
         max_zip_entries=1000,
         max_number_digits=30,
     )
+
+
 LINE = "DINKES;10/2026;DINKES-02;93,10;naik – stabil"
 
 
