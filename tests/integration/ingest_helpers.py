@@ -59,3 +59,20 @@ def count(engine: Engine, model: type[m.Base], *where: object) -> int:
         for condition in where:
             query = query.where(condition)  # type: ignore[arg-type]
         return int(connection.scalar(query) or 0)
+
+
+def load_simulation(manifest_path: Path, context: IngestContext | None = None) -> int:
+    """Ingest a simulation with the receipt times it states (history arrives with its own
+    times; the inbox scan would say "now"), into the settings' database unless a context is
+    given. Returns the number of files."""
+    from iku.ingest.service import ingest_stated, load_context
+    from iku.simulate import stated_receipts
+
+    owned = context is None
+    context = context or load_context()
+    try:
+        summary = ingest_stated(stated_receipts(manifest_path), context, by="uji")
+    finally:
+        if owned:
+            context.close()
+    return summary.files_seen

@@ -13,6 +13,7 @@ from iku.rules import get_rules
 from iku.settings import Settings, get_settings
 from iku.simulate import simulate
 from tests.conftest import CATALOG_DIR
+from tests.integration.ingest_helpers import load_simulation
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ def test_cycle_runs_on_a_local_dask_cluster(prefect_harness: None) -> None:
 
     migrate.upgrade()
     load_catalog(CATALOG_DIR)
-    simulate(
+    result = simulate(
         read_catalog(CATALOG_DIR),
         get_rules(),
         period="2026-10",
@@ -33,6 +34,7 @@ def test_cycle_runs_on_a_local_dask_cluster(prefect_harness: None) -> None:
         agencies=["DINKES", "RSUDAM", "BAPENDA"],
         seed=5,
     )
+    load_simulation(result.manifest_path)  # with the receipt times it states
     runner = make_task_runner(Settings(task_runner="dask", workers=2))
     assert isinstance(runner, DaskTaskRunner)
     summary = monthly_evaluation.with_options(task_runner=runner)(period="2026-10")

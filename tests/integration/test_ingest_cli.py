@@ -43,11 +43,13 @@ def test_simulate_ingest_template(isolated_settings: Path) -> None:
     inbox = isolated_settings / "inbox"
     inbox.mkdir()
     (out / "DINKES").rename(inbox / "DINKES")
-    table = runner.invoke(app, ["ingest"])  # default: the inbox
+    stated = ["--received-at", "2026-11-03T09:00+07:00", "--by", "uji"]
+    table = runner.invoke(app, ["ingest", *stated])  # default: the inbox
     assert table.exit_code == 0, table.output
     assert "Ingestion" in table.output and "DINKES" in table.output
+    assert not list((inbox / "DINKES").iterdir())  # processed files leave the inbox
 
-    again = runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json"])
+    again = runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json", *stated])
     summary = json.loads(again.output)
     assert set(summary) >= {
         "files_seen",
@@ -58,7 +60,9 @@ def test_simulate_ingest_template(isolated_settings: Path) -> None:
         "rows_staged",
     }
     assert summary["files_seen"] == 2
-    repeat = json.loads(runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json"]).output)
+    assert {f["receipt_stated_by"] for f in summary["files"]} == {"uji"}
+    repeat_args = ["ingest", str(out / "RSUDAM"), "--json", *stated]
+    repeat = json.loads(runner.invoke(app, repeat_args).output)
     assert repeat["submissions_created"] == 0 and repeat["duplicates"] == 2
 
     made = runner.invoke(app, ["template", "--agency", "dinkes", "--period", "2026-10"])

@@ -16,10 +16,10 @@ from sqlalchemy import Engine, select
 from iku import models as m
 from iku.catalog import read_catalog
 from iku.db import session_scope
-from iku.ingest.service import ingest_paths
+from iku.ingest.service import ingest_stated
 from iku.periods import periods_between
 from iku.rules import get_rules
-from iku.simulate import simulate
+from iku.simulate import simulate, stated_receipts
 from quality.validate import validate_period
 from tests.conftest import CATALOG_DIR
 from tests.integration.ingest_helpers import make_context
@@ -42,7 +42,11 @@ def test_planted_defects_and_nothing_else(
     )
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     assert manifest["audit"] == []
-    summary = ingest_paths([out], context=make_context(loaded, tmp_path))
+    # A simulation is history: its files are loaded with the receipt times it states.
+    summary = ingest_stated(
+        stated_receipts(result.manifest_path), make_context(loaded, tmp_path), by="simulasi"
+    )
+    assert {f.receipt_stated_by for f in summary.files} == {"simulasi"}
 
     rejected = {(Path(f.file).name, f.rule) for f in summary.files if f.status == "rejected"}
     expected_rejected = {

@@ -22,6 +22,7 @@ from iku.rules import get_rules
 from iku.settings import get_settings
 from iku.simulate import simulate
 from tests.conftest import CATALOG_DIR, PROJECT_ROOT
+from tests.integration.ingest_helpers import load_simulation
 
 BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
 pytestmark = pytest.mark.slow
@@ -103,7 +104,7 @@ def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_p
     env = prefect_server
     migrate.upgrade()
     load_catalog(CATALOG_DIR)
-    simulate(
+    result = simulate(
         read_catalog(CATALOG_DIR),
         get_rules(),
         period="2026-10",
@@ -112,6 +113,7 @@ def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_p
         agencies=["DINKES", "RSUDAM"],
         seed=11,
     )
+    load_simulation(result.manifest_path)  # with the receipt times it states
     _prefect(env, "work-pool", "create", "iku-process", "--type", "process")
     deployed = _prefect(env, "deploy", "--all")
     for name in ("monthly-evaluation", "ingest-inbox", "submission-reminders"):
