@@ -12,10 +12,10 @@ import json
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from openpyxl import Workbook
 
@@ -69,19 +69,24 @@ def _save(workbook: Workbook, name: str, patches: dict[str, dict[str, str]] | No
     normalise_zip(path, when, {part: _replacing(e) for part, e in (patches or {}).items()})
 
 
-def _sheet(title: str, rows: list[list[object]]) -> Workbook:
+def _sheet(title: str, rows: Sequence[Sequence[object]]) -> Workbook:
     workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
+    sheet = _active(workbook)
     sheet.title = title
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     return workbook
+
+
+def _active(workbook: Workbook) -> Any:
+    sheet = workbook.active
+    assert sheet is not None
+    return sheet
 
 
 def main() -> None:
     HERE.mkdir(exist_ok=True)
-    header = ["Kode IKU", "Realisasi", "Periode", "Link Bukti"]
+    header: list[object] = ["Kode IKU", "Realisasi", "Periode", "Link Bukti"]
 
     # A value in the last cell of the sheet, XFD1048576: python-calamine allocates the whole
     # used area (17 billion cells) and aborted the process. Read by the streaming reader.
@@ -94,7 +99,7 @@ def main() -> None:
             ["BAPENDA-03", 88.5, "2026-10", None],
         ],
     )
-    workbook.active["XFD1048576"] = "ujung lembar"  # type: ignore[index]
+    _active(workbook)["XFD1048576"] = "ujung lembar"
     _save(workbook, "sel_xfd.xlsx")
 
     # Percent formats and one merged range from F1 to XFD1048576: openpyxl made a cell object
@@ -107,7 +112,7 @@ def main() -> None:
             ["BIRO_ORGANISASI-01", 82.4, "2026-10", EVIDENCE + "biro/01.pdf"],
         ],
     )
-    workbook.active["B2"].number_format = "0.00%"  # type: ignore[index]
+    _active(workbook)["B2"].number_format = "0.00%"
     _save(
         workbook,
         "gabung_raksasa_persen.xlsx",
@@ -184,8 +189,8 @@ def main() -> None:
             ["DISDIKBUD-02", "2026-10", 91.2, None],
         ],
     )
-    workbook.active.merge_cells("C3:C4")  # type: ignore[union-attr]
-    workbook.active.merge_cells("D2:D3")  # type: ignore[union-attr]
+    _active(workbook).merge_cells("C3:C4")
+    _active(workbook).merge_cells("D2:D3")
     _save(workbook, "sel_gabung_data.xlsx")
 
     # A very hidden first sheet with another agency's table (a decoy): never read.
@@ -193,7 +198,7 @@ def main() -> None:
         "Data",
         [header, ["DINKES-02", 10.0, "2026-08", None], ["DINKES-05", 11.0, "2026-08", None]],
     )
-    workbook.active.sheet_state = "veryHidden"  # type: ignore[union-attr]
+    _active(workbook).sheet_state = "veryHidden"
     visible = workbook.create_sheet("Realisasi")
     for row in (
         header,
