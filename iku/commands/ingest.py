@@ -198,7 +198,7 @@ def register(app: typer.Typer) -> None:
         )
 
         require_schema()
-        receipt = _receipt(received_at, by, now_wib())
+        receipt = _receipt(received_at, by, now_wib()) if manifest is None else None
         if manifest is not None:
             from iku.simulate import stated_receipts
 

@@ -583,13 +583,17 @@ class CsvRecord:
     hold: str | None = None
 
 
-def _csv_records(text: str, delimiter: str, limit: int | None = None) -> list[CsvRecord]:
+def _csv_records(
+    text: str, delimiter: str, limit: int | None = None, unread: list[int] | None = None
+) -> list[CsvRecord]:
     """Records with the file lines they span. A quoted field that runs over lines which
     themselves hold the delimiter is a broken quote (one unclosed ``"`` swallows the rest of
     the file): those lines are read one by one without quote handling and held, so no line
     disappears into one field."""
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if unread is not None:
+        unread.clear()
     records: list[CsvRecord] = []
     previous = 0
     kept = 0
@@ -613,6 +617,8 @@ def _csv_records(text: str, delimiter: str, limit: int | None = None) -> list[Cs
                 records.append(CsvRecord(first, last, fields))
                 kept += 1
             if limit is not None and kept >= limit:
+                if unread is not None and any(line.strip() for line in lines[last:]):
+                    unread.append(last + 1)  # the first line not read
                 break
     except csv.Error as exc:
         raise _unreadable(f"baris {previous + 1}: CSV rusak ({exc}).") from None
@@ -645,8 +651,14 @@ def read_csv(data: bytes, limits: ReadLimits) -> t.RawTable:
     if not text.strip():
         raise Rejected(FILE_EMPTY, "berkas CSV kosong.")
     delimiter = sniff_delimiter(text)
-    records = _csv_records(text, delimiter, limit=limits.window_rows)
+    unread: list[int] = []
+    records = _csv_records(text, delimiter, limit=limits.window_rows, unread=unread)
     table = t.extract([(r.first, r.fields) for r in records], "csv", limits.max_rows)
+    if unread:
+        table.notes.append(
+            f"baris {unread[0]} dan seterusnya tidak dibaca (batas baca {limits.window_rows} "
+            "baris berisi)"
+        )
     held = {r.first: r.hold for r in records if r.hold}
     spans = {r.first: r.last for r in records if r.last > r.first}
     if held or spans:

@@ -87,3 +87,37 @@ def test_clear_errors(isolated_settings: Path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_simulation_is_loaded_with_the_receipt_times_it_states(isolated_settings: Path) -> None:
+    assert runner.invoke(app, ["setup"]).exit_code == 0
+    out = isolated_settings / "sim"
+    simulated = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--period",
+            "2026-06",
+            "--months",
+            "2",
+            "--agencies",
+            "DLH",
+            "--out",
+            str(out),
+        ],
+    )
+    assert simulated.exit_code == 0, simulated.output
+    manifest_path = out / ".simulation" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    without_by = runner.invoke(app, ["ingest", "--manifest", str(manifest_path)])
+    assert without_by.exit_code == 1 and "--by" in without_by.output
+    loaded = runner.invoke(
+        app, ["ingest", "--manifest", str(manifest_path), "--by", "uji", "--json"]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    summary = json.loads(loaded.output)
+    # May and June 2026 would be long closed if received today; as stated, both are staged.
+    assert [f["status"] for f in summary["files"]] == ["staged", "staged"]
+    stated = sorted(f["received_at"] for f in manifest["files"])
+    assert sorted(f["received_at"] for f in summary["files"]) == stated
+    assert {f["receipt_stated_by"] for f in summary["files"]} == {"uji"}

@@ -200,3 +200,61 @@ def test_zip_without_workbook(tmp_path: Path) -> None:
         archive.writestr("readme.txt", "hello")
     with pytest.raises(Rejected, match="bukan buku kerja"):
         readers.read_xlsx(path, limits(100))
+
+
+@pytest.mark.parametrize(
+    ("lines", "held", "rows"),
+    [
+        # A quote opened and never closed: each line after it is a row of its own, held.
+        (['A-01;1;"catatan', "A-02;2;x", "A-03;3;y"], [2, 3, 4], [2, 3, 4]),
+        # A quote closed two lines later swallowed a line holding the separator: held too.
+        (['A-01;1;"satu', "A-02;2;dua", 'tiga"', "A-04;4;z"], [2, 3, 4], [2, 3, 4, 5]),
+        # A note with a line break (no separator on the next line) is a single row, not held.
+        (['A-01;1;"dua', 'baris"', "A-02;2;x"], [], [2, 4]),
+    ],
+)
+def test_csv_broken_quotes_lose_no_line(lines: list[str], held: list[int], rows: list[int]) -> None:
+    text = "\n".join(["Kode IKU;Realisasi;Keterangan", *lines]) + "\n"
+    table = readers.read_csv(text.encode(), limits(10))
+    assert [r.source_row for r in table.rows] == rows
+    assert [r.source_row for r in table.rows if r.hold] == held
+
+
+def test_csv_lines_beyond_the_read_window_are_named() -> None:
+    """Reading stops at 2 x max_rows + 40 non-blank lines; what follows is named, not lost."""
+    notes = "\n".join(f"catatan {n}" for n in range(30))
+    text = "Kode IKU;Realisasi\nA-01;1\n" + notes + "\nA-02;2\n"
+    table = readers.read_csv(text.encode(), limits(max_rows=2))  # a window of 44 lines
+    assert [r.source_row for r in table.rows] == [2, 33] and table.notes == []
+    notes = "\n".join(f"catatan {n}" for n in range(60))
+    text = "Kode IKU;Realisasi\nA-01;1\n" + notes + "\nA-02;2\n"
+    table = readers.read_csv(text.encode(), limits(max_rows=2))
+    assert [r.source_row for r in table.rows] == [2]
+    assert table.notes == ["baris 45 dan seterusnya tidak dibaca (batas baca 44 baris berisi)"]
+
+
+@pytest.mark.parametrize(
+    ("document", "detail"),
+    [
+        (
+            '{"period": "2026-10", "rows": [{"indicator_code": "X-01", "realisasi": '
+            + "9" * 400
+            + "}]}",
+            "400 digit",
+        ),
+        ('{"period": "2026-10", "rows": ' + "[" * 5000 + "]" * 5000 + "}", "terlalu dalam"),
+    ],
+)
+def test_json_refused_with_a_sentence(document: str, detail: str) -> None:
+    with pytest.raises(Rejected) as caught:
+        readers.read_json(document.encode(), limits(10))
+    assert caught.value.rule == FILE_UNREADABLE and detail in caught.value.reason
+
+
+def test_xlsx_inspection_refuses_a_lying_zip(tmp_path: Path) -> None:
+    from tests.data.bad_submissions.hostile import lying_zip_bomb
+
+    path = lying_zip_bomb(tmp_path / "bom.xlsx", expands_to=8 * 1024 * 1024)
+    with pytest.raises(Rejected) as caught:
+        readers.read_xlsx(path, limits(100))
+    assert caught.value.rule == FILE_TOO_LARGE and "dinyatakan" in caught.value.reason
