@@ -247,6 +247,8 @@ class Submission(Base):
             sqlite_where=text(_NOT_REJECTED),
             postgresql_where=text(_NOT_REJECTED),
         ),
+        # Identical files across agencies are looked up by their hash alone.
+        Index("ix_submission_sha256", "sha256"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

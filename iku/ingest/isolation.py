@@ -272,6 +272,17 @@ def worker_main() -> None:
 # --- the ingesting side ------------------------------------------------------------------------
 
 
+def _reader_environment() -> dict[str, str]:
+    """The reader's environment: the ingesting process's, without the application's settings
+    (database URL, SMTP password) and Prefect's: a reader has no use for them, and a file that
+    subverted a reader must find no secret there."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("IKU_", "PREFECT_", "DATABASE_", "PG"))
+    }
+
+
 class _Worker:
     """One reader process."""
 
@@ -282,6 +293,7 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             close_fds=True,
+            env=_reader_environment(),
         )
         ready = self._answer(time.monotonic() + 120)
         if not isinstance(ready, dict) or not ready.get("ready"):

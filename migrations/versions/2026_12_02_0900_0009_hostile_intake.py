@@ -54,6 +54,7 @@ def upgrade() -> None:
         sqlite_where=sa.text(_NOT_REJECTED),
         postgresql_where=sa.text(_NOT_REJECTED),
     )
+    op.create_index("ix_submission_sha256", "submission", ["sha256"], unique=False)
     op.add_column(
         "staged_row",
         sa.Column(
@@ -108,6 +109,7 @@ def downgrade() -> None:
     op.drop_index("ix_inbox_file_path", table_name="inbox_file")
     op.drop_table("inbox_file")
     op.drop_column("staged_row", "hold_reason")
+    op.drop_index("ix_submission_sha256", table_name="submission")
     op.drop_index("uq_submission_agency_sha256", table_name="submission")
     connection = op.get_bind()
     repeated = connection.execute(

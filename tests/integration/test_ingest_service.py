@@ -448,3 +448,17 @@ def test_concurrent_versions_keep_one_current(loaded: Engine, tmp_path: Path) ->
         thread.join()
     current = [s.file_name for s in _submissions(loaded) if s.status == "staged"]
     assert current == ["v3.csv"] and count(loaded, m.Submission) == 4  # the latest receipt
+
+
+def test_the_reader_process_holds_no_secret(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IKU_SMTP_PASSWORD", "rahasia-smtp")
+    context = make_context(loaded, tmp_path)
+    assert ingest_file(put(tmp_path / "inbox" / "DINKES" / "okt.csv", GOOD), context).rows == 3
+    pool = context.readers()
+    (reader,) = pool._all
+    environment = Path(f"/proc/{reader.process.pid}/environ").read_bytes()
+    assert b"rahasia-smtp" not in environment and b"IKU_DATABASE_URL" not in environment
+    context.close()
+    assert reader.process.poll() is not None  # closing the context ends its readers

@@ -97,3 +97,25 @@ def test_planted_defects_and_nothing_else(
         }
     assert found == expected
     assert len(expected) + len(expected_rejected) >= defects
+
+
+def test_the_demo_planted_wrong_agency_file_is_rejected(loaded: Engine, tmp_path: Path) -> None:
+    """The demo's own planted wrong-agency file (BKD, April: "Kode OPD:" written beside
+    "Bulan :" on one row) was accepted; every planted agency_mismatch is now rejected."""
+    from iku.demo import DEMO_DEFECTS, DEMO_SEED
+
+    result = simulate(
+        read_catalog(CATALOG_DIR),
+        get_rules(),
+        period="2026-11",
+        out_dir=tmp_path / "inbox",
+        months=11,
+        defects=DEMO_DEFECTS,
+        seed=DEMO_SEED,
+    )
+    planted = {d["file"] for d in result.defects if d["kind"] == "agency_mismatch"}
+    assert "BKD/Laporan IKU BKD April 2026.xlsx" in planted
+    stated = [(p, t) for p, t in stated_receipts(result.manifest_path) if p.parent.name == "BKD"]
+    summary = ingest_stated(stated, make_context(loaded, tmp_path), by="simulasi")
+    rejected = {f"BKD/{Path(f.file).name}" for f in summary.files if f.rule == "agency_mismatch"}
+    assert rejected == {name for name in planted if name.startswith("BKD/")}
