@@ -489,7 +489,8 @@ def _outcome(path: Path, answer: dict[str, Any], limits: ReaderLimits) -> t.RawT
             FILE_TOO_COMPLEX,
             f"pembacaan berkas memerlukan memori melebihi batas {mib} MiB.",
         )
-    log.error("%s: reader failed: %s\n%s", path, answer.get("error"), answer.get("trace", ""))
+    log.error("%s: the reader failed (%s); rejected", path, answer.get("error"))
+    log.debug("reader traceback for %s:\n%s", path, answer.get("trace", ""))
     raise Rejected(
         FILE_UNREADABLE,
         "isi berkas tidak dapat dipahami; simpan ulang dari Excel atau gunakan templat resmi.",

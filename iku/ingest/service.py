@@ -852,8 +852,10 @@ def prepare_candidate(
         )
         archived.path.unlink(missing_ok=True)
         return _skipped(path, "salinan arsip berkas rusak ketika dibaca")
-    except Exception:
-        log.exception("unexpected failure reading %s; rejected as unreadable", path)
+    except Exception as exc:
+        # One line for the operator; the traceback for whoever debugs (a log file's level).
+        log.error("unexpected failure reading %s (%s: %s); rejected", path, type(exc).__name__, exc)
+        log.debug("traceback of the failure reading %s", path, exc_info=True)
         prepared.rejection = Rejected(
             FILE_UNREADABLE,
             "isi berkas tidak dapat dipahami; simpan ulang dari Excel atau gunakan templat resmi.",

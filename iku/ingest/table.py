@@ -437,11 +437,13 @@ def extract(rows: Sequence[Row], reader: str, max_rows: int) -> RawTable:
     if body and _is_numbering_row(body[0][1]):
         table.skipped.append((body[0][0], NUMBERING))
         body = body[1:]
+    notes: list[Row] = []
     for number, cells in body:
         marked = {name: _cell(cells, index) for name, index in mapping.items()}
         picked = {name: plain(value) for name, value in marked.items()}
         if all(v is None for v in picked.values()):
             table.skipped.append((number, NOTE_LINE))
+            notes.append((number, cells))
             continue
         code = picked.get(CODE)
         value = picked.get(VALUE)
@@ -450,6 +452,7 @@ def extract(rows: Sequence[Row], reader: str, max_rows: int) -> RawTable:
         has_reading = value is not None or state is not None
         if code is None and value is None:
             table.skipped.append((number, NOTE_LINE))  # a note or a signature block
+            notes.append((number, cells))
             continue
         if not has_reading and (_NOTE_START.match(code_text) or len(code_text) > 60):
             table.skipped.append((number, NOTE_LINE))  # a trailing note in the code column
@@ -507,6 +510,8 @@ def extract(rows: Sequence[Row], reader: str, max_rows: int) -> RawTable:
                 TOO_MANY_ROWS,
                 f"berkas berisi lebih dari {max_rows} baris data (batas per kiriman).",
             )
+    # A "Kode OPD: ..." line in the notes or the signature block below the table counts too.
+    table.agencies.extend(_metadata(notes, len(notes))[0])
     for row in table.rows:
         if row.agency is not None:
             table.agencies.append((row.source_row, row.agency))
