@@ -78,11 +78,16 @@ def _spec(
     prepared: Prepared, stage: str, kind: str, db: Path, run_dir: Path, workers: int
 ) -> dict[str, Any]:
     out = run_dir / ("out" if kind == "stage" and stage != "cycle" else f"{stage}-{kind}-out")
+    # Ingestion takes processed files out of the inbox: each run reads its own copy (with the
+    # files' modification times, which order them), and the prepared inbox stays whole.
+    inbox = run_dir / f"{stage}-{kind}-inbox"
+    if prepared.inbox.is_dir() and not inbox.exists():
+        shutil.copytree(prepared.inbox, inbox, copy_function=shutil.copy2)
     return {
         "stage": stage,
         "kind": kind,
         "db": str(db),
-        "inbox": str(prepared.inbox),
+        "inbox": str(inbox),
         "archive": str(run_dir / ("archive" if stage != "cycle" else "cycle-archive")),
         "out": str(out),
         "catalog_dir": str(prepared.catalog_dir),

@@ -16,6 +16,6 @@ def ingest_inbox(paths: list[str] | None = None, agency: str | None = None) -> d
     if paths is None:
         paths = [str(process_runtime().paths.inbox)]
     context = load_context_task()
-    files = list_inbox_task(paths)
-    outcomes = [ingest_file_task(path, context, agency) for path in files]
-    return summarise_task(outcomes)
+    scan = list_inbox_task(paths, context)
+    outcomes = [ingest_file_task(path, context, agency, scan["seen_at"]) for path in scan["files"]]
+    return summarise_task([*scan["outcomes"], *outcomes])

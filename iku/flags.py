@@ -51,6 +51,7 @@ RULE_FLAGS: Final[tuple[Flag, ...]] = (
     Flag("empty_submission", "Berkas tanpa baris data", "blocking"),
     Flag("agency_mismatch", "Kode perangkat daerah tidak sesuai", "blocking"),
     Flag("multiple_periods", "Lebih dari satu periode", "blocking"),
+    Flag("read_problem", "Baris ditahan saat pembacaan", "error"),
     Flag("unknown_indicator", "Kode IKU tidak dikenal", "error"),
     Flag("not_a_number", "Realisasi bukan angka", "error"),
     Flag("ambiguous_number", "Angka dapat dibaca dua cara", "error"),
@@ -64,6 +65,11 @@ RULE_FLAGS: Final[tuple[Flag, ...]] = (
     Flag("cumulative_decrease", "Nilai kumulatif menurun", "warning"),
     Flag("missing_evidence", "Bukti dukung kosong", "warning"),
     Flag("late_submission", "Pengiriman terlambat", "warning"),
+    Flag(
+        "identical_to_other_agency",
+        "Berkas sama dengan kiriman perangkat daerah lain",
+        "warning",
+    ),
 )
 
 ENGINE_FLAG_CODES: Final[tuple[str, ...]] = tuple(f.code for f in ENGINE_FLAGS)

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -71,6 +72,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 #: The statuses of a submission that is the current version for its agency and period.
 _CURRENT_SUBMISSION = "status IN ('staged', 'validated')"
+#: Submissions that count for duplicate detection: a rejected copy never hides a later good one.
+_NOT_REJECTED = "status <> 'rejected'"
 
 
 class Agency(Base):
@@ -231,6 +234,18 @@ class Submission(Base):
             sqlite_where=text(_CURRENT_SUBMISSION),
             postgresql_where=text(_CURRENT_SUBMISSION),
         ),
+        # The same bytes once per agency (another agency's identical file is its own
+        # submission); rejected copies do not count, so a corrected resend is never a duplicate.
+        Index(
+            "uq_submission_agency_sha256",
+            "agency_id",
+            "sha256",
+            unique=True,
+            sqlite_where=text(_NOT_REJECTED),
+            postgresql_where=text(_NOT_REJECTED),
+        ),
+        # Identical files across agencies are looked up by their hash alone.
+        Index("ix_submission_sha256", "sha256"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -238,7 +253,7 @@ class Submission(Base):
     period: Mapped[str | None] = mapped_column(String(7), comment="YYYY-MM; null if unreadable")
     file_name: Mapped[str] = mapped_column(String(255))
     file_format: Mapped[str] = mapped_column(String(8))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     archive_path: Mapped[str] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
@@ -259,6 +274,15 @@ class Submission(Base):
     )
     reader: Mapped[str | None] = mapped_column(
         String(16), comment="template, xlsx, csv or json: which reader parsed the file"
+    )
+    file_modified_at: Mapped[datetime | None] = mapped_column(
+        TZDateTime,
+        comment="the file's own modification time, for information only (the sender sets it)",
+    )
+    receipt_stated_by: Mapped[str | None] = mapped_column(
+        String(120),
+        comment="who stated received_at for a file that came through another channel; "
+        "null: the system observed the receipt",
     )
 
     agency: Mapped[Agency] = relationship()
@@ -308,6 +332,33 @@ class StagedRow(Base):
     state_reason: Mapped[str | None] = mapped_column(
         Text, comment="the note, when the state is not a number"
     )
+    hold_reason: Mapped[str | None] = mapped_column(
+        Text,
+        comment="why ingestion holds the row for the stewards (a field too long, a formula "
+        "without a value, a broken quote, merged data cells), in Indonesian; null: not held",
+    )
+
+
+class InboxFile(Base):
+    """A file ingestion took from the inbox: what it was (path, size, modification and change
+    times, hash) and what became of it. Processed files leave the inbox; one that could not be
+    removed is recognised by this record on the next scan instead of being read and hashed
+    again (a new upload under the same name has another change time, so it is read)."""
+
+    __tablename__ = "inbox_file"
+    __table_args__ = (Index("ix_inbox_file_path", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), comment="relative to the inbox")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    modified_ns: Mapped[int] = mapped_column(BigInteger, comment="st_mtime_ns when it was read")
+    changed_ns: Mapped[int] = mapped_column(BigInteger, comment="st_ctime_ns when it was read")
+    sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission.id", ondelete="SET NULL")
+    )
+    received_at: Mapped[datetime] = mapped_column(TZDateTime)
 
 
 class Realisation(Base):

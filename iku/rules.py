@@ -212,6 +212,27 @@ class IngestRules(_Strict):
     max_unpacked_bytes: int = Field(
         default=52428800, gt=0, description="A workbook that unzips to more is refused."
     )
+    max_zip_entries: int = Field(gt=0, description="A workbook with more zip parts is refused.")
+    max_cells: int = Field(
+        gt=0,
+        description="A workbook with more non-empty cells is refused; a sheet whose used area "
+        "is larger is read by the streaming reader only.",
+    )
+    max_number_digits: int = Field(
+        ge=16, le=4000, description="A JSON integer with more digits refuses the file."
+    )
+    max_text_chars: int = Field(
+        ge=100,
+        le=1_000_000,
+        description="Longer free text (note, unit, realisasi cell) is shortened, its row held.",
+    )
+    max_read_seconds: float = Field(
+        gt=0, le=600, description="Wall and CPU time for reading one file."
+    )
+    max_read_memory_bytes: int = Field(
+        ge=16 * 1024 * 1024,
+        description="Address space one file's reading may add to the reader process.",
+    )
 
 
 class BulletinRules(_Strict):

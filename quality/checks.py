@@ -155,6 +155,23 @@ CHECKS: Final[tuple[Check, ...]] = (
     ),
     # --- nilai: per row, quarantined -------------------------------------------------------
     Check(
+        rule="read_problem",
+        suite="nilai",
+        # The reader's diagnosis is the cause: the code or value it could not keep or read
+        # would only repeat it as an unknown IKU or a non-number.
+        supersedes=("unknown_indicator", "not_a_number"),
+        frame="rows",
+        column="baris",
+        expectation=lambda r, c: gxe.ExpectColumnValuesToBeNull(column="hold_reason"),
+        observed=lambda row: str(row["hold_reason"]),
+        expected=lambda row, r: "baris yang terbaca utuh dan pasti",
+        message=lambda row, r: (
+            f"Baris {row['source_row']} ditahan saat berkas dibaca: {row['hold_reason']}. "
+            "Minta perangkat daerah memperbaiki dan mengirim ulang berkas, atau putuskan "
+            "nilainya di antrean ini."
+        ),
+    ),
+    Check(
         rule="unknown_indicator",
         suite="nilai",
         frame="rows",
@@ -356,6 +373,20 @@ CHECKS: Final[tuple[Check, ...]] = (
         message=lambda row, r: (
             f"IKU {row['indicator_code']} wajib disertai bukti dukung, tetapi tautannya kosong. "
             "Lengkapi tautan bukti dukung."
+        ),
+    ),
+    Check(
+        rule="identical_to_other_agency",
+        suite="kewajaran",
+        frame="submissions",
+        column="berkas",
+        expectation=lambda r, c: gxe.ExpectColumnValuesToBeNull(column="identical_to"),
+        observed=lambda row: f"isi sama persis dengan kiriman {row['identical_to']}",
+        expected=lambda row, r: f"berkas milik {row['folder_agency']} sendiri",
+        message=lambda row, r: (
+            f"Isi berkas ini sama persis (sidik SHA-256) dengan kiriman {row['identical_to']}. "
+            f"Pastikan berkas memang laporan {row['folder_agency']}, bukan salinan berkas "
+            "perangkat daerah lain."
         ),
     ),
     # --- ketepatan: per submission, accepted and flagged -------------------------------------

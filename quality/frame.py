@@ -146,6 +146,30 @@ def reported_indicators(submission_ids: Select[Any]) -> Select[int]:
     )
 
 
+def identical_elsewhere(
+    session: Session, subs: pd.DataFrame, submission_ids: Select[Any]
+) -> list[str | None]:
+    """Per submission: the other agencies' submissions of the very same bytes (``AGENCY #id``),
+    or None. The same file from two agencies is two submissions; the stewards are told."""
+    if subs.empty:
+        return []
+    shas = select(m.Submission.sha256).where(m.Submission.id.in_(submission_ids))
+    others = session.execute(
+        select(m.Submission.sha256, m.Submission.agency_id, m.Submission.id, m.Agency.code)
+        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+        .where(m.Submission.sha256.in_(shas), m.Submission.status != "rejected")
+        .order_by(m.Submission.id)
+    ).all()
+    by_sha: dict[str, list[tuple[str, int]]] = {}
+    for sha, _agency_id, submission_id, code in others:
+        by_sha.setdefault(sha, []).append((code, submission_id))
+    found: list[str | None] = []
+    for sha, agency in zip(subs["sha256"], subs["folder_agency"], strict=True):
+        matches = [f"{code} #{sid}" for code, sid in by_sha.get(sha, []) if code != agency]
+        found.append(", ".join(matches[:5]) if matches else None)
+    return found
+
+
 def build_frames(
     session: Session, period: str, submission_ids: Select[Any], rules: Rules
 ) -> Frames:
@@ -156,12 +180,14 @@ def build_frames(
             m.Submission.id,
             m.Submission.file_name,
             m.Submission.received_at,
+            m.Submission.sha256,
             m.Agency.code.label("folder_agency"),
         )
         .join(m.Agency, m.Agency.id == m.Submission.agency_id)
         .where(m.Submission.id.in_(submission_ids))
         .order_by(m.Submission.id),
     )
+    subs["identical_to"] = identical_elsewhere(session, subs, submission_ids)
     agency_of = dict(zip(subs["id"], subs["folder_agency"], strict=True))
     staged = read_frame(
         session,
@@ -181,6 +207,7 @@ def build_frames(
             m.StagedRow.evidence_url,
             m.StagedRow.note,
             m.StagedRow.state_reason,
+            m.StagedRow.hold_reason,
         )
         .where(m.StagedRow.submission_id.in_(submission_ids))
         .order_by(m.StagedRow.id),
@@ -212,8 +239,15 @@ def _row_frame(
         rows[column] = rows[column].where(rows[column].fillna("").str.strip() != "", None)
     rows["folder_agency"] = rows["submission_id"].map(agency_of)
     rows["agency_indicator"] = rows["folder_agency"] + "|" + rows["indicator_code"].astype(str)
-    meta = indicators.drop(columns=["code"]) if not indicators.empty else indicators
-    rows = rows.merge(meta, on="agency_indicator", how="left") if not meta.empty else rows
+    meta = indicators.drop(columns=["code"], errors="ignore")
+    if meta.empty:
+        # No row names a known IKU (a file of unknown codes validated alone): the indicator
+        # columns are still there, empty, so every check runs and every row is routed.
+        for column in meta.columns:
+            if column not in rows:
+                rows[column] = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    else:
+        rows = rows.merge(meta, on="agency_indicator", how="left")
     # Known = an active IKU of the submitting agency (matched on AGENCY|CODE above).
     if "indicator_id" not in rows:
         rows["indicator_id"] = np.nan

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.db import bulk_insert, now_wib, table_of
+from iku.ingest.bounds import fit_columns
 from quality.review import decide
 from quality.runner import Finding, ValidationReport
 
@@ -188,8 +189,13 @@ def route(
     # the ORM's bulk paths cost several times the database's own work per row.
     session.flush()
     _update_submissions(session, updates)
-    bulk_insert(session, table_of(m.Realisation), realisations)
-    bulk_insert(session, table_of(m.ValidationIssue), issues)
+    # Rows staged by ingestion fit these columns already (iku.ingest.bounds); cutting to the
+    # column lengths here keeps any older staged row from failing the whole validation.
+    realisation_table, issue_table = table_of(m.Realisation), table_of(m.ValidationIssue)
+    bulk_insert(session, realisation_table, fit_columns(realisation_table, realisations))
+    if issues:
+        columns = {key: [issue[key] for issue in issues] for key in issues[0]}
+        bulk_insert(session, issue_table, fit_columns(issue_table, columns))
     routed = set(submissions["submission_id"].tolist()) if len(submissions) else set()
     summary.auto_resolved = resolve_superseded(
         session, {new: old for new, old in chains.items() if new in routed}

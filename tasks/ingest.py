@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from iku.ingest.context import IngestContext
-from iku.ingest.service import FileOutcome, IngestSummary, collect_files
+from iku.ingest.service import FileOutcome, IngestSummary, Receipt, ingest_file, scan_paths
 from iku.operations import ingest as ops
 from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
@@ -29,9 +29,15 @@ def load_context_task() -> IngestContext:
 
 
 @task(name="list-inbox", cache_policy=NO_CACHE)
-def list_inbox_task(paths: list[str]) -> list[str]:
-    """Every file under the given files or folders, oldest arrival first."""
-    return [str(p) for p in collect_files(Path(p) for p in paths)]
+def list_inbox_task(paths: list[str], context: IngestContext) -> dict[str, Any]:
+    """The files under the given files or folders (in ingestion order), the scan's time (their
+    receipt time) and the entries ignored or refused (symlinks, devices, sub-folders)."""
+    scan = scan_paths((Path(p) for p in paths), context)
+    return {
+        "files": [str(c.path) for c in scan.files],
+        "seen_at": scan.seen_at.isoformat(),
+        "outcomes": scan.outcomes,
+    }
 
 
 @task(
@@ -41,13 +47,20 @@ def list_inbox_task(paths: list[str]) -> list[str]:
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_transient,
 )
-def ingest_file_task(path: str, context: IngestContext, agency: str | None = None) -> FileOutcome:
+def ingest_file_task(
+    path: str, context: IngestContext, agency: str | None = None, seen_at: str | None = None
+) -> FileOutcome:
     """Archive, read and stage (or reject) one file; retried on transient database errors only.
+    ``seen_at`` is the time the scan saw it (its receipt time).
 
     A retry is safe: the archive is content-addressed and the staging transaction either
-    committed (the retry then reports a duplicate) or left nothing behind.
+    committed (the retry then reports a duplicate, or finds the file gone from the inbox) or
+    left nothing behind.
     """
-    return ops.ingest_one(context, Path(path), agency=agency)
+    from datetime import datetime
+
+    receipt = Receipt(datetime.fromisoformat(seen_at)) if seen_at else None
+    return ingest_file(Path(path), context, agency_hint=agency, receipt=receipt)
 
 
 @task(name="summarise-ingestion", cache_policy=NO_CACHE)
@@ -63,7 +76,8 @@ def summarise_task(outcomes: list[FileOutcome]) -> dict[str, Any]:
         description=(
             f"{summary.files_seen} file(s), {summary.submissions_created} new submission(s), "
             f"{summary.duplicates} duplicate(s), {len(summary.rejected)} rejected, "
-            f"{summary.rows_staged} row(s) staged"
+            f"{len(summary.refused)} refused, {len(summary.skipped)} skipped until the next "
+            f"scan, {summary.rows_staged} row(s) staged ({summary.rows_held} held)"
         ),
     )
     return summary.to_dict()
@@ -80,5 +94,5 @@ def ingest_inbox_task(paths: list[str] | None = None) -> dict[str, Any]:
     """Ingest the whole inbox in one task (the monthly cycle's step; the 15-minute
     ``ingest-inbox`` flow keeps one task per file for visibility). A retry is safe: files
     already stored are recognised by their sha256."""
-    targets = [Path(p) for p in paths] if paths else None
+    targets = [Path(p) for p in paths if Path(p).exists()] if paths else None
     return ops.ingest(process_runtime(), targets).to_dict()

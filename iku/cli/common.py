@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -51,18 +52,20 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (UserError, CatalogError, RulesError, FileNotFoundError) as exc:
-            err.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False)
+            # The message may quote a file name or a cell: data, never markup.
+            err.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
         except OperationalError as exc:
             url = safe_url(runtime().settings.database_url)
             err.print(
-                f"[bold red]Error:[/] cannot use the database {url}: {exc.orig}. "
+                f"[bold red]Error:[/] cannot use the database {escape(url)}: "
+                f"{escape(str(exc.orig))}. "
                 "Check IKU_DATABASE_URL and that the server is running.",
                 highlight=False,
             )
             raise typer.Exit(1) from None
         except SQLAlchemyError as exc:
-            err.print(f"[bold red]Database error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]Database error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 schedule_app = typer.Typer(
     help="Deployment schedules in prefect.yaml that follow the rules file.", no_args_is_help=True
@@ -71,7 +72,10 @@ def register(app: typer.Typer) -> None:
         if render.get("index"):
             console.print(f"Bulletins: {render['index']}")
         for failure in render.get("failures", []):
-            err.print(f"[red]Bulletin failed[/] {failure['subject']}: {failure['error']}")
+            err.print(
+                f"[red]Bulletin failed[/] {escape(str(failure['subject']))}: "
+                f"{escape(str(failure['error']))}"
+            )
 
     @app.command("remind")
     @handle_errors
@@ -100,7 +104,7 @@ def register(app: typer.Typer) -> None:
             f"{len(report.skipped)} already reminded today, {len(report.failed)} failed."
         )
         for agency, error in report.failed:
-            err.print(f"[red]Not reminded[/] {agency}: {error}")
+            err.print(f"[red]Not reminded[/] {escape(str(agency))}: {escape(str(error))}")
 
     @schedule_app.command("check")
     @handle_errors

@@ -10,6 +10,7 @@ import os
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 
 def register(app: typer.Typer) -> None:
@@ -64,7 +65,10 @@ def register(app: typer.Typer) -> None:
         console.print(f"Index: {result.index_path}")
         console.print(f"Manifest: {result.manifest_path}")
         for failure in result.failures:
-            err.print(f"[red]Failed[/] {failure.subject_key}: {failure.error}", highlight=False)
+            err.print(
+                f"[red]Failed[/] {escape(failure.subject_key)}: {escape(str(failure.error))}",
+                highlight=False,
+            )
 
         failed_deliveries = 0
         if deliver:
@@ -79,8 +83,9 @@ def register(app: typer.Typer) -> None:
             )
             for outcome in report.failures:
                 err.print(
-                    f"[red]Not delivered[/] {outcome.subject_key} -> {outcome.email} "
-                    f"after {outcome.attempts} attempt(s): {outcome.error}",
+                    f"[red]Not delivered[/] {escape(outcome.subject_key)} -> "
+                    f"{escape(outcome.email)} after {outcome.attempts} attempt(s): "
+                    f"{escape(str(outcome.error))}",
                     highlight=False,
                 )
             failed_deliveries = report.failed

@@ -6,7 +6,9 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from iku.cli.common import UserError, console, handle_errors, require_schema, runtime
 from iku.numbers import read_number
@@ -34,6 +36,17 @@ def _value(text: str | None) -> float | None:
     if reading.value is None:
         raise UserError(f"--value '{text}' is not an unambiguous number; write e.g. 85,24 or 1234")
     return reading.value
+
+
+def _data(value: object) -> Text:
+    """Agency-controlled text (a file name, a cell as found, a message quoting it) as data:
+    ``[/link]`` in a cell would otherwise end a markup tag and crash the listing, and
+    ``[red]97,5`` would show as ``97,5``."""
+    return Text("-" if value is None else str(value))
+
+
+def _e(value: object) -> str:
+    return escape("-" if value is None else str(value))
 
 
 def register(app: typer.Typer) -> None:
@@ -64,8 +77,8 @@ def validate(
         table.add_column(column)
     for o in routing.outcomes:
         table.add_row(
-            o.agency_code,
-            o.file_name,
+            _data(o.agency_code),
+            _data(o.file_name),
             o.status,
             str(o.rows_in),
             str(o.accepted),
@@ -79,7 +92,7 @@ def validate(
         "resubmissions."
     )
     if outcome.report.data_docs_index is not None:
-        console.print(f"Data Docs: {outcome.report.data_docs_index}")
+        console.print(f"Data Docs: {_e(outcome.report.data_docs_index)}")
 
 
 @review_app.command("list")
@@ -127,13 +140,13 @@ def review_list(
         table.add_row(
             str(i.id),
             i.severity,
-            i.agency_code,
-            i.period or "-",
-            i.file_name,
+            _data(i.agency_code),
+            _data(i.period),
+            _data(i.file_name),
             str(i.source_row or "-"),
-            i.indicator_code or "-",
-            i.rule,
-            i.observed or "-",
+            _data(i.indicator_code),
+            _data(i.rule),
+            _data(i.observed),
         )
     console.print(table)
 
@@ -149,23 +162,35 @@ def review_show(issue_id: Annotated[int, typer.Argument(help="Issue id.")]) -> N
     with session_scope(runtime().engine) as session:
         detail = get_issue(session, issue_id)
         i = detail.issue
-        console.print(f"[bold]Issue #{i.id}[/] ({i.status}, {i.severity}, rule {i.rule})")
-        console.print(f"Agency: {i.agency_code} {i.agency_name}   Period: {i.period}")
-        console.print(f"File: {i.file_name} (submission #{i.submission_id}), row {i.source_row}")
-        console.print(f"IKU: {i.indicator_code}   Column: {i.column}")
-        console.print(f"Observed: {i.observed}\nExpected: {i.expected}")
-        console.print(f"Message: {i.message}")
+        # Every value below can carry what an agency wrote: escaped, shown as written.
+        console.print(
+            f"[bold]Issue #{i.id}[/] ({_e(i.status)}, {_e(i.severity)}, rule {_e(i.rule)})",
+            highlight=False,
+        )
+        console.print(
+            f"Agency: {_e(i.agency_code)} {_e(i.agency_name)}   Period: {_e(i.period)}",
+            highlight=False,
+        )
+        console.print(
+            f"File: {_e(i.file_name)} (submission #{i.submission_id}), row {i.source_row}",
+            highlight=False,
+        )
+        console.print(f"IKU: {_e(i.indicator_code)}   Column: {_e(i.column)}", highlight=False)
+        console.print(f"Observed: {_e(i.observed)}\nExpected: {_e(i.expected)}", highlight=False)
+        console.print(f"Message: {_e(i.message)}", highlight=False)
         if detail.staged is not None:
             s = detail.staged
             console.print(
-                f"Row as found: realisasi '{s.raw_value}', state {s.state}, "
-                f"evidence {s.evidence_url or '-'}, note {s.note or '-'}"
+                f"Row as found: realisasi '{_e(s.raw_value)}', state {_e(s.state)}, "
+                f"evidence {_e(s.evidence_url or '-')}, note {_e(s.note or '-')}",
+                highlight=False,
             )
         for d in detail.decisions:
             console.print(
-                f"Decision #{d.id}: {d.decision} by {d.decided_by} at "
-                f"{d.decided_at:%Y-%m-%d %H:%M} WIB: {d.note}"
-                + (f" (value {d.value})" if d.value is not None else "")
+                f"Decision #{d.id}: {_e(d.decision)} by {_e(d.decided_by)} at "
+                f"{d.decided_at:%Y-%m-%d %H:%M} WIB: {_e(d.note)}"
+                + (f" (value {d.value})" if d.value is not None else ""),
+                highlight=False,
             )
 
 

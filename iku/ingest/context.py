@@ -7,8 +7,12 @@ the month's target in force from the one resolver (:mod:`iku.targets.resolve`).
 from __future__ import annotations
 
 import statistics
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -16,9 +20,14 @@ from sqlalchemy.orm import Session
 
 from iku import calendar
 from iku import models as m
+from iku.db import now_wib
 from iku.rules import Rules, Scale
 from iku.targets.read import load_targets
 from iku.targets.resolve import TARGET_COLUMNS, MonthTargets, TargetsByMonth
+
+if TYPE_CHECKING:
+    from iku.ingest.isolation import ReaderPool
+    from iku.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +48,21 @@ class IndicatorInfo:
 
 @dataclass
 class IngestContext:
-    """The catalog as ingestion sees it, plus folders and rules. Build with :meth:`load`."""
+    """The catalog as ingestion sees it, plus folders and rules. Build with :meth:`load`.
+
+    ``inbox_dir`` is the inbox: files read from it leave it (the archive keeps them) and its
+    tree decides the agency (``<inbox>/<AGENCY_CODE>/<file>``); None: no inbox (files are
+    left where they are). ``clock`` gives the receipt time of files the system receives
+    itself (the time the scan saw them). The reader processes (:mod:`iku.ingest.isolation`)
+    start on first use and belong to this process only (they are not pickled).
+    """
 
     engine: Engine
     rules: Rules
     archive_dir: Path
     output_dir: Path
+    inbox_dir: Path | None = None
+    clock: Callable[[], datetime] = now_wib
     agencies: dict[str, int] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
     indicators: dict[str, IndicatorInfo] = field(default_factory=dict)
@@ -52,12 +70,63 @@ class IngestContext:
     targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
     _history: dict[tuple[int, str], float | None] = field(default_factory=dict)
     _by_month: TargetsByMonth | None = None
+    _readers: ReaderPool | None = field(default=None, repr=False, compare=False)
+    _readers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_readers"] = None
+        state.pop("_readers_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._readers_lock = threading.Lock()
+
+    def readers(self) -> ReaderPool:
+        """This process's reader processes (started on first use)."""
+        with self._readers_lock:
+            if self._readers is None:
+                from iku.ingest.isolation import ReaderPool
+
+                self._readers = ReaderPool()
+            return self._readers
+
+    def close(self) -> None:
+        """End the reader processes (they also end when this process ends)."""
+        with self._readers_lock:
+            if self._readers is not None:
+                self._readers.close()
+                self._readers = None
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> IngestContext:
+        """The context of a process's runtime: its database, rules and folders."""
+        paths = runtime.paths
+        return cls.load(
+            runtime.engine,
+            runtime.rules,
+            archive_dir=paths.archive,
+            output_dir=paths.output,
+            inbox_dir=paths.inbox,
+        )
 
     @classmethod
     def load(
-        cls, engine: Engine, rules: Rules, archive_dir: Path, output_dir: Path
+        cls,
+        engine: Engine,
+        rules: Rules,
+        archive_dir: Path,
+        output_dir: Path,
+        inbox_dir: Path | None = None,
     ) -> IngestContext:
-        context = cls(engine=engine, rules=rules, archive_dir=archive_dir, output_dir=output_dir)
+        context = cls(
+            engine=engine,
+            rules=rules,
+            archive_dir=archive_dir,
+            output_dir=output_dir,
+            inbox_dir=inbox_dir,
+        )
         with engine.connect() as connection:
             for agency_id, code, name in connection.execute(
                 select(m.Agency.id, m.Agency.code, m.Agency.name).where(m.Agency.is_active)

@@ -7,6 +7,7 @@ from typing import Final
 FILE_EMPTY: Final = "file_empty"
 FILE_UNREADABLE: Final = "file_unreadable"
 FILE_TOO_LARGE: Final = "file_too_large"
+FILE_TOO_COMPLEX: Final = "file_too_complex"
 TOO_MANY_ROWS: Final = "too_many_rows"
 MISSING_COLUMNS: Final = "missing_columns"
 AGENCY_MISMATCH: Final = "agency_mismatch"
@@ -27,6 +28,11 @@ ACTIONS: Final[dict[str, str]] = {
     FILE_TOO_LARGE: (
         "Kirim hanya lembar realisasi IKU (tanpa lampiran, gambar atau data mentah), "
         "atau bagi berkas per periode."
+    ),
+    FILE_TOO_COMPLEX: (
+        "Simpan hanya lembar realisasi IKU ke buku kerja baru (tanpa sel gabungan besar, "
+        "format di seluruh lembar, atau isian jauh di luar tabel), atau gunakan templat resmi, "
+        "lalu kirim ulang."
     ),
     TOO_MANY_ROWS: "Kirim satu baris per IKU per periode; hapus baris data mentah dan rekap.",
     MISSING_COLUMNS: (
@@ -60,6 +66,7 @@ TITLES: Final[dict[str, str]] = {
     FILE_EMPTY: "berkas kosong",
     FILE_UNREADABLE: "berkas tidak dapat dibaca",
     FILE_TOO_LARGE: "berkas terlalu besar",
+    FILE_TOO_COMPLEX: "berkas terlalu berat untuk dibaca",
     TOO_MANY_ROWS: "baris data terlalu banyak",
     MISSING_COLUMNS: "kolom wajib tidak ada",
     AGENCY_MISMATCH: "kode OPD tidak sesuai",

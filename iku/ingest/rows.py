@@ -4,6 +4,11 @@ The outcome of each row is recorded, never decided: ``parse_status`` is ``ok``, 
 (two readings and the indicator's magnitude does not settle them) or ``invalid`` (not a
 number, a formula-looking text, a state that contradicts the value). Validation (issue 5)
 quarantines the last two as ``ambiguous_number`` / ``not_a_number``.
+
+``hold_reason`` holds a row for the stewards when ingestion could not keep or read it with
+confidence: a field longer than the database or the policy allows (stored shortened, see
+:mod:`iku.ingest.bounds`), a formula cell without a saved value, a cell merged over several
+rows, a line of a CSV with a broken quote. Validation quarantines it as ``read_problem``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Final
 
-from iku.ingest.table import PercentCell, RawRow
+from iku.ingest.bounds import FieldLimits, shorten, shown, too_long
+from iku.ingest.table import FormulaCell, PercentCell, RawRow
 from iku.numbers import (
     STATE_NOT_AVAILABLE,
     STATE_NOT_REPORTED,
@@ -62,6 +68,8 @@ def raw_text(value: object) -> str | None:
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return f"{value:.6e}"
     return str(value)
 
 
@@ -83,9 +91,20 @@ def read_state_column(raw: object) -> tuple[str | None, str | None]:
     state = _STATE_COLUMN.get(text) or _STATE_COLUMN.get(text.replace(" ", "_"))
     if state is None:
         return None, (
-            f"status '{raw}' tidak dikenal (pilih: angka, belum tersedia, tidak dilaporkan)"
+            f"status '{shown(raw)}' tidak dikenal (pilih: angka, belum tersedia, tidak dilaporkan)"
         )
     return state, None
+
+
+def _bounded(field: str, text: str | None, limits: FieldLimits, holds: list[str]) -> str | None:
+    """``text`` within its field's limit; a longer one is shortened and the row held."""
+    if text is None:
+        return None
+    limit = limits[field]
+    if len(text) > limit:
+        holds.append(too_long(field, len(text), limit))
+        return shorten(text, limit)
+    return text
 
 
 def stage_row(
@@ -95,29 +114,45 @@ def stage_row(
     period: str,
     source_file: str,
     magnitude: Callable[[str], Magnitude | None],
+    limits: FieldLimits,
     scale_of: Callable[[str], Scale | None] = lambda _code: None,
 ) -> dict[str, Any]:
     """The ``staged_row`` values for one raw row. ``magnitude(code)`` is only called when needed;
     ``scale_of(code)`` names the ordinal scale of a qualitative IKU, whose realisasi is a grade
-    ("WTP") staged as its score."""
+    ("WTP") staged as its score.
+
+    Every text field is bounded by ``limits`` (the database's column lengths, the policy for
+    free text): an over-long value is stored shortened and the row is held, never a database
+    error and never silently cut.
+    """
     value: float | None = None
     state: str | None = None
     status = OK
     problem: str | None = None
     candidates: list[float] | None = None
+    holds: list[str] = [row.hold] if row.hold else []
 
-    state_column, state_problem = read_state_column(row.state)
     raw = row.value
+    raw_record = _bounded("raw_value", raw_text(raw), limits, holds)
+    state_column, state_problem = read_state_column(
+        None if isinstance(row.state, FormulaCell) else row.state
+    )
     text = raw.strip() if isinstance(raw, str) else None
-    if isinstance(raw, str) and FORMULA_LIKE.match(raw.strip()):
+    if isinstance(raw, FormulaCell):
+        status, problem = INVALID, "rumus tanpa nilai tersimpan; nilainya tidak diketahui"
+    elif raw_record != raw_text(raw):
+        status, problem = INVALID, "isian realisasi terlalu panjang untuk dibaca sebagai angka"
+    elif isinstance(raw, str) and FORMULA_LIKE.match(raw.strip()):
         status, problem = (
             INVALID,
-            f"'{raw.strip()[:60]}' tampak seperti rumus; disimpan sebagai teks",
+            f"'{shown(raw)}' tampak seperti rumus; disimpan sebagai teks",
         )
     elif state_problem is not None:
         status, problem = INVALID, state_problem
     elif isinstance(raw, datetime | date):
         status, problem = INVALID, f"realisasi berisi tanggal ({raw_text(raw)}), bukan angka"
+    elif isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10**30:
+        status, problem = INVALID, f"angka {raw_text(raw)} terlalu besar untuk sebuah realisasi"
     elif (
         text
         and (scale := scale_of(row.indicator_code)) is not None
@@ -126,10 +161,14 @@ def stage_row(
         score = scale.score(text)
         if state_column not in (None, STATE_NUMBER):
             status = INVALID
-            problem = f"status '{_STATE_LABELS[state_column]}' tetapi realisasi berisi '{text}'"
+            problem = (
+                f"status '{_STATE_LABELS[state_column]}' tetapi realisasi berisi '{shown(text)}'"
+            )
         elif score is None:
             status = INVALID
-            problem = f"'{text[:60]}' bukan tingkat {scale.label}; tulis salah satu: {scale.names}"
+            problem = (
+                f"'{shown(text)}' bukan tingkat {scale.label}; tulis salah satu: {scale.names}"
+            )
         else:
             value, state = score, STATE_NUMBER
     else:
@@ -143,7 +182,7 @@ def stage_row(
                 problem = (
                     "status 'angka' tetapi realisasi kosong"
                     if blank
-                    else f"status 'angka' tetapi realisasi '{text}' bukan angka"
+                    else f"status 'angka' tetapi realisasi '{shown(text)}' bukan angka"
                 )
             else:
                 # The state column wins over a dash or an empty cell ("-" + "belum tersedia").
@@ -170,26 +209,33 @@ def stage_row(
             else:
                 status = AMBIGUOUS
                 candidates = list(options)
-                shown = " atau ".join(f"{c:g}" for c in options)
-                problem = f"'{text}' dapat dibaca sebagai {shown}; besaran IKU tidak memastikannya"
+                shown_options = " atau ".join(f"{c:g}" for c in options)
+                problem = (
+                    f"'{shown(text)}' dapat dibaca sebagai {shown_options}; besaran IKU tidak "
+                    "memastikannya"
+                )
     if value is not None and not math.isfinite(value):
         value, state, status, problem = None, None, INVALID, "nilai tak hingga bukan angka yang sah"
 
-    note = _text_or_none(row.note)
+    code = _bounded("indicator_code", row.indicator_code, limits, holds) or ""
+    note = _bounded("note", _text_or_none(row.note), limits, holds)
+    unit = _bounded("unit", _text_or_none(row.unit), limits, holds)
+    evidence = _bounded("evidence_url", _text_or_none(row.evidence), limits, holds)
     return {
-        "source_file": source_file[:255],
+        "source_file": shorten(source_file, limits["source_file"]),
         "source_row": row.source_row,
         "agency_code": agency_code,
-        "indicator_code": row.indicator_code[:120],
+        "indicator_code": code,
         "period": period,
-        "raw_value": raw_text(raw),
+        "raw_value": raw_record,
         "value": value if status == OK else None,
         "state": state if status == OK else None,
         "parse_status": status,
         "parse_problem": problem,
         "candidates": candidates,
-        "unit": _text_or_none(row.unit),
-        "evidence_url": _text_or_none(row.evidence),
+        "unit": unit,
+        "evidence_url": evidence,
         "note": note,
         "state_reason": note if status == OK and state not in (None, STATE_NUMBER) else None,
+        "hold_reason": "; ".join(holds) if holds else None,
     }

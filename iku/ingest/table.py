@@ -2,6 +2,8 @@
 
 Every reader turns its file into a list of ``(row_number, cells)``; this module does the rest, so
 the xlsx and CSV layouts are understood the same way. Row numbers are the ones the agency sees.
+Nothing vanishes: every non-blank line that is not staged as a data row is accounted in
+:attr:`RawTable.skipped` (title, header, note, total, ...) so the agency can be told.
 """
 
 from __future__ import annotations
@@ -133,6 +135,15 @@ _HEADER_SCAN_ROWS: Final = 40
 
 Row = tuple[int, Sequence[object]]
 
+#: Why a non-blank line is not a data row (Indonesian, for the agency's notice).
+ABOVE_TABLE: Final = "judul atau isian di atas tabel"
+HEADER: Final = "judul kolom"
+NUMBERING: Final = "nomor kolom"
+NOTE_LINE: Final = "catatan, tanda tangan atau teks di luar tabel"
+TOTAL_LINE: Final = "baris jumlah atau rata-rata"
+SECTION_TITLE: Final = "judul bagian"
+SECOND_HEADER: Final = "judul kolom tabel berikutnya"
+
 
 def normalise_label(raw: object) -> str:
     """``"Realisasi (Angka):"`` -> ``"realisasi angka"``."""
@@ -156,8 +167,38 @@ def classify(label: str) -> tuple[str | None, bool]:
 
 
 @dataclass(frozen=True, slots=True)
+class FormulaCell:
+    """A formula cell with no cached value: Excel never computed and saved a result, so there
+    is nothing to read (formulas are never evaluated here). The row is held, never guessed."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return "=" + self.formula
+
+
+@dataclass(frozen=True, slots=True)
+class MergedCell:
+    """A cell inside a merged range that spans several rows (``span``, e.g. ``D8:D9``) and is
+    not a header label: Excel shows the top-left value across the rows, so which row it belongs
+    to cannot be told. ``value`` is the top-left value."""
+
+    value: object
+    span: str
+
+    def __str__(self) -> str:
+        return "" if self.value is None else str(self.value)
+
+
+def plain(value: object) -> object:
+    """A cell's value with the merged-range marker removed."""
+    return value.value if isinstance(value, MergedCell) else value
+
+
+@dataclass(frozen=True, slots=True)
 class RawRow:
-    """One data row as found, before any parsing."""
+    """One data row as found, before any parsing. ``hold`` is why the reader could not read
+    the row with confidence (held for the stewards), or None."""
 
     source_row: int
     indicator_code: str
@@ -168,11 +209,17 @@ class RawRow:
     unit: object = None
     evidence: object = None
     note: object = None
+    hold: str | None = None
+    last_row: int | None = None
 
 
 @dataclass
 class RawTable:
-    """The data rows of a file, with the agency and period written in it (all occurrences)."""
+    """The data rows of a file, with the agency and period written in it (all occurrences).
+
+    ``skipped`` lists every non-blank line that is not a data row, with why; ``notes`` says what
+    else of the file was not read (other sheets with a table, cells outside the read window).
+    """
 
     reader: str
     rows: list[RawRow] = field(default_factory=list)
@@ -180,6 +227,9 @@ class RawTable:
     periods: list[tuple[int, object]] = field(default_factory=list)
     header_row: int | None = None
     columns: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
 
 
 class PercentCell(float):
@@ -195,8 +245,12 @@ class PercentCell(float):
         shown.stored = stored
         return shown
 
+    def __reduce__(self) -> tuple[type[PercentCell], tuple[float]]:
+        return (PercentCell, (self.stored,))
+
 
 def _is_blank(value: object) -> bool:
+    value = plain(value)
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -204,6 +258,8 @@ def _cell(cells: Sequence[object], index: int | None) -> object:
     if index is None or index >= len(cells):
         return None
     value = cells[index]
+    if isinstance(value, MergedCell):
+        return MergedCell(_cell([value.value], 0), value.span)
     if isinstance(value, str):
         value = value.strip()
         return value or None
@@ -236,7 +292,7 @@ def _mapping(labels: Sequence[str]) -> tuple[dict[str, int], int]:
 
 
 def _labels(cells: Sequence[object]) -> list[str]:
-    return [normalise_label(c) if isinstance(c, str) else "" for c in cells]
+    return [normalise_label(c) if isinstance(c, str) else "" for c in map(plain, cells)]
 
 
 def find_header(rows: Sequence[Row]) -> tuple[int, dict[str, int], int]:
@@ -282,7 +338,7 @@ def find_header(rows: Sequence[Row]) -> tuple[int, dict[str, int], int]:
 
 def _looks_like_subheader(cells: Sequence[object], mapping: dict[str, int]) -> bool:
     """A second header row has text only (no numbers) and no indicator code under 'Kode'."""
-    texts = [c for c in cells if not _is_blank(c)]
+    texts = [plain(c) for c in cells if not _is_blank(c)]
     if any(isinstance(c, int | float) for c in texts):
         return False
     code_column = mapping.get(CODE)
@@ -295,7 +351,7 @@ def _looks_like_subheader(cells: Sequence[object], mapping: dict[str, int]) -> b
 
 def _is_numbering_row(cells: Sequence[object]) -> bool:
     """The "(1) (2) (3)" row under many Indonesian table headers."""
-    values = [c for c in cells if not _is_blank(c)]
+    values = [plain(c) for c in cells if not _is_blank(c)]
     if len(values) < 3:
         return False
     return all(_NUMBERING.match(str(v).strip()) for v in values)
@@ -305,9 +361,13 @@ def _metadata(rows: Sequence[Row], end: int) -> tuple[list[tuple[int, object]], 
     """``Periode: Oktober 2026`` / ``Kode OPD | DINKES`` lines above the table."""
     agencies: list[tuple[int, object]] = []
     periods: list[tuple[int, object]] = []
-    for number, cells in rows[:end]:
+    for number, raw_cells in rows[:end]:
+        cells = [plain(c) for c in raw_cells]
+        used: set[int] = set()
+        # Every label on the line counts: a layout may write "Bulan : Oktober 2026" and
+        # "Kode OPD: DINKES" side by side on one row.
         for index, cell in enumerate(cells):
-            if not isinstance(cell, str) or not cell.strip():
+            if index in used or not isinstance(cell, str) or not cell.strip():
                 continue
             label, sep, rest = cell.partition(":")
             name, exact = classify(normalise_label(label))
@@ -315,18 +375,19 @@ def _metadata(rows: Sequence[Row], end: int) -> tuple[list[tuple[int, object]], 
                 continue
             value: object = rest.strip() if sep and rest.strip() else None
             if value is None:
-                for later in cells[index + 1 :]:
+                for offset, later in enumerate(cells[index + 1 :], start=index + 1):
                     if not _is_blank(later) and str(later).strip() != ":":
                         value = later.strip() if isinstance(later, str) else later
+                        used.add(offset)
                         break
             if value is None:
                 continue
             (agencies if name == AGENCY else periods).append((number, value))
-            break
     return agencies, periods
 
 
 def _text(value: object) -> str:
+    value = plain(value)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -336,42 +397,112 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _is_header_again(cells: Sequence[object], mapping: dict[str, int]) -> dict[str, int] | None:
+    """The mapping of a line in the body that is itself a table header (a second table below
+    the first), or None."""
+    labels = _labels(cells)
+    if sum(1 for label in labels if label) < 2:
+        return None
+    found, score = _mapping(labels)
+    return found if score >= 100 else None
+
+
+#: The fields whose merged cells make a row's reading uncertain (notes may be shared).
+_READ_FIELDS: Final = (CODE, VALUE, STATE)
+_FIELD_WORDS: Final = {
+    AGENCY: "kode OPD",
+    PERIOD: "periode",
+    CODE: "kode IKU",
+    NAME: "nama IKU",
+    UNIT: "satuan",
+    TARGET: "target",
+    VALUE: "realisasi",
+    STATE: "status",
+    EVIDENCE: "link bukti",
+    NOTE: "keterangan",
+    NUMBER: "nomor",
+}
+
+
 def extract(rows: Sequence[Row], reader: str, max_rows: int) -> RawTable:
-    """Find the header and read every data row; blank rows, notes and totals are skipped."""
+    """Find the header and read every data row; blank rows, notes and totals are skipped (and
+    accounted in ``skipped``). A header repeated below the data starts a second table with its
+    own columns."""
     position, mapping, span = find_header(rows)
     table = RawTable(reader=reader, header_row=rows[position][0], columns=dict(mapping))
     table.agencies, table.periods = _metadata(rows, position)
+    table.skipped.extend((number, ABOVE_TABLE) for number, _ in rows[:position])
+    table.skipped.extend((number, HEADER) for number, _ in rows[position : position + span])
     body = rows[position + span :]
     if body and _is_numbering_row(body[0][1]):
+        table.skipped.append((body[0][0], NUMBERING))
         body = body[1:]
+    notes: list[Row] = []
     for number, cells in body:
-        picked = {name: _cell(cells, index) for name, index in mapping.items()}
+        marked = {name: _cell(cells, index) for name, index in mapping.items()}
+        picked = {name: plain(value) for name, value in marked.items()}
         if all(v is None for v in picked.values()):
+            table.skipped.append((number, NOTE_LINE))
+            notes.append((number, cells))
             continue
         code = picked.get(CODE)
         value = picked.get(VALUE)
+        state = picked.get(STATE)
         code_text = _text(code)
+        has_reading = value is not None or state is not None
         if code is None and value is None:
-            continue  # a section title, a note or a signature block
-        if code is not None and (_NOTE_START.match(code_text) or len(code_text) > 60):
-            continue  # a trailing note written in the code column
-        if value is None and picked.get(STATE) is None and " " in code_text:
-            continue  # a section title ("A. Sasaran 2"): codes have no spaces, and no value
+            table.skipped.append((number, NOTE_LINE))  # a note or a signature block
+            notes.append((number, cells))
+            continue
+        if not has_reading and (_NOTE_START.match(code_text) or len(code_text) > 60):
+            table.skipped.append((number, NOTE_LINE))  # a trailing note in the code column
+            continue
+        if not has_reading and " " in code_text:
+            table.skipped.append((number, SECTION_TITLE))  # "A. Sasaran 2": codes have no spaces
+            continue
         if code is None and any(
-            normalise_label(c) in _SUMMARY_WORDS for c in cells if isinstance(c, str)
+            normalise_label(c) in _SUMMARY_WORDS for c in map(plain, cells) if isinstance(c, str)
         ):
-            continue  # a "Jumlah" / "Rata-rata" line is not an indicator
+            table.skipped.append((number, TOTAL_LINE))  # "Jumlah" / "Rata-rata" is no IKU
+            continue
+        again = _is_header_again(cells, mapping) if isinstance(value, str) else None
+        if again is not None:
+            mapping = again
+            table.skipped.append((number, SECOND_HEADER))
+            continue
+        holds = []
+        merged = sorted(
+            {v.span for n, v in marked.items() if n in _READ_FIELDS and isinstance(v, MergedCell)}
+        )
+        if merged:
+            holds.append(
+                "sel digabung (merge) melintasi beberapa baris ("
+                + ", ".join(merged)
+                + "): nilainya tidak dapat dipastikan untuk baris ini"
+            )
+        formulas = [
+            f"{_FIELD_WORDS.get(n, n)} ({str(v)[:80]})"
+            for n, v in picked.items()
+            if isinstance(v, FormulaCell)
+        ]
+        if formulas:
+            holds.append(
+                "sel berisi rumus tanpa nilai tersimpan: "
+                + ", ".join(formulas)
+                + "; buka berkas di Excel, biarkan rumus dihitung, simpan, lalu kirim ulang"
+            )
         table.rows.append(
             RawRow(
                 source_row=number,
                 indicator_code=code_text,
                 value=value,
-                state=picked.get(STATE),
+                state=state,
                 agency=picked.get(AGENCY),
                 period=picked.get(PERIOD),
                 unit=picked.get(UNIT),
                 evidence=picked.get(EVIDENCE),
                 note=picked.get(NOTE),
+                hold="; ".join(holds) if holds else None,
             )
         )
         if len(table.rows) > max_rows:
@@ -379,6 +510,8 @@ def extract(rows: Sequence[Row], reader: str, max_rows: int) -> RawTable:
                 TOO_MANY_ROWS,
                 f"berkas berisi lebih dari {max_rows} baris data (batas per kiriman).",
             )
+    # A "Kode OPD: ..." line in the notes or the signature block below the table counts too.
+    table.agencies.extend(_metadata(notes, len(notes))[0])
     for row in table.rows:
         if row.agency is not None:
             table.agencies.append((row.source_row, row.agency))

@@ -12,7 +12,11 @@ from iku.runtime import Runtime
 
 def template_spec(rt: Runtime, agency: str, period: str) -> TemplateSpec:
     """The template's rows (``KeyError`` for an unknown agency code)."""
-    return spec_for_agency(load_context(rt), agency, period, now_wib())
+    context = load_context(rt)
+    try:
+        return spec_for_agency(context, agency, period, now_wib())
+    finally:
+        context.close()
 
 
 def default_path(rt: Runtime, spec: TemplateSpec) -> Path:

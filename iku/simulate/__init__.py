@@ -30,7 +30,14 @@ from iku.catalog import Catalog, IndicatorRow
 from iku.rules import Rules
 from iku.settings import TIMEZONE
 from iku.simulate.defects import Planter
-from iku.simulate.manifest import MANIFEST_NOTES, TRUTH_COLUMNS, audit_rows, file_entry, truth_rows
+from iku.simulate.manifest import (
+    MANIFEST_NOTES,
+    TRUTH_COLUMNS,
+    audit_rows,
+    file_entry,
+    stated_receipts,
+    truth_rows,
+)
 from iku.simulate.model import (
     DEFECT_KINDS,
     FORMAT_KINDS,
@@ -60,6 +67,7 @@ __all__ = [
     "SimulationResult",
     "format_id",
     "simulate",
+    "stated_receipts",
 ]
 
 _EVIDENCE_BASE: Final = "https://data.lampungprov.go.id/bukti"

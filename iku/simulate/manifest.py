@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 from iku import calendar
@@ -116,3 +119,18 @@ def audit_rows(
                         problems.append(f"{sim.relpath}:{line.source_row} decreases")
                 series[sim.period] = value
     return problems
+
+
+def stated_receipts(manifest_path: Path) -> list[tuple[Path, datetime]]:
+    """Every simulated file with the receipt time its manifest states, in that order.
+
+    A simulation is history that arrived earlier: it is ingested with these times stated
+    (``iku ingest --manifest FILE --by NAME``, the demo), never with the time it is loaded.
+    """
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    out_dir = manifest_path.parent.parent
+    files = [
+        (out_dir / entry["file"], datetime.fromisoformat(entry["received_at"]))
+        for entry in manifest["files"]
+    ]
+    return sorted(files, key=lambda item: (item[1], str(item[0])))

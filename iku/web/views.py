@@ -340,6 +340,7 @@ def rule_title(rule: str) -> str:
         "empty_submission": N_("File without data rows"),
         "agency_mismatch": N_("Agency code does not match"),
         "multiple_periods": N_("More than one period"),
+        "read_problem": N_("Row held while reading"),
         "unknown_indicator": N_("Unknown IKU code"),
         "not_a_number": N_("Realisasi is not a number"),
         "ambiguous_number": N_("Number can be read two ways"),
@@ -353,6 +354,7 @@ def rule_title(rule: str) -> str:
         "cumulative_decrease": N_("Cumulative value decreased"),
         "missing_evidence": N_("Supporting evidence missing"),
         "late_submission": N_("Late submission"),
+        "identical_to_other_agency": N_("File identical to another agency's submission"),
     }
     title = titles.get(rule)
     return _(title) if title else rule

@@ -17,6 +17,7 @@ from iku.operations.setup import setup
 from iku.runtime import process_runtime, reset_process_runtime
 from iku.simulate import simulate
 from tests.conftest import CATALOG_DIR
+from tests.integration.ingest_helpers import load_simulation
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def test_cycle_runs_on_a_local_dask_cluster(
     rt = process_runtime()
     assert rt.settings.task_runner == "dask"
     setup(rt)
-    simulate(
+    result = simulate(
         read_catalog(CATALOG_DIR),
         rt.rules,
         period="2026-10",
@@ -43,6 +44,7 @@ def test_cycle_runs_on_a_local_dask_cluster(
         agencies=["DINKES", "RSUDAM", "BAPENDA"],
         seed=5,
     )
+    load_simulation(rt, result.manifest_path)  # with the receipt times it states
     summary = evaluate(rt, "2026-10")
     assert summary["status"] == "completed"
     assert summary["counts"]["rows_in"] > 0

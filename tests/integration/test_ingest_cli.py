@@ -43,11 +43,13 @@ def test_simulate_ingest_template(isolated_settings: Path) -> None:
     inbox = isolated_settings / "inbox"
     inbox.mkdir()
     (out / "DINKES").rename(inbox / "DINKES")
-    table = runner.invoke(app, ["ingest"])  # default: the inbox
+    stated = ["--received-at", "2026-11-03T09:00+07:00", "--by", "uji"]
+    table = runner.invoke(app, ["ingest", *stated])  # default: the inbox
     assert table.exit_code == 0, table.output
     assert "Ingestion" in table.output and "DINKES" in table.output
+    assert not list((inbox / "DINKES").iterdir())  # processed files leave the inbox
 
-    again = runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json"])
+    again = runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json", *stated])
     summary = json.loads(again.output)
     assert set(summary) >= {
         "files_seen",
@@ -58,7 +60,9 @@ def test_simulate_ingest_template(isolated_settings: Path) -> None:
         "rows_staged",
     }
     assert summary["files_seen"] == 2
-    repeat = json.loads(runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json"]).output)
+    assert {f["receipt_stated_by"] for f in summary["files"]} == {"uji"}
+    repeat_args = ["ingest", str(out / "RSUDAM"), "--json", *stated]
+    repeat = json.loads(runner.invoke(app, repeat_args).output)
     assert repeat["submissions_created"] == 0 and repeat["duplicates"] == 2
 
     made = runner.invoke(app, ["template", "--agency", "dinkes", "--period", "2026-10"])
@@ -83,3 +87,37 @@ def test_clear_errors(isolated_settings: Path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_simulation_is_loaded_with_the_receipt_times_it_states(isolated_settings: Path) -> None:
+    assert runner.invoke(app, ["setup"]).exit_code == 0
+    out = isolated_settings / "sim"
+    simulated = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--period",
+            "2026-06",
+            "--months",
+            "2",
+            "--agencies",
+            "DLH",
+            "--out",
+            str(out),
+        ],
+    )
+    assert simulated.exit_code == 0, simulated.output
+    manifest_path = out / ".simulation" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    without_by = runner.invoke(app, ["ingest", "--manifest", str(manifest_path)])
+    assert without_by.exit_code == 1 and "--by" in without_by.output
+    loaded = runner.invoke(
+        app, ["ingest", "--manifest", str(manifest_path), "--by", "uji", "--json"]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    summary = json.loads(loaded.output)
+    # May and June 2026 would be long closed if received today; as stated, both are staged.
+    assert [f["status"] for f in summary["files"]] == ["staged", "staged"]
+    stated = sorted(f["received_at"] for f in manifest["files"])
+    assert sorted(f["received_at"] for f in summary["files"]) == stated
+    assert {f["receipt_stated_by"] for f in summary["files"]} == {"uji"}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from iku import migrate
+from iku.calendar import previous_period
 from iku.catalog import load_catalog
 from iku.runtime import process_runtime
 from tests.conftest import CATALOG_DIR
@@ -22,13 +23,18 @@ def test_flow_ingests_the_inbox_idempotently(
     migrate.upgrade(process_runtime().engine)
     load_catalog(CATALOG_DIR, process_runtime().engine)
     inbox = isolated_settings / "inbox"
-    put(inbox / "DINKES" / "okt.csv", csv_text("DINKES;2026-10;DINKES-02;93,10;;https://x;"))
-    put(inbox / "RSUDAM" / "okt.csv", csv_text("DINKES;2026-10;RSUDAM-01;55;;;"))
-    put(inbox / "salah_tempat.csv", csv_text("DINKES;2026-10;DINKES-02;93,10;;;x"))
+    month = previous_period()  # the scan receives the files now: last month is open
+    put(inbox / "DINKES" / "okt.csv", csv_text(f"DINKES;{month};DINKES-02;93,10;;https://x;"))
+    put(inbox / "RSUDAM" / "okt.csv", csv_text(f"DINKES;{month};RSUDAM-01;55;;;"))
+    put(inbox / "salah_tempat.csv", csv_text(f"DINKES;{month};DINKES-02;93,10;;;x"))
+    put(inbox / "RSUDAM" / "lagi.csv.filepart", csv_text(f"RSUDAM;{month};RSUDAM-01;1;;;"))
+    (inbox / "DINKES" / "tautan.csv").symlink_to(CATALOG_DIR / "agencies.csv")
 
     first = ingest_inbox()
-    assert first["files_seen"] == 3 and first["submissions_created"] == 2
-    assert first["rows_staged"] == 1
+    assert first["files_seen"] == 4 and first["submissions_created"] == 2
+    assert first["rows_staged"] == 1 and first["ignored"] == 1
     assert sorted(r["rule"] for r in first["rejected"]) == ["agency_mismatch", "unknown_agency"]
-    second = ingest_inbox()
-    assert second["submissions_created"] == 0 and second["duplicates"] == 2
+    assert [Path(r["file"]).name for r in first["refused"]] == ["tautan.csv"]
+    second = ingest_inbox()  # processed files left the inbox; what is left is not read again
+    assert second["submissions_created"] == 0 and second["files_seen"] == 1
+    assert [Path(r["file"]).name for r in second["refused"]] == ["tautan.csv"]

@@ -17,9 +17,9 @@ from iku import models as m
 from iku.calendar import periods_between
 from iku.catalog import read_catalog
 from iku.db import session_scope
-from iku.ingest.service import ingest_paths
+from iku.ingest.service import ingest_stated
 from iku.rules import load_rules
-from iku.simulate import simulate
+from iku.simulate import simulate, stated_receipts
 from quality.validate import validate_period
 from tests.conftest import CATALOG_DIR, RULES_FILE
 from tests.integration.ingest_helpers import make_context
@@ -42,7 +42,11 @@ def test_planted_defects_and_nothing_else(
     )
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     assert manifest["audit"] == []
-    summary = ingest_paths([out], context=make_context(loaded, tmp_path))
+    # A simulation is history: its files are loaded with the receipt times it states.
+    summary = ingest_stated(
+        stated_receipts(result.manifest_path), make_context(loaded, tmp_path), by="simulasi"
+    )
+    assert {f.receipt_stated_by for f in summary.files} == {"simulasi"}
 
     rejected = {(Path(f.file).name, f.rule) for f in summary.files if f.status == "rejected"}
     expected_rejected = {
@@ -93,3 +97,25 @@ def test_planted_defects_and_nothing_else(
         }
     assert found == expected
     assert len(expected) + len(expected_rejected) >= defects
+
+
+def test_the_demo_planted_wrong_agency_file_is_rejected(loaded: Engine, tmp_path: Path) -> None:
+    """The demo's own planted wrong-agency file (BKD, April: "Kode OPD:" written beside
+    "Bulan :" on one row) was accepted; every planted agency_mismatch is now rejected."""
+    from iku.cli.demo import DEMO_DEFECTS, DEMO_SEED
+
+    result = simulate(
+        read_catalog(CATALOG_DIR),
+        load_rules(RULES_FILE),
+        period="2026-11",
+        out_dir=tmp_path / "inbox",
+        months=11,
+        defects=DEMO_DEFECTS,
+        seed=DEMO_SEED,
+    )
+    planted = {d["file"] for d in result.defects if d["kind"] == "agency_mismatch"}
+    assert "BKD/Laporan IKU BKD April 2026.xlsx" in planted
+    stated = [(p, t) for p, t in stated_receipts(result.manifest_path) if p.parent.name == "BKD"]
+    summary = ingest_stated(stated, make_context(loaded, tmp_path), by="simulasi")
+    rejected = {f"BKD/{Path(f.file).name}" for f in summary.files if f.rule == "agency_mismatch"}
+    assert rejected == {name for name in planted if name.startswith("BKD/")}

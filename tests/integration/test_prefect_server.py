@@ -21,6 +21,7 @@ from iku.rules import load_rules
 from iku.runtime import process_runtime
 from iku.simulate import simulate
 from tests.conftest import CATALOG_DIR, PROJECT_ROOT, RULES_FILE
+from tests.integration.ingest_helpers import load_simulation
 
 BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
 pytestmark = pytest.mark.slow
@@ -102,7 +103,7 @@ def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_p
     env = prefect_server
     migrate.upgrade(process_runtime().engine)
     load_catalog(CATALOG_DIR, process_runtime().engine)
-    simulate(
+    result = simulate(
         read_catalog(CATALOG_DIR),
         load_rules(RULES_FILE),
         period="2026-10",
@@ -111,6 +112,7 @@ def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_p
         agencies=["DINKES", "RSUDAM"],
         seed=11,
     )
+    load_simulation(process_runtime(), result.manifest_path)  # with the receipt times it states
     _prefect(env, "work-pool", "create", "iku-process", "--type", "process")
     deployed = _prefect(env, "deploy", "--all")
     for name in ("monthly-evaluation", "ingest-inbox", "submission-reminders"):

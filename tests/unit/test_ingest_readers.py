@@ -20,6 +20,19 @@ from iku.ingest.rejections import (
 )
 
 HEADER = "Kode OPD;Periode;Kode IKU;Realisasi;Keterangan"
+
+
+def limits(max_rows: int = 10, max_unpacked_bytes: int = 10**8) -> readers.ReadLimits:
+    """Reader limits for a test: the rows and unpacked size given, the rules' defaults else."""
+    return readers.ReadLimits(
+        max_rows=max_rows,
+        max_unpacked_bytes=max_unpacked_bytes,
+        max_cells=1_000_000,
+        max_zip_entries=1000,
+        max_number_digits=30,
+    )
+
+
 LINE = "DINKES;10/2026;DINKES-02;93,10;naik – stabil"
 
 
@@ -33,7 +46,7 @@ def csv_bytes(text: str, encoding: str) -> bytes:
 )
 def test_csv_encodings(encoding: str, newline: str) -> None:
     data = csv_bytes(newline.join([HEADER, LINE]) + newline, encoding)
-    table = readers.read_csv(data, 10)
+    table = readers.read_csv(data, limits(10))
     assert [(r.source_row, r.indicator_code, r.value, r.note) for r in table.rows] == [
         (2, "DINKES-02", "93,10", "naik – stabil")
     ]
@@ -51,12 +64,12 @@ def test_csv_encodings(encoding: str, newline: str) -> None:
 )
 def test_delimiter_sniffing(text: str, delimiter: str) -> None:
     assert readers.sniff_delimiter(text) == delimiter
-    assert readers.read_csv(text.encode(), 10).rows[0].value == "93,1"
+    assert readers.read_csv(text.encode(), limits(10)).rows[0].value == "93,1"
 
 
 def test_csv_row_numbers_are_file_lines_even_with_quoted_newlines() -> None:
     text = 'Kode IKU;Realisasi;Keterangan\nDINKES-01;46;"dua\nbaris"\n\nDINKES-02;93;x\n'
-    rows = readers.read_csv(text.encode(), 10).rows
+    rows = readers.read_csv(text.encode(), limits(10)).rows
     assert [(r.source_row, r.indicator_code) for r in rows] == [(2, "DINKES-01"), (5, "DINKES-02")]
 
 
@@ -71,7 +84,7 @@ def test_csv_row_numbers_are_file_lines_even_with_quoted_newlines() -> None:
 )
 def test_csv_rejections(data: bytes, rule: str) -> None:
     with pytest.raises(Rejected) as caught:
-        readers.read_csv(data, 10)
+        readers.read_csv(data, limits(10))
     assert caught.value.rule == rule
 
 
@@ -90,7 +103,7 @@ def test_json_schema_and_aliases() -> None:
             {"kode_iku": "DINKES-05", "nilai": "97,25"},
         ],
     }
-    table = readers.read_json(json.dumps(document).encode(), 10)
+    table = readers.read_json(json.dumps(document).encode(), limits(10))
     assert table.agencies == [(0, "DINKES")] and table.periods == [(0, "2026-10")]
     assert [(r.source_row, r.indicator_code, r.value, r.state) for r in table.rows] == [
         (1, "DINKES-02", 93.1, None),
@@ -118,7 +131,7 @@ def test_json_schema_and_aliases() -> None:
 )
 def test_json_rejections(document: str, rule: str) -> None:
     with pytest.raises(Rejected) as caught:
-        readers.read_json(document.encode(), 10)
+        readers.read_json(document.encode(), limits(10))
     assert caught.value.rule == rule
 
 
@@ -149,8 +162,8 @@ def _workbook(tmp_path: Path, percent: bool) -> Path:
 @pytest.mark.parametrize("percent", [False, True], ids=["fast-calamine", "detailed-openpyxl"])
 def test_xlsx_paths_read_the_same_table(tmp_path: Path, percent: bool) -> None:
     path = _workbook(tmp_path, percent)
-    assert readers._inspect_zip(path, 10**8) is percent
-    table = readers.read_xlsx(path, 100, 10**8)
+    assert readers.inspect_workbook(path, limits(100)).detailed is percent
+    table = readers.read_xlsx(path, limits(100))
     assert table.reader == "xlsx" and table.header_row == 2
     assert table.periods == [(1, "Oktober 2026")]
     assert [(r.source_row, r.indicator_code, r.value, r.state) for r in table.rows] == [
@@ -162,7 +175,7 @@ def test_xlsx_paths_read_the_same_table(tmp_path: Path, percent: bool) -> None:
 def test_zip_that_unpacks_too_far_is_refused_unopened(tmp_path: Path) -> None:
     path = _workbook(tmp_path, False)
     with pytest.raises(Rejected) as caught:
-        readers.read_xlsx(path, 100, 2000)
+        readers.read_xlsx(path, limits(100, 2000))
     assert caught.value.rule == FILE_TOO_LARGE
 
 
@@ -177,7 +190,7 @@ def test_broken_workbooks(tmp_path: Path, content: bytes, detail: str) -> None:
     path = tmp_path / "x.xlsx"
     path.write_bytes(content)
     with pytest.raises(Rejected) as caught:
-        readers.read_xlsx(path, 100, 10**8)
+        readers.read_xlsx(path, limits(100))
     assert caught.value.rule == FILE_UNREADABLE and detail in caught.value.reason
 
 
@@ -186,4 +199,62 @@ def test_zip_without_workbook(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "hello")
     with pytest.raises(Rejected, match="bukan buku kerja"):
-        readers.read_xlsx(path, 100, 10**8)
+        readers.read_xlsx(path, limits(100))
+
+
+@pytest.mark.parametrize(
+    ("lines", "held", "rows"),
+    [
+        # A quote opened and never closed: each line after it is a row of its own, held.
+        (['A-01;1;"catatan', "A-02;2;x", "A-03;3;y"], [2, 3, 4], [2, 3, 4]),
+        # A quote closed two lines later swallowed a line holding the separator: held too.
+        (['A-01;1;"satu', "A-02;2;dua", 'tiga"', "A-04;4;z"], [2, 3, 4], [2, 3, 4, 5]),
+        # A note with a line break (no separator on the next line) is a single row, not held.
+        (['A-01;1;"dua', 'baris"', "A-02;2;x"], [], [2, 4]),
+    ],
+)
+def test_csv_broken_quotes_lose_no_line(lines: list[str], held: list[int], rows: list[int]) -> None:
+    text = "\n".join(["Kode IKU;Realisasi;Keterangan", *lines]) + "\n"
+    table = readers.read_csv(text.encode(), limits(10))
+    assert [r.source_row for r in table.rows] == rows
+    assert [r.source_row for r in table.rows if r.hold] == held
+
+
+def test_csv_lines_beyond_the_read_window_are_named() -> None:
+    """Reading stops at 2 x max_rows + 40 non-blank lines; what follows is named, not lost."""
+    notes = "\n".join(f"catatan {n}" for n in range(30))
+    text = "Kode IKU;Realisasi\nA-01;1\n" + notes + "\nA-02;2\n"
+    table = readers.read_csv(text.encode(), limits(max_rows=2))  # a window of 44 lines
+    assert [r.source_row for r in table.rows] == [2, 33] and table.notes == []
+    notes = "\n".join(f"catatan {n}" for n in range(60))
+    text = "Kode IKU;Realisasi\nA-01;1\n" + notes + "\nA-02;2\n"
+    table = readers.read_csv(text.encode(), limits(max_rows=2))
+    assert [r.source_row for r in table.rows] == [2]
+    assert table.notes == ["baris 45 dan seterusnya tidak dibaca (batas baca 44 baris berisi)"]
+
+
+@pytest.mark.parametrize(
+    ("document", "detail"),
+    [
+        (
+            '{"period": "2026-10", "rows": [{"indicator_code": "X-01", "realisasi": '
+            + "9" * 400
+            + "}]}",
+            "400 digit",
+        ),
+        ('{"period": "2026-10", "rows": ' + "[" * 5000 + "]" * 5000 + "}", "terlalu dalam"),
+    ],
+)
+def test_json_refused_with_a_sentence(document: str, detail: str) -> None:
+    with pytest.raises(Rejected) as caught:
+        readers.read_json(document.encode(), limits(10))
+    assert caught.value.rule == FILE_UNREADABLE and detail in caught.value.reason
+
+
+def test_xlsx_inspection_refuses_a_lying_zip(tmp_path: Path) -> None:
+    from tests.data.bad_submissions.hostile import lying_zip_bomb
+
+    path = lying_zip_bomb(tmp_path / "bom.xlsx", expands_to=8 * 1024 * 1024)
+    with pytest.raises(Rejected) as caught:
+        readers.read_xlsx(path, limits(100))
+    assert caught.value.rule == FILE_TOO_LARGE and "dinyatakan" in caught.value.reason

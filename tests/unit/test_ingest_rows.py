@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
+from iku.ingest.bounds import FieldLimits
 from iku.ingest.rows import stage_row
 from iku.ingest.table import PercentCell, RawRow
+
+LIMITS = FieldLimits.of(2000)
 
 # DBD incidence: reference 49 per 100.000, no upper bound; a % IKU: reference 95, max 120.
 MAGNITUDES = {"DINKES-01": (49.0, 0.0, None), "DINKES-02": (95.0, 0.0, 120.0)}
@@ -21,6 +24,7 @@ def staged(value: object, state: object = None, note: str | None = None, code: s
         period="2026-10",
         source_file="f.xlsx",
         magnitude=MAGNITUDES.get,
+        limits=LIMITS,
     )
 
 

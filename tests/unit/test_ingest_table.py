@@ -140,3 +140,68 @@ def test_row_limit() -> None:
 def test_percent_cell_keeps_the_stored_number() -> None:
     cell = t.PercentCell(0.8524)
     assert cell == 85.24 and cell.stored == 0.8524
+
+
+@pytest.mark.parametrize(
+    ("lines", "agencies"),
+    [
+        # "Kode OPD:" beside "Bulan :" on one row (the simulator's other .xlsx layout; the demo's
+        # planted wrong-agency file was accepted because only the first label was read).
+        ([["Bulan", ":", "April 2026", None, "Kode OPD: BKD"]], [(1, "BKD")]),
+        ([["Kode OPD", "DINKES", "Periode", "2026-10"]], [(1, "DINKES")]),
+    ],
+)
+def test_every_label_of_a_metadata_row_is_read(
+    lines: list[list[object]], agencies: list[tuple[int, object]]
+) -> None:
+    table = t.extract(
+        rows(*lines, ["Kode IKU", "Realisasi"], ["X-01", 1]),
+        "xlsx",
+        10,
+    )
+    assert table.agencies == agencies and len(table.periods) == 1
+
+
+def test_an_agency_code_below_the_table_counts() -> None:
+    table = t.extract(
+        rows(
+            ["Periode", "2026-10"],
+            ["Kode IKU", "Realisasi", "Keterangan"],
+            ["X-01", 1, None],
+            [None, None, None],
+            [None, None, "Kode OPD: RSUDAM"],
+        ),
+        "xlsx",
+        10,
+    )
+    assert table.agencies == [(5, "RSUDAM")]
+    assert table.skipped[-1] == (5, t.NOTE_LINE)
+
+
+def test_every_line_not_staged_is_accounted() -> None:
+    table = t.extract(
+        rows(
+            ["LAPORAN"],
+            ["Kode IKU", "Realisasi"],
+            ["(1)", "(2)", "(3)"],
+            ["X-01", 1],
+            ["A. Sasaran dua", None],
+            ["X-02", 2],
+            [None, 3, "Jumlah"],
+            ["Kode IKU", "Realisasi"],
+            ["X-03", 3],
+            ["Catatan: sementara", None],
+        ),
+        "csv",
+        10,
+    )
+    assert [r.source_row for r in table.rows] == [4, 6, 9]
+    assert table.skipped == [
+        (1, t.ABOVE_TABLE),
+        (2, t.HEADER),
+        (3, t.NUMBERING),
+        (5, t.SECTION_TITLE),
+        (7, t.TOTAL_LINE),
+        (8, t.SECOND_HEADER),
+        (10, t.NOTE_LINE),
+    ]

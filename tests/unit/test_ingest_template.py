@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from iku.catalog import Catalog, read_catalog
-from iku.ingest.readers import read_xlsx
+from iku.ingest.readers import ReadLimits, read_xlsx
 from iku.ingest.template import (
     HEADER_ROW,
     STATE_CHOICES,
@@ -77,7 +77,7 @@ def test_same_spec_gives_the_same_bytes(template: Path, tmp_path: Path) -> None:
 
 
 def test_template_reads_back(template: Path) -> None:
-    table = read_xlsx(template, 100, 10**8)
+    table = read_xlsx(template, ReadLimits(100, 10**8, 10**6, 1000, 30))
     assert table.reader == "template"
     assert table.agencies == [(2, "DINKES")] and table.periods == [(4, "2026-10")]
     assert [(r.source_row, r.indicator_code, r.value) for r in table.rows] == [

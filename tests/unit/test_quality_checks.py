@@ -41,6 +41,7 @@ def clean_row(row_id: int, indicator: str, **overrides: Any) -> dict[str, Any]:
         "evidence_url": "https://bukti.example/1",
         "note": None,
         "state_reason": None,
+        "hold_reason": None,
         "unit": "%",
         "is_percent": True,
         "min_value": 0.0,
@@ -76,6 +77,7 @@ def submission(**overrides: Any) -> dict[str, Any]:
         "period": "2026-10",
         "received_epoch": 1_790_000_000.0,
         "deadline_epoch": 1_790_100_000.0,
+        "identical_to": None,
     }
     row.update(overrides)
     return row
@@ -97,6 +99,17 @@ def _set(row_index: int, **values: Any) -> Callable[[list[dict[str, Any]]], None
 
 ROW_CASES: dict[str, tuple[Callable[[list[dict[str, Any]]], None], list[int]]] = {
     # rule: (plant the defect, the row ids that must be named)
+    "read_problem": (_set(2, hold_reason="link bukti terlalu panjang (2.000 karakter)"), [3]),
+    # the reader's diagnosis replaces the unknown code it would otherwise also be
+    "read_problem_supersedes": (
+        _set(
+            1,
+            indicator_code="X" * 47 + "…",
+            is_known_indicator=False,
+            hold_reason="kode IKU terlalu panjang (55 karakter; batas 48)",
+        ),
+        [2],
+    ),
     "unknown_indicator": (
         _set(
             2,
@@ -135,10 +148,11 @@ ROW_CASES: dict[str, tuple[Callable[[list[dict[str, Any]]], None], list[int]]] =
 }
 
 
-@pytest.mark.parametrize("rule", ROW_CASES)
-def test_row_check_names_the_right_row(rule: str) -> None:
+@pytest.mark.parametrize("case", ROW_CASES)
+def test_row_check_names_the_right_row(case: str) -> None:
+    rule = case.removesuffix("_supersedes")
     rows = clean_rows()
-    plant, expected_rows = ROW_CASES[rule]
+    plant, expected_rows = ROW_CASES[case]
     plant(rows)
     findings = run(rows)
     assert {(f.rule, f.row_id) for f in findings} == {(rule, r) for r in expected_rows}
@@ -168,6 +182,7 @@ SUBMISSION_CASES: dict[str, dict[str, Any]] = {
     "agency_mismatch": {"agency_matches": False, "file_agencies": "DINKES, DISHUB"},
     "multiple_periods": {"n_periods": 2, "file_periods": "2026-09, 2026-10"},
     "late_submission": {"received_epoch": 1_790_200_000.0},
+    "identical_to_other_agency": {"identical_to": "DISDIKBUD #12"},
 }
 
 
@@ -181,7 +196,8 @@ def test_submission_check_names_the_submission(rule: str) -> None:
 
 
 def test_every_check_has_a_case() -> None:
-    assert {c.rule for c in CHECKS} == set(ROW_CASES) | set(SUBMISSION_CASES)
+    cases = {case.removesuffix("_supersedes") for case in ROW_CASES}
+    assert {c.rule for c in CHECKS} == cases | set(SUBMISSION_CASES)
 
 
 def test_messages_are_indonesian_and_readable() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from iku.ingest.template import normalise_zip
+from tests.data.bad_submissions import hostile
 
 HERE = Path(__file__).resolve().parent
 WHEN = datetime(2026, 11, 3, 9, 0)
@@ -244,6 +245,7 @@ def main() -> None:
     old = {**document, "period": "2026-05", "rows": document["rows"][:1]}
     (HERE / "periode_lama.json").write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
     (HERE / "rusak.json").write_text('{"agency_code": "DINKES", "period": "2026-10", "rows": [')
+    hostile.main()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """trustworthy figures: year-to-date completeness, target met, held values, basis, scales
 
-Revision ID: 0010_figures
-Revises: 0009_web
+Revision ID: 0011_figures
+Revises: 0010_intake
 Create Date: 2026-12-02 14:00:00+07:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_figures"
-down_revision: str | None = "0009_web"
+revision: str = "0011_figures"
+down_revision: str | None = "0010_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
