@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.calendar import Period
 from iku.cycles import cycle_of
 from iku.db import now_wib, session_scope
+from iku.reports.attention import AttentionItem, attention_items
+from iku.reports.issues import open_issues
 from iku.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,20 @@ class ResultRow:
     n_missing: int | None
     flags: tuple[str, ...]
     note: str | None
+    #: The month of the value shown (an earlier month for a stale ``last`` value).
+    realisasi_period: str | None = None
+    tercapai: bool | None = None
+    ytd_tercapai: bool | None = None
+    ytd_months_reported: int | None = None
+    ytd_months_expected: int | None = None
+    ytd_complete: bool | None = None
+    year_end_capaian: float | None = None
+    in_aggregate: bool | None = None
+    awaiting_verification: bool = False
+    n_total: int | None = None
+    n_held: int | None = None
+    n_agencies: int | None = None
+    n_agencies_included: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,7 @@ class AgencyInfo:
 @dataclass(frozen=True)
 class IssueInfo:
     agency_id: int
+    period: str | None
     indicator_code: str | None
     file_name: str
     source_row: int | None
@@ -90,6 +107,7 @@ class IssueInfo:
     observed: str | None
     expected: str | None
     message: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,10 @@ class PeriodData:
     history_periods: tuple[str, ...]
     #: indicator id -> the agency's note on its realisasi of this period.
     notes: Mapping[int, str]
+    #: Every open data issue of this period and of any earlier one (iku.reports.issues).
     issues: tuple[IssueInfo, ...]
+    #: Where leaders should act (iku.reports.attention), as of ``generated_at``.
+    attention: tuple[AttentionItem, ...]
     generated_at: datetime
 
 
@@ -137,6 +158,19 @@ def _result(row: m.Achievement) -> ResultRow:
         n_missing=row.n_missing,
         flags=tuple(str(flag) for flag in (row.flags or ())),
         note=row.note,
+        realisasi_period=row.realisasi_period,
+        tercapai=row.tercapai,
+        ytd_tercapai=row.ytd_tercapai,
+        ytd_months_reported=row.ytd_months_reported,
+        ytd_months_expected=row.ytd_months_expected,
+        ytd_complete=row.ytd_complete,
+        year_end_capaian=row.year_end_capaian,
+        in_aggregate=row.in_aggregate,
+        awaiting_verification=bool(row.awaiting_verification),
+        n_total=row.n_total,
+        n_held=row.n_held,
+        n_agencies=row.n_agencies,
+        n_agencies_included=row.n_agencies_included,
     )
 
 
@@ -199,25 +233,22 @@ def _notes(session: Session, period: str) -> dict[int, str]:
 
 
 def _issues(session: Session, period: str) -> tuple[IssueInfo, ...]:
-    issue = m.ValidationIssue
-    issue_period = func.coalesce(issue.period, m.Submission.period)
-    rows = session.execute(
-        select(
-            m.Submission.agency_id,
-            issue.indicator_code,
-            m.Submission.file_name,
-            issue.source_row,
-            issue.rule,
-            issue.severity,
-            issue.observed,
-            issue.expected,
-            issue.message,
+    return tuple(
+        IssueInfo(
+            agency_id=i.agency_id,
+            period=i.period,
+            indicator_code=i.indicator_code,
+            file_name=i.file_name,
+            source_row=i.source_row,
+            rule=i.rule,
+            severity=i.severity,
+            observed=i.observed,
+            expected=i.expected,
+            message=i.message,
+            created_at=i.created_at,
         )
-        .join(m.Submission, m.Submission.id == issue.submission_id)
-        .where(issue.status == "open", issue_period == period)
-        .order_by(m.Submission.agency_id, issue.indicator_code, issue.source_row, issue.id)
+        for i in open_issues(session, period)
     )
-    return tuple(IssueInfo(*row) for row in rows)
 
 
 def _with_rates(
@@ -262,6 +293,7 @@ def load_period(
             )
         }
         history_periods, history = _history(session, period)
+        generated = generated_at or now_wib()
         rules_version = cycle.rules_version or rules.version
         if cycle.rules_version and cycle.rules_version != rules.version:
             log.warning(
@@ -284,5 +316,6 @@ def load_period(
             history_periods=history_periods,
             notes=_notes(session, period),
             issues=_issues(session, period),
-            generated_at=generated_at or now_wib(),
+            attention=tuple(attention_items(session, period, rules, as_of=generated)),
+            generated_at=generated,
         )

@@ -26,8 +26,8 @@ from iku.bulletins.jobs import REVIEW_PAGE
 from iku.calendar import shift_period
 from iku.db import now_wib
 from iku.formatting import Absent, bulan_singkat
+from iku.reports.issues import open_issues as open_issues_up_to
 from iku.rules import Rules
-from quality.checks import CHECKS_BY_RULE
 from quality.completeness import completeness
 from quality.review import IssueView, list_issues
 
@@ -42,14 +42,13 @@ TREND_MONTHS = 12
 
 
 def _issue_row(issue: IssueView, now: datetime) -> dict[str, Any]:
-    check = CHECKS_BY_RULE.get(issue.rule)
     return {
         "id": issue.id,
         "file": issue.file_name,
         "row": issue.source_row if issue.source_row is not None else Absent("seluruh berkas"),
         "period": issue.period or "–",
         "indicator": issue.indicator_code or "–",
-        "rule": check.title if check else issue.rule,
+        "rule": flags.label(issue.rule),
         "rule_id": issue.rule,
         "severity": issue.severity,
         "severity_label": flags.SEVERITY_LABELS[issue.severity],
@@ -72,8 +71,9 @@ def review_context(
     now = now or now_wib()
     all_issues = list_issues(session, period=period, status=None)
     # The queue is not per month: an issue of an earlier period stays open until decided, so
-    # the page lists every open issue up to this period.
-    open_issues = [i for i in list_issues(session, status="open") if (i.period or period) <= period]
+    # the page lists every open issue up to this period, as the bulletins count them.
+    counted = {issue.id for issue in open_issues_up_to(session, period)}
+    open_issues = [i for i in list_issues(session, status="open") if i.id in counted]
     by_agency: dict[str, dict[str, Any]] = {}
     for issue in open_issues:
         group = by_agency.setdefault(

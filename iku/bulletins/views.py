@@ -21,13 +21,14 @@ from iku.formatting import (
     is_absent,
     periode,
 )
+from iku.reports.attention import REASON_LABELS, REASONS, AttentionItem
 from iku.rules import Band, Rules
 
 log = logging.getLogger(__name__)
 
 
-#: The province bulletin lists at most this many IKU needing attention (all are in the agency
-#: bulletins); a longer list would bury the worst ones.
+#: The province bulletin lists at most this many rows of where to act (all items are in the
+#: agency bulletins and in perlu_tindakan.csv); a longer list would bury the worst ones.
 ATTENTION_LIMIT: Final = 60
 
 #: realisasi states without a number (``achievement.realisasi_state``) and how they read.
@@ -135,6 +136,7 @@ def _indicator_row(
     else:
         target_text = _require(row.target_text, f"{what}: target")
         target_version = _require(row.target_version, f"{what}: target version")
+    stale = row.realisasi_period is not None and row.realisasi_period != data.period
     series = data.history.get(key, ())
     spark = charts.sparkline(
         [value for _, value in series],
@@ -153,6 +155,12 @@ def _indicator_row(
         "ytd_realisasi": _or_dash(row.ytd_realisasi),
         "ytd_target": _or_dash(row.ytd_target),
         "ytd_capaian": _or_dash(row.ytd_capaian),
+        "ytd_basis": _months_basis(row),
+        "ytd_incomplete": row.ytd_complete is False,
+        "year_end_capaian": None if row.year_end_capaian is None else row.year_end_capaian,
+        "tercapai": tercapai_view(row.tercapai),
+        "realisasi_period": periode(row.realisasi_period) if stale else None,
+        "held": row.awaiting_verification,
         "trend_delta": _or_dash(row.trend_delta),
         "projection": _or_dash(row.projection),
         "is_at_risk": row.is_at_risk,
@@ -164,12 +172,28 @@ def _indicator_row(
     }, row.is_at_risk
 
 
-def _issue_view(issue: IssueInfo) -> dict[str, Any]:
+#: How "did the realisasi meet the target as written" reads (null: cannot say).
+TERCAPAI_LABELS: Final = {True: "Tercapai", False: "Tidak tercapai", None: "–"}
+
+
+def tercapai_view(value: bool | None) -> dict[str, Any]:
+    return {"value": value, "label": TERCAPAI_LABELS[value]}
+
+
+def _months_basis(row: ResultRow) -> str | None:
+    """``9 dari 10 bulan``: the due months the year to date rests on."""
+    if row.ytd_months_expected is None or row.ytd_months_reported is None:
+        return None
+    return f"{row.ytd_months_reported} dari {row.ytd_months_expected} bulan"
+
+
+def _issue_view(issue: IssueInfo, period: str) -> dict[str, Any]:
     return {
+        "period": None if issue.period in (None, period) else periode(issue.period),
         "indicator_code": _text(issue.indicator_code),
         "file_name": issue.file_name,
         "source_row": issue.source_row,
-        "rule": issue.rule,
+        "rule": flags.label(issue.rule),
         "severity": issue.severity,
         "severity_label": flags.SEVERITY_LABELS.get(issue.severity, issue.severity),
         "observed": _text(issue.observed),
@@ -186,6 +210,82 @@ def _figure(data: PeriodData, key: str, what: str) -> tuple[ResultRow, float | A
         Absent(NO_FIGURE) if row.capaian_scored is None else row.capaian_scored
     )
     return row, capaian, predikat_view(data.rules, row.predikat, capaian, what)
+
+
+#: What a row of several IKU of one agency and reason says (their own details are in the
+#: agency's bulletin and in perlu_tindakan.csv).
+GROUPED_DETAIL: Final = {
+    "tidak_tercapai": "Realisasi bulan ini belum mencapai target.",
+    "capaian_rendah": "Capaian s.d. bulan ini rendah.",
+    "proyeksi_berisiko": "Proyeksi capaian akhir tahun berisiko.",
+    "menunggu_verifikasi": (
+        "Nilainya menunggu verifikasi pengelola data; belum dihitung dalam capaian OPD, "
+        "sektor dan provinsi."
+    ),
+}
+
+
+def _attention_row(item: AttentionItem) -> dict[str, Any]:
+    return {
+        "reason": item.label,
+        "agency_code": item.agency_code,
+        "agency_name": item.agency_name,
+        "indicator_code": item.indicator_code,
+        "indicator_name": item.indicator_name,
+        "detail": item.detail,
+    }
+
+
+def _grouped(items: Sequence[AttentionItem]) -> list[dict[str, Any]]:
+    """One row per agency and reason: the IKU of an agency missing their targets are one row
+    naming them (the province bulletin; each agency's bulletin lists them one by one)."""
+    groups: dict[tuple[str, str, bool], list[AttentionItem]] = defaultdict(list)
+    for item in items:  # already in reading order: reason, agency, IKU
+        groups[(item.reason, item.agency_code, item.indicator_code is None)].append(item)
+    rows = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) == 1:
+            rows.append(_attention_row(first))
+            continue
+        codes = ", ".join(m.indicator_code or "" for m in members)
+        rows.append(
+            {
+                **_attention_row(first),
+                "indicator_code": f"{len(members)} IKU",
+                "indicator_name": codes,
+                "detail": GROUPED_DETAIL.get(first.reason, first.detail),
+            }
+        )
+    return rows
+
+
+def attention_view(
+    items: Sequence[AttentionItem], limit: int | None = None, *, grouped: bool = False
+) -> dict[str, Any]:
+    """Where to act: the rows (at most ``limit``; ``grouped``: one per agency and reason) and
+    how many items there are of each reason."""
+    counts = Counter(item.reason for item in items)
+    rows = _grouped(items) if grouped else [_attention_row(item) for item in items]
+    shown = rows if limit is None else rows[:limit]
+    return {
+        "rows": shown,
+        "counts": [
+            {"label": REASON_LABELS[reason], "count": counts.get(reason, 0)} for reason in REASONS
+        ],
+        "total": len(items),
+        "more": len(rows) - len(shown),
+    }
+
+
+def _basis(row: ResultRow, what: str) -> dict[str, int]:
+    """What an aggregate figure rests on: IKU counted, of all, without a number, held."""
+    return {
+        "n_included": _require(row.n_included, f"{what}: IKU included"),
+        "n_total": _require(row.n_total, f"{what}: IKU total"),
+        "n_missing": _require(row.n_missing, f"{what}: IKU missing"),
+        "n_held": row.n_held or 0,
+    }
 
 
 def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
@@ -206,14 +306,15 @@ def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
         "summary": {
             "capaian": capaian,
             "predikat": predikat,
-            "n_included": _require(row.n_included, f"agency {agency.code}: IKU included"),
-            "n_missing": _require(row.n_missing, f"agency {agency.code}: IKU missing"),
+            **_basis(row, f"agency {agency.code}"),
+            "n_not_met": sum(1 for v in indicators if v["tercapai"]["value"] is False),
             "note": row.note or "",
         },
         "province": {"capaian": province_capaian, "predikat": province_predikat},
         "indicators": indicators,
         "at_risk_count": at_risk,
-        "issues": [_issue_view(i) for i in issues],
+        "attention": attention_view([a for a in data.attention if a.agency_code == agency.code]),
+        "issues": [_issue_view(i, data.period) for i in issues],
     }
 
 
@@ -226,17 +327,6 @@ def _period_labels(periods: Sequence[str]) -> list[str]:
 
 def _band_areas(rules: Rules) -> list[charts.BandArea]:
     return [charts.BandArea(b.code, b.lower, b.upper, b.color) for b in rules.predikat.bands]
-
-
-def _low_band_codes(rules: Rules) -> tuple[set[str], str]:
-    """Bands entirely below the band the rules file names for "at risk" need attention."""
-    threshold = rules.predikat.band(rules.projection.at_risk_below_band)
-    low = {
-        b.code
-        for b in rules.predikat.bands
-        if b.upper is not None and threshold.lower is not None and b.upper <= threshold.lower
-    }
-    return low, threshold.label
 
 
 def _rate(counts: Mapping[str, Any], key: str) -> float | Absent:
@@ -266,8 +356,7 @@ def province_context(data: PeriodData) -> dict[str, Any]:
                 "sector": agency.sector.capitalize(),
                 "capaian": agency_capaian,
                 "predikat": agency_predikat,
-                "n_included": _require(row.n_included, f"agency {agency.code}: IKU included"),
-                "n_missing": _require(row.n_missing, f"agency {agency.code}: IKU missing"),
+                **_basis(row, f"agency {agency.code}"),
                 "trend_delta": _or_dash(row.trend_delta),
             }
         )
@@ -310,42 +399,9 @@ def province_context(data: PeriodData) -> dict[str, Any]:
                 "sector": (row.sector or key.removeprefix("sector:")).capitalize(),
                 "capaian": sector_capaian,
                 "predikat": sector_predikat,
-                "n_included": _require(row.n_included, f"{key}: included"),
-                "n_missing": _require(row.n_missing, f"{key}: missing"),
+                **_basis(row, key),
             }
         )
-
-    low_codes, threshold_label = _low_band_codes(rules)
-    attention: list[dict[str, Any]] = []
-    for agency, indicator, result in indicator_rows:
-        if result is None:
-            continue
-        is_low = result.capaian_scored is not None and result.predikat in low_codes
-        if not (is_low or result.is_at_risk):
-            continue
-        reasons = []
-        if is_low:
-            reasons.append("predikat rendah")
-        if result.is_at_risk:
-            reasons.append("proyeksi akhir tahun berisiko")
-        value: float | Absent = (
-            Absent(NOT_COMPUTABLE) if result.capaian_scored is None else result.capaian_scored
-        )
-        attention.append(
-            {
-                "code": indicator.code,
-                "name": indicator.name,
-                "agency_code": agency.code,
-                "capaian": value,
-                "predikat": predikat_view(rules, result.predikat, value, indicator.code),
-                "projection": _or_dash(result.projection),
-                "reason": ", ".join(reasons),
-                "_sort": math.inf if result.capaian_scored is None else result.capaian_scored,
-            }
-        )
-    attention.sort(key=lambda r: (r["_sort"], r["code"]))
-    for entry in attention:
-        del entry["_sort"]
 
     severities = ["blocking", "error", "warning"]
     per_agency: dict[int, Counter[str]] = defaultdict(Counter)
@@ -401,10 +457,12 @@ def province_context(data: PeriodData) -> dict[str, Any]:
         "headline": {
             "capaian": capaian,
             "predikat": predikat,
-            "n_agencies": len(data.agencies),
-            "n_included": sum(1 for r in ranking if not is_absent(r["capaian"])),
+            "n_agencies": _require(province.n_agencies, "province: agencies"),
+            "n_included": _require(province.n_agencies_included, "province: agencies included"),
             "n_indicators": len(indicator_rows),
+            "n_indicators_included": _require(province.n_included, "province: IKU included"),
             "n_indicators_with_value": with_value,
+            "n_held": province.n_held or 0,
             "reporting_rate": _rate(data.counts, "reporting_rate"),
             "on_time_rate": _rate(data.counts, "on_time_rate"),
             "note": province.note or "",
@@ -440,11 +498,7 @@ def province_context(data: PeriodData) -> dict[str, Any]:
             else "Capaian perangkat daerah: 15 tertinggi dan 15 terendah (semua ada di tabel)."
         ),
         "sectors": sectors,
-        "attention": {
-            "rows": attention[:ATTENTION_LIMIT],
-            "more": max(len(attention) - ATTENTION_LIMIT, 0),
-            "threshold_label": threshold_label,
-        },
+        "attention": attention_view(data.attention, ATTENTION_LIMIT, grouped=True),
         "quality": {
             "severities": [{"code": s, "label": flags.SEVERITY_LABELS[s]} for s in severities],
             "rows": quality_rows,

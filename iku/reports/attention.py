@@ -86,7 +86,7 @@ def attention_items(
 ) -> list[AttentionItem]:
     """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it)."""
     cycle = cycle_of(session, period)
-    names = dict(session.execute(select(m.Agency.code, m.Agency.name)).tuples())
+    names = {code: name for code, name in session.execute(select(m.Agency.code, m.Agency.name))}
     items: list[AttentionItem] = []
 
     rates = completeness(session, period, rules)
@@ -140,7 +140,7 @@ def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionIte
         .join(m.Agency, m.Agency.id == a.agency_id)
         .outerjoin(m.Indicator, m.Indicator.id == a.indicator_id)
         .where(a.cycle_id == cycle_id, a.level.in_(("indicator", "agency")))
-    ).tuples()
+    )
     items = []
     for row, agency_code, agency_name, code, name in rows:
         indicator = row.level == "indicator"

@@ -4,7 +4,9 @@ The bulletins are tested without the achievement engine: these rows have the sha
 writes (see iku/engine/rows.py) and a few hand-picked cases: the LKj Lampung DBD example
 (DINKES-01, target 49, realisasi 56,23 -> capaian 85,24), a realisasi "belum tersedia", a
 capaian that cannot be computed (target 0), a revised target (version 2), an agency note with
-markup, and open data issues.
+markup, a value held for verification (out of the aggregates), a quarterly value of September
+shown in October, an incomplete year to date, and open data issues of this period and of
+an earlier one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ NOT_COMPUTABLE_CODE = "DINKES-04"  # target 0, realisasi 2: tidak dapat dihitung
 REVISED_CODE = "BMBK-01"
 NOT_DUE_CODE = "PEMPROV-04"  # quarterly: nothing due in October ("tidak dijadwalkan")
 NO_TARGET_CODE = "PEMPROV-06"  # no target in force
+EARLIER_ISSUE_PERIOD = "2026-09"
+EARLIER_ISSUE_AT = datetime(2026, 10, 6, 8, 0, tzinfo=TIMEZONE)
+HELD_CODE = "DINKES-05"  # awaiting a steward's verification: out of the aggregates
+STALE_CODE = "DISKOPUKM-03"  # quarterly `last`: September's value shown in October
+INCOMPLETE_CODE = "DISDIKBUD-01"  # 4 of 10 due months reported: year to date incomplete
 
 
 @dataclass(frozen=True)
@@ -82,16 +89,33 @@ def seed_period(
             per_agency: dict[int, list[float]] = {}
             missing: dict[int, int] = {}
             per_sector: dict[str, list[float]] = {}
+            totals: dict[int, int] = {}
+            sector_totals: dict[str, int] = {}
+            held_by: dict[int, int] = {}
             current: dict[str, float | None] = {}
             for indicator in indicators:
                 state = "angka"
-                realisasi: float | None = round(rng.uniform(40, 120), 2)
+                rng.uniform(40, 120)  # (kept: the seeded values of the cases below)
                 capaian: float | None = round(rng.uniform(45, 115), 4)
+                assert capaian is not None
+                realisasi: float | None = round(capaian * 0.95, 2)  # against the target 95
                 target_text, version = "95", 1
                 note = None
                 flags: list[str] = []
+                held = False
+                realisasi_period: str | None = period
+                months = int(period[5:])
+                reported = months
                 if indicator.code == DBD_CODE:
                     realisasi, capaian, target_text = 56.23, 85.2448979591837, "<49"
+                elif indicator.code == HELD_CODE and period == periods[-1]:
+                    realisasi, capaian, held = 1190.48, 150.0, True
+                    flags = ["needs_verification", "awaiting_verification"]
+                elif indicator.code == STALE_CODE and period == periods[-1]:
+                    realisasi_period = "2026-09"
+                elif indicator.code == INCOMPLETE_CODE:
+                    reported = min(months, 4)
+                    flags = ["ytd_incomplete"]
                 elif indicator.code == PENDING_CODE and period == periods[-1]:
                     state, realisasi, capaian = "belum_tersedia", None, None
                     note = "Angka BPS belum dirilis."
@@ -108,6 +132,9 @@ def seed_period(
                     flags = ["not_expected"]
                 elif indicator.code == NO_TARGET_CODE:
                     capaian, flags = None, ["no_target", "not_computable"]
+                if realisasi is None:
+                    realisasi_period = None
+                tercapai = None if capaian is None else capaian >= 100
                 key = f"indicator:{indicator.code}"
                 current[key] = capaian
                 before = previous.get(key)
@@ -137,9 +164,21 @@ def seed_period(
                         n_missing=None,
                         flags=flags,
                         note=note,
+                        realisasi_period=realisasi_period,
+                        tercapai=False if indicator.code == DBD_CODE else tercapai,
+                        ytd_tercapai=tercapai,
+                        ytd_months_reported=None if capaian is None else reported,
+                        ytd_months_expected=None if capaian is None else months,
+                        ytd_complete=None if capaian is None else reported / months >= 0.75,
+                        in_aggregate=capaian is not None and not held,
+                        awaiting_verification=held,
                     )
                 )
-                if capaian is None:
+                totals[indicator.agency_id] = totals.get(indicator.agency_id, 0) + 1
+                sector_totals[indicator.sector] = sector_totals.get(indicator.sector, 0) + 1
+                if held:
+                    held_by[indicator.agency_id] = held_by.get(indicator.agency_id, 0) + 1
+                elif capaian is None:
                     missing[indicator.agency_id] = missing.get(indicator.agency_id, 0) + 1
                 else:
                     per_agency.setdefault(indicator.agency_id, []).append(capaian)
@@ -169,6 +208,8 @@ def seed_period(
                         is_at_risk=False,
                         n_included=len(per_agency.get(agency_id, [])),
                         n_missing=missing.get(agency_id, 0),
+                        n_total=totals.get(agency_id, 0),
+                        n_held=held_by.get(agency_id, 0),
                         flags=[],
                     )
                 )
@@ -187,6 +228,8 @@ def seed_period(
                         is_at_risk=False,
                         n_included=len(values),
                         n_missing=0,
+                        n_total=sector_totals[sector],
+                        n_held=0,
                         flags=[],
                     )
                 )
@@ -201,8 +244,12 @@ def seed_period(
                     capaian_scored=province,
                     predikat=band_code(rules, province),
                     is_at_risk=False,
-                    n_included=len(agency_means),
-                    n_missing=len(agency_ids) - len(agency_means),
+                    n_included=sum(len(v) for v in per_agency.values()),
+                    n_missing=sum(missing.values()),
+                    n_total=sum(totals.values()),
+                    n_held=sum(held_by.values()),
+                    n_agencies=len(agency_ids),
+                    n_agencies_included=len(agency_means),
                     flags=[],
                 )
             )
@@ -242,9 +289,39 @@ def _notes_and_issues(session: object, period: str) -> None:
             flags=[],
         )
     )
+    earlier = m.Submission(
+        agency_id=dinkes.id,
+        period=EARLIER_ISSUE_PERIOD,
+        file_name="dinkes_2026-09.xlsx",
+        file_format="xlsx",
+        sha256="b" * 64,
+        size_bytes=1200,
+        archive_path="var/archive/bb/" + "b" * 64,
+        status="validated",
+        row_count=5,
+    )
+    session.add(earlier)
+    session.flush()
+    # An issue of September still open in November: counted in October's bulletins and, older
+    # than rules.attention.stale_issue_days, listed where to act.
+    session.add(
+        m.ValidationIssue(
+            submission_id=earlier.id,
+            source_row=4,
+            indicator_code="DINKES-02",
+            period=EARLIER_ISSUE_PERIOD,
+            column_name="realisasi",
+            rule="not_a_number",
+            severity="error",
+            observed="sembilan puluh",
+            expected="angka",
+            message="Realisasi bukan angka; tulis angkanya, misalnya 90,5.",
+            created_at=EARLIER_ISSUE_AT,
+        )
+    )
     for row, severity, rule in (
-        (7, "error", "nilai_di_luar_batas"),
-        (8, "warning", "lonjakan_nilai"),
+        (7, "error", "above_maximum"),
+        (8, "warning", "outlier_zscore"),
     ):
         session.add(
             m.ValidationIssue(

@@ -33,11 +33,14 @@ from tests.conftest import CATALOG_DIR, RULES_FILE
 from tests.integration.bulletin_fixtures import (
     DBD_CODE,
     GENERATED_AT,
+    HELD_CODE,
+    INCOMPLETE_CODE,
     NO_TARGET_CODE,
     NOT_DUE_CODE,
     PERIOD,
     REVISED_CODE,
     SCRIPT_NOTE,
+    STALE_CODE,
     seed_period,
 )
 
@@ -181,6 +184,105 @@ def test_states_without_a_number_are_said_in_words(
         assert words in html and words in text
     assert NOT_DUE_CODE in text and NO_TARGET_CODE in text
     assert "no_target" not in html  # engine flag codes are shown in Indonesian
+
+
+def _visible(html: str) -> str:
+    """The words of an HTML page as a reader sees them (no tags, one space)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# Each bulletin says what its figures rest on and where to act, in the HTML and in the PDF.
+SAYS = [
+    # the DBD case (56,23 against "<49") is not met, beside its predikat
+    ("DINKES", ["Target tidak tercapai", "Tidak tercapai", DBD_CODE]),
+    # a value held for verification is marked and listed where to act
+    ("DINKES", ["Menunggu verifikasi", "menunggu verifikasi", HELD_CODE]),
+    # September's open issue counts in October, and is listed as long open
+    ("DINKES", ["Isu data terbuka", "periode September 2026", "sejak 6 Oktober 2026"]),
+    # rule titles, never rule codes
+    ("DINKES", ["Nilai di atas batas", "Realisasi bukan angka"]),
+    # a stale quarterly value carries its month
+    ("DISKOPUKM", [STALE_CODE, "angka September 2026"]),
+    # an incomplete year to date says on how many months it rests
+    ("DISDIKBUD", [INCOMPLETE_CODE, "4 dari 10 bulan", "belum lengkap"]),
+    # the headline's basis; agencies without a report are listed where to act
+    ("province", ["Perlu tindakan", "Belum melapor", "dari 17 perangkat daerah ("]),
+]
+
+
+@pytest.mark.parametrize(("subject", "phrases"), SAYS)
+def test_bulletins_say_the_basis_and_where_to_act(
+    seeded: Engine, rules: Rules, tmp_path: Path, subject: str, phrases: list[str]
+) -> None:
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    jobs, failures = plan_jobs(data, tmp_path, subjects=[subject])
+    assert failures == [] and len(jobs) == 1
+    outcome = run_job(jobs[0])
+    assert not hasattr(outcome, "error"), outcome
+    html = _visible(jobs[0].html_path.read_text(encoding="utf-8"))
+    assert jobs[0].pdf_path is not None
+    text, _ = _pdf_text(jobs[0].pdf_path)
+    for phrase in phrases:
+        assert phrase in html, phrase
+        assert _squash(phrase) in _squash(text), phrase
+
+
+def test_where_to_act_starts_on_page_one_of_the_province_bulletin(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    assert {item.reason for item in data.attention} >= {
+        "belum_melapor",
+        "tidak_tercapai",
+        "menunggu_verifikasi",
+        "isu_data_terbuka",
+    }
+    jobs, _ = plan_jobs(data, tmp_path, subjects=["province"])
+    run_job(jobs[0])
+    first = PdfReader(tmp_path / "provinsi.pdf").pages[0].extract_text() or ""
+    assert "Perlu tindakan" in first and "Belum melapor" in first
+
+
+def test_bulletins_and_the_review_page_count_open_issues_alike(
+    seeded: Engine, rules: Rules
+) -> None:
+    """September's open issue still counts in October (it did not vanish: "0 while 7 open")."""
+    from iku.bulletins.review_page import review_context
+    from iku.bulletins.views import province_context
+
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    dinkes = next(a for a in data.agencies if a.code == "DINKES")
+    with session_scope(seeded) as session:
+        review = review_context(session, PERIOD, rules, now=GENERATED_AT)
+    assert province_context(data)["quality"]["total"] == review["summary"]["open"] == 3
+    assert len(agency_context(data, dinkes)["issues"]) == 3
+    # Decided, it leaves every count at once.
+    with session_scope(seeded) as session:
+        issue = session.scalars(
+            select(m.ValidationIssue).where(m.ValidationIssue.period == "2026-09")
+        ).one()
+        issue.status = "accepted"
+    data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
+    with session_scope(seeded) as session:
+        review = review_context(session, PERIOD, rules, now=GENERATED_AT)
+    assert province_context(data)["quality"]["total"] == review["summary"]["open"] == 2
+    assert "isu_data_terbuka" not in {item.reason for item in data.attention}
+
+
+def test_no_rule_or_flag_code_reaches_a_reader(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    from iku import flags
+
+    result = render_period(
+        PERIOD, seeded, output_dir=tmp_path, generated_at=GENERATED_AT, rules=rules
+    )
+    assert result.ok, result.failures
+    codes = [f.code for f in (*flags.ENGINE_FLAGS, *flags.RULE_FLAGS) if "_" in f.code]
+    for bulletin in result.bulletins:
+        words = _visible(bulletin.html_path.read_text(encoding="utf-8"))
+        shown = [code for code in codes if code in words]
+        assert shown == [], (bulletin.subject_key, shown)
 
 
 def test_reporting_rates_are_computed_when_the_cycle_has_none(seeded: Engine, rules: Rules) -> None:
