@@ -24,7 +24,11 @@ from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.db import now_wib
-from quality.route import decide
+from iku.flags import label as flag_label
+from quality.decisions import decide
+
+#: How a decided issue's status reads in a message.
+STATUS_WORDS = {"accepted": "diterima", "rejected": "ditolak", "resolved": "selesai otomatis"}
 
 
 class ReviewError(ValueError):
@@ -138,7 +142,7 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
     query = _base_query().where(m.ValidationIssue.id == issue_id)  # type: ignore[attr-defined]
     views = _views(session, query)
     if not views:
-        raise ReviewError(f"issue #{issue_id} does not exist; `iku review list` shows the queue")
+        raise ReviewError(f"Isu #{issue_id} tidak ada; lihat antrean dengan `iku review list`.")
     issue = session.get(m.ValidationIssue, issue_id)
     assert issue is not None
     staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
@@ -147,16 +151,17 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
 
 def _open_issue(session: Session, issue_id: int, by: str, note: str) -> m.ValidationIssue:
     if not by.strip():
-        raise ReviewError("say who decides: --by NAME")
+        raise ReviewError("Sebutkan siapa yang memutuskan: --by NAMA.")
     if not note.strip():
-        raise ReviewError("a decision needs a reason: --note TEXT")
+        raise ReviewError("Keputusan memerlukan alasan: --note TEKS.")
     issue = session.get(m.ValidationIssue, issue_id, with_for_update=True)
     if issue is None:
-        raise ReviewError(f"issue #{issue_id} does not exist; `iku review list` shows the queue")
+        raise ReviewError(f"Isu #{issue_id} tidak ada; lihat antrean dengan `iku review list`.")
     if issue.status != "open":
         raise ReviewError(
-            f"issue #{issue_id} is already {issue.status} (by {issue.steward} on "
-            f"{issue.decided_at:%Y-%m-%d %H:%M} WIB); decisions are final"
+            f"Isu #{issue_id} sudah diputuskan ({STATUS_WORDS.get(issue.status, issue.status)}, "
+            f"oleh {issue.steward} pada {issue.decided_at:%Y-%m-%d %H:%M} WIB); keputusan bersifat "
+            "final."
         )
     return issue
 
@@ -169,8 +174,8 @@ def _current_submission(session: Session, issue: m.ValidationIssue) -> m.Submiss
             select(m.Submission.id).where(m.Submission.supersedes_id == submission.id)
         )
         raise ReviewError(
-            f"the file of issue #{issue.id} was replaced by submission #{newer}; "
-            "review the newer file's issues instead"
+            f"Berkas isu #{issue.id} sudah diganti oleh kiriman #{newer}; tinjau isu berkas yang "
+            "lebih baru."
         )
     return submission
 
@@ -182,8 +187,9 @@ def accept_issue(
     issue = _open_issue(session, issue_id, by, note)
     if issue.severity == "blocking":
         raise ReviewError(
-            f"issue #{issue_id} rejects the whole file ({issue.rule}); it cannot be accepted. "
-            "Ask the agency to resubmit, then `iku review reject` this issue"
+            f"Isu #{issue_id} menolak seluruh berkas ({flag_label(issue.rule)}) sehingga tidak "
+            "dapat diterima; minta perangkat daerah mengirim ulang, lalu tolak isu ini dengan "
+            "`iku review reject`."
         )
     submission = _current_submission(session, issue)
     staged = session.get(m.StagedRow, issue.staged_row_id) if issue.staged_row_id else None
@@ -199,7 +205,7 @@ def accept_issue(
             )
         return decide(session, issue, "accept", by, note, value)
     if staged is None:
-        raise ReviewError(f"issue #{issue_id} has no staged row to accept")
+        raise ReviewError(f"Isu #{issue_id} tidak memiliki baris untuk diterima; tolak isu ini.")
     indicator = session.scalar(
         select(m.Indicator).where(
             m.Indicator.code == staged.indicator_code,
@@ -209,8 +215,9 @@ def accept_issue(
     )
     if indicator is None:
         raise ReviewError(
-            f"IKU '{staged.indicator_code}' is not an active indicator of this agency; the row "
-            "cannot enter. Reject the issue and ask the agency to resubmit with the right code"
+            f"IKU '{staged.indicator_code}' bukan indikator aktif perangkat daerah ini sehingga "
+            "barisnya tidak dapat masuk; tolak isu ini dan minta pengiriman ulang dengan kode yang "
+            "benar."
         )
     state = staged.state or "angka"
     number = value if value is not None else staged.value
@@ -218,8 +225,8 @@ def accept_issue(
         state = "angka"
     if state == "angka" and number is None:
         raise ReviewError(
-            f"row {staged.source_row} has no readable number ('{staged.raw_value}'); "
-            "give the correct value with --value"
+            f"Baris {staged.source_row} tidak berisi angka yang terbaca ('{staged.raw_value}'); "
+            "berikan nilai yang benar dengan --value."
         )
     taken = session.scalar(
         select(m.Realisation.id).where(
@@ -230,8 +237,8 @@ def accept_issue(
     )
     if taken is not None:
         raise ReviewError(
-            f"this file already has an accepted value for {indicator.code} {staged.period}; "
-            "reject this duplicate instead"
+            f"Berkas ini sudah memiliki nilai yang diterima untuk {indicator.code} "
+            f"{staged.period}; tolak isu ganda ini."
         )
     session.add(
         m.Realisation(

@@ -19,11 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.db import bulk_insert, now_wib, table_of
+from quality.decisions import decide
 from quality.runner import Finding, ValidationReport
 
 SYSTEM = "sistem"
@@ -307,31 +308,3 @@ def resolve_superseded(session: Session, superseding: dict[int, int]) -> int:
             decide(session, issue, "auto_resolve", SYSTEM, note)
             resolved += 1
     return resolved
-
-
-def decide(
-    session: Session,
-    issue: m.ValidationIssue,
-    decision: str,
-    by: str,
-    note: str,
-    value: float | None = None,
-) -> m.ReviewDecision:
-    """Record a decision (append-only) and move the issue to the matching status."""
-    record = m.ReviewDecision(
-        issue_id=issue.id, decision=decision, decided_by=by, note=note, value=value
-    )
-    session.add(record)
-    session.execute(
-        update(m.ValidationIssue)
-        .where(m.ValidationIssue.id == issue.id, m.ValidationIssue.status == "open")
-        .values(
-            status=m.DECISION_STATUS[decision],
-            steward=by,
-            decision_note=note,
-            decided_at=now_wib(),
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    session.flush()
-    return record

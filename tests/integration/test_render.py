@@ -303,7 +303,7 @@ def test_index_links_the_review_page_only_when_it_exists(
 
 
 def test_a_period_without_cycle_is_a_clear_error(loaded: Engine, tmp_path: Path) -> None:
-    with pytest.raises(RenderError, match="no evaluation cycle for 2026-10"):
+    with pytest.raises(RenderError, match="Belum ada siklus evaluasi untuk 2026-10"):
         render_period(PERIOD, loaded, output_dir=tmp_path, rules=load_rules(RULES_FILE))
 
 
@@ -362,7 +362,7 @@ def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
     load_catalog(CATALOG_DIR, process_runtime().engine)
     no_cycle = runner.invoke(app, ["render", "--period", PERIOD])
     assert no_cycle.exit_code == 1
-    assert "no evaluation cycle for 2026-10" in no_cycle.output
+    assert "Belum ada siklus evaluasi untuk 2026-10" in no_cycle.output
     assert "Traceback" not in no_cycle.output
     bad = runner.invoke(app, ["render", "--period", "2026-13"])
     assert bad.exit_code == 1 and "tulis bulan seperti 2026-10" in bad.output
@@ -372,10 +372,10 @@ def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
     assert result.exit_code == 0, result.output
     out = isolated_settings / "out" / PERIOD
     assert str(out / "index.html") in result.output.replace("\n", "")
-    sent = re.search(r"(\d+) sent, 0 already sent, 0 failed", result.output)
+    sent = re.search(r"(\d+) terkirim, 0 sudah terkirim sebelumnya, 0 gagal", result.output)
     assert sent is not None and int(sent.group(1)) > 0
     again = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1", "--no-deliver"])
-    assert again.exit_code == 0 and "sent" not in again.output
+    assert again.exit_code == 0 and "terkirim" not in again.output
 
 
 def test_pdf_render_works_from_several_threads() -> None:

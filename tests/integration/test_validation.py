@@ -167,7 +167,7 @@ def test_a_second_run_changes_nothing(validated: Engine) -> None:
 def test_accept_override_enters_realisation_and_is_audited(validated: Engine) -> None:
     with session_scope(validated) as session:
         (issue,) = [i for i in list_issues(session) if i.rule == "not_a_number"]
-        with pytest.raises(ReviewError, match="give the correct value with --value"):
+        with pytest.raises(ReviewError, match="berikan nilai yang benar dengan --value"):
             accept_issue(session, issue.id, by="Rina (Biro Organisasi)", note="dikonfirmasi")
     with session_scope(validated) as session:
         accept_issue(session, issue.id, by="Rina", note="dikonfirmasi via telepon", value=3.0)
@@ -185,7 +185,7 @@ def test_accept_override_enters_realisation_and_is_audited(validated: Engine) ->
         assert sub is not None and (sub.accepted_rows, sub.quarantined_rows) == (4, 2)
     with (
         session_scope(validated) as session,
-        pytest.raises(ReviewError, match="decisions are final"),
+        pytest.raises(ReviewError, match="keputusan bersifat final"),
     ):
         reject_issue(session, issue.id, by="Budi", note="berubah pikiran")
 
@@ -207,7 +207,7 @@ def test_decisions_cannot_be_edited_or_deleted(validated: Engine) -> None:
 def test_unknown_indicator_cannot_be_accepted(validated: Engine) -> None:
     with session_scope(validated) as session:
         (issue,) = [i for i in list_issues(session) if i.rule == "unknown_indicator"]
-        with pytest.raises(ReviewError, match="not an active indicator"):
+        with pytest.raises(ReviewError, match="bukan indikator aktif"):
             accept_issue(session, issue.id, by="Rina", note="coba")
 
 
