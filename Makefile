@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test check lint typecheck contracts bench clean
+.PHONY: help demo test check lint typecheck contracts bench bench-startup clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ check: lint typecheck contracts test ## Everything CI checks: ruff, format, mypy
 
 bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L)
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-startup: $(STAMP) ## Start-up times of `iku --help` (< 0,3 s) and `iku review list` (< 1,5 s): min/median, PASS/FAIL
+	@$(BIN)/python -m benchmarks.bench_startup $(BENCH_ARGS)
 
 clean: ## Remove the environment and local state (var/, out/)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

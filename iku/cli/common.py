@@ -334,7 +334,7 @@ class IkuGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         arguments = list(sys.argv[1:] if args is None else args)
-        name = prog_name or "iku"
+        name = "iku"  # the console script's name, whatever launched it (python -m, tests)
         if _shows_help(self, arguments):
             _localise_help(self)
         try:

@@ -72,7 +72,7 @@ def two_decimals(value: float) -> str:
 
 
 def check(records: list[list[str]], delimiter: str) -> None:
-    mark, other = ("," , ".") if delimiter == ";" else (".", ",")
+    mark, other = (",", ".") if delimiter == ";" else (".", ",")
     assert records[0] == [*HEADER, "capaian_pct", "capaian_pct_full", "predikat", "catatan"]
     assert len(records) == len(ROWS) + 1
     for record, expected in zip(records[1:], ROWS, strict=True):
