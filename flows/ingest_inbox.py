@@ -19,3 +19,8 @@ def ingest_inbox(paths: list[str] | None = None, agency: str | None = None) -> d
     files = list_inbox_task(paths)
     outcomes = [ingest_file_task(path, context, agency) for path in files]
     return summarise_task(outcomes)
+
+
+# A deployment's worker loads this module: without IKU_DATABASE_URL where one is required
+# (IKU_REQUIRE_DATABASE_URL, set by prefect.yaml) the run stops here, with one sentence.
+process_runtime()

@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from iku.cycles import RunOutcome
 from iku.operations import cycle
+from iku.operations.deliver import alert_bureau
 from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
 
@@ -24,6 +25,14 @@ _RETRY: dict[str, Any] = {
 def start_cycle_task(period: str) -> int:
     """Mark the period's cycle as running; return its id."""
     return cycle.start(process_runtime(), period)
+
+
+@task(name="alert-bureau", cache_policy=NO_CACHE)
+def alert_bureau_task(period: str, outcome: str, run_url: str | None = None) -> dict[str, Any]:
+    """E-mail the bureau that the period's cycle ended ``outcome`` (a partial run: inside the
+    flow, so the alert shows in its run); never raises."""
+    sent = alert_bureau(process_runtime(), period, outcome, run_url=run_url)
+    return {"channel": sent.channel, "recipients": sent.recipients, "error": sent.error}
 
 
 @task(name="finish-cycle", **_RETRY)

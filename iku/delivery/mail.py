@@ -20,7 +20,8 @@ from iku.settings import Settings
 log = logging.getLogger(__name__)
 
 RECIPIENT_COLUMNS: Final = ("audience", "agency_code", "name", "email")
-RECIPIENT_AUDIENCES: Final = ("province", "agency", "steward")
+#: province, agency and steward receive bulletins; bureau receives the cycle alerts.
+RECIPIENT_AUDIENCES: Final = ("province", "agency", "steward", "bureau")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
