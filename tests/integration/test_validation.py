@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from datetime import datetime
 from typing import Any
 
@@ -292,6 +293,12 @@ def test_review_page_renders_the_queue(validated: Engine, tmp_path: Any) -> None
     assert rates.reporting_rate == pytest.approx(100 / rates.expected_reports)
     assert f"Tingkat pelaporan {persen(rates.reporting_rate)}" in html
     assert (tmp_path / "2026-10" / "static" / "bulletin.css").is_file()
+    # What was checked (the project's page instead of GX Data Docs): every suite and rule, by
+    # its Indonesian title, with no rule code and nothing loaded from the internet.
+    assert "Pemeriksaan yang dijalankan" in html and "Ketepatan waktu" in html
+    assert "Pengiriman terlambat" in html and "late_submission" not in html
+    assert not re.search(r"(src|href)=\"https?://", html)  # nothing from the internet
+    assert not (tmp_path / "2026-10" / "data_docs").exists()
 
 
 def test_review_page_renders_an_empty_queue(loaded: Engine, tmp_path: Any) -> None:
