@@ -219,7 +219,10 @@ def demo(
     from iku.cli.demo import run_demo  # imports Prefect: after its defaults are in place
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console.real,
     ) as bar:
         job = bar.add_task(MSG_DEMO_STARTING, total=1)
 
