@@ -83,7 +83,7 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_rules(bad)
     scalar = tmp_path / "scalar.yaml"
     scalar.write_text("just text\n", encoding="utf-8")
-    with pytest.raises(RulesError, match="mapping"):
+    with pytest.raises(RulesError, match="pasangan kunci dan nilai"):
         load_rules(scalar)
 
 
