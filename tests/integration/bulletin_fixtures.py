@@ -243,8 +243,8 @@ def _notes_and_issues(session: object, period: str) -> None:
         )
     )
     for row, severity, rule in (
-        (7, "error", "nilai_di_luar_batas"),
-        (8, "warning", "lonjakan_nilai"),
+        (7, "error", "above_maximum"),
+        (8, "warning", "late_submission"),
     ):
         session.add(
             m.ValidationIssue(
