@@ -19,3 +19,8 @@ def ingest_inbox(paths: list[str] | None = None, agency: str | None = None) -> d
     scan = list_inbox_task(paths, context)
     outcomes = [ingest_file_task(path, context, agency, scan["seen_at"]) for path in scan["files"]]
     return summarise_task([*scan["outcomes"], *outcomes])
+
+
+# A deployment's worker loads this module: without IKU_DATABASE_URL where one is required
+# (IKU_REQUIRE_DATABASE_URL, set by prefect.yaml) the run stops here, with one sentence.
+process_runtime()

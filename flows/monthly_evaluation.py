@@ -3,13 +3,20 @@
 Composition only: every step is a task over a plain function, each idempotent, so a rerun (or
 a run after a crash between any two steps) completes the cycle without duplicates. The database
 lock keeps two runs of the same period apart. The task runner comes from settings.
+
+When a cycle does not end well the bureau is e-mailed (``bureau`` in recipients.csv): a
+``partial`` run from inside the flow, a failed or crashed one from the flow's ``on_failure`` and
+``on_crashed`` hooks. A deployment (``IKU_REQUIRE_DATABASE_URL``) without ``IKU_DATABASE_URL``
+stops when the worker loads this module, with one sentence (:mod:`iku.settings`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from prefect import flow
+from prefect.runtime import flow_run as current_run
 
 from flows.runners import make_task_runner, tasks_run_in_processes, validation_groups
 from iku.calendar import previous_period
@@ -18,7 +25,7 @@ from iku.operations.cycle import hold
 from iku.operations.validate import merge_summaries
 from iku.runtime import Runtime, process_runtime, use_process_runtime
 from tasks.compute import compute_achievement_task
-from tasks.cycle import finish_cycle_task, start_cycle_task
+from tasks.cycle import alert_bureau_task, finish_cycle_task, start_cycle_task
 from tasks.ingest import ingest_inbox_task
 from tasks.render import (
     deliver_bulletins_task,
@@ -32,8 +39,58 @@ from tasks.validate import plan_validation, render_review, validate_submissions
 #: How long a run queued with ``wait=True`` waits for a running cycle of the same period.
 LOCK_WAIT_SECONDS = 3600.0
 
+log = logging.getLogger(__name__)
 
-@flow(name="monthly-evaluation", log_prints=True)
+
+def _run_url(flow_run_id: Any) -> str | None:
+    """The flow run's page in the Prefect UI (None without a UI, as on the ephemeral API)."""
+    from prefect.utilities.urls import url_for
+
+    if not flow_run_id:
+        return None
+    try:
+        return url_for("flow-run", obj_id=str(flow_run_id))
+    except ValueError:
+        return None
+
+
+def _alert_hook(outcome: str) -> Any:
+    """A flow state hook that e-mails the bureau how the run ended (``failed``, ``crashed``)."""
+
+    def hook(flow: Any, flow_run: Any, state: Any) -> None:
+        from iku.locks import CycleBusyError
+        from iku.operations.deliver import alert_bureau
+
+        error = state.result(raise_on_failure=False) if outcome == "failed" else None
+        if isinstance(error, CycleBusyError):
+            return  # another run holds the period and will report on it
+        period = (flow_run.parameters or {}).get("period") or previous_period()
+        detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else None
+        sent = alert_bureau(
+            process_runtime(),
+            period,
+            outcome,
+            error=detail or state.message,
+            run_url=_run_url(flow_run.id),
+        )
+        log.warning(
+            "cycle %s ended %s; bureau alert: %s %s",
+            period,
+            outcome,
+            sent.channel,
+            sent.error or ", ".join(sent.recipients),
+        )
+
+    hook.__name__ = f"alert_bureau_{outcome}"
+    return hook
+
+
+@flow(
+    name="monthly-evaluation",
+    log_prints=True,
+    on_failure=[_alert_hook("failed")],
+    on_crashed=[_alert_hook("crashed")],
+)
 def monthly_evaluation(
     period: str | None = None, resend: bool = False, wait: bool = False
 ) -> dict[str, Any]:
@@ -68,7 +125,10 @@ def monthly_evaluation(
             error = f"{type(exc).__name__}: {exc}"
             finish_cycle_task(period, RunOutcome("failed", steps, timings, error))
             raise
-        return finish_cycle_task(period, RunOutcome(outcome_status(steps), steps, timings))
+        summary = finish_cycle_task(period, RunOutcome(outcome_status(steps), steps, timings))
+    if summary["status"] == "partial":
+        alert_bureau_task(period, "partial", _run_url(current_run.id))
+    return summary
 
 
 def evaluate(

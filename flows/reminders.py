@@ -31,3 +31,8 @@ def submission_reminders(day: str | None = None) -> dict[str, Any]:
     """Remind agencies whose report for the collected period has not arrived (``day``: YYYY-MM-DD,
     default today in WIB)."""
     return send_reminders_task(date.fromisoformat(day) if day else today_wib())
+
+
+# A deployment's worker loads this module: without IKU_DATABASE_URL where one is required
+# (IKU_REQUIRE_DATABASE_URL, set by prefect.yaml) the run stops here, with one sentence.
+process_runtime()

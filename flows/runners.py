@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+from iku.errors import ConfigurationError
 from iku.settings import Settings
+
+MSG_NO_DASK: Final = (
+    "IKU_TASK_RUNNER=dask memerlukan paket prefect-dask yang belum terpasang; pasang dengan "
+    "`pip install '.[dask]'` (atau `make install EXTRAS=dask`), atau kembalikan "
+    "IKU_TASK_RUNNER=thread."
+)
 
 
 def make_task_runner(settings: Settings) -> Any:
-    """A thread pool (default), or a Dask runner on the given scheduler or a local cluster."""
+    """A thread pool (default), or a Dask runner on the given scheduler or a local cluster.
+    The Dask runner is the optional extra ``dask``; without it the choice stops with a
+    sentence."""
     if settings.task_runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            raise ConfigurationError(MSG_NO_DASK) from None
 
         if settings.dask_address:
             return DaskTaskRunner(address=settings.dask_address)

@@ -7,17 +7,23 @@ a state word such as "belum tersedia"), optional ``formula`` (``2T-R`` or ``T/R`
 rules file's default), optional ``scale`` (an ordinal scale of the rules file such as
 ``opini_bpk``: target and realisasi are then grades, "WTP", "WDP", and capaian is computed on
 their scores). Every other column passes through unchanged and in order. The output adds
-``capaian_pct`` (full precision, dot decimal, empty when not computable), ``predikat`` (band code)
-and ``catatan`` (which bound or policy was used, or why there is no value). A bad row never stops
-the run: its reason goes into ``catatan``. Comma or semicolon separated, UTF-8 with or without
-BOM (Windows-1252 is accepted too); the output uses the input's separator.
+``capaian_pct`` (rounded half up to two decimals, as the bulletins print it), ``capaian_pct_full``
+(full precision: what the predikat was judged on), ``predikat`` (band code) and ``catatan``
+(which bound or policy was used, or why there is no value); both capaian columns are empty when
+not computable. A bad row never stops the run: its reason goes into ``catatan``. Comma or
+semicolon separated, UTF-8 with or without BOM (Windows-1252 is accepted too); the output uses
+the input's separator and that separator's number convention: a semicolon file (what Excel
+writes in id-ID) gets comma decimals (``97,37``), a comma file dot decimals (``97.37``); no
+thousands separator, never an exponent.
 """
 
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Final
 
@@ -28,7 +34,9 @@ from iku.numbers import STATE_NOT_AVAILABLE, STATE_NOT_REPORTED, choose_by_magni
 from iku.rules import Rules
 from iku.targets.text import TargetParseError, parse_target
 
-OUTPUT_COLUMNS: Final = ("capaian_pct", "predikat", "catatan")
+OUTPUT_COLUMNS: Final = ("capaian_pct", "capaian_pct_full", "predikat", "catatan")
+#: Decimals of ``capaian_pct`` (the bulletins' two decimals).
+DIGITS: Final = 2
 POLARITY_WORDS: Final = {
     "positive": "positive",
     "positif": "positive",
@@ -65,7 +73,7 @@ class CsvTable:
 def read_table(path: Path) -> CsvTable:
     """Read a comma or semicolon CSV (UTF-8 with or without BOM; Windows-1252 accepted)."""
     if not path.is_file():
-        raise CalculatorInputError(f"input file {path} not found; check the path")
+        raise CalculatorInputError(f"Berkas masukan {path} tidak ada; periksa jalurnya.")
     data = path.read_bytes()
     had_bom = data.startswith(b"\xef\xbb\xbf")
     try:
@@ -75,7 +83,8 @@ def read_table(path: Path) -> CsvTable:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise CalculatorInputError(
-            f"input file {path} is empty; it needs a header row with polarity, target and realisasi"
+            f"Berkas masukan {path} kosong; berkas memerlukan baris judul dengan polarity, target "
+            "dan realisasi."
         )
     delimiter = max(
         (",", ";"), key=lambda d: (len(next(csv.reader([lines[0]], delimiter=d))), d == ",")
@@ -106,15 +115,15 @@ def calculate(table: CsvTable, rules: Rules) -> list[list[str]]:
     clashes = [c for c in OUTPUT_COLUMNS if c in (h.lower() for h in header)]
     if clashes:
         raise CalculatorInputError(
-            f"the input already has column(s) {', '.join(clashes)}; rename or remove them "
-            "(the calculator adds them)"
+            f"Masukan sudah memiliki kolom {', '.join(clashes)}; ganti nama atau hapus kolom itu "
+            "(kalkulator menambahkannya)."
         )
     positions = {name: _column(header, name) for name in COLUMN_ALIASES}
     missing = [n for n in ("polarity", "target", "realisasi") if positions[n] is None]
     if missing:
         raise CalculatorInputError(
-            f"the input lacks column(s) {', '.join(missing)}; the header needs polarity, "
-            "target and realisasi (formula is optional)"
+            f"Masukan tidak memiliki kolom {', '.join(missing)}; baris judul memerlukan "
+            "polarity, target dan realisasi (formula boleh tidak ada)."
         )
     width = len(table.header)
     count = len(table.rows)
@@ -226,12 +235,32 @@ def calculate(table: CsvTable, rules: Rules) -> list[list[str]]:
         output.append(
             [
                 *cells[i],
-                np.format_float_positional(raw, unique=True, trim="-") if ok else "",
+                csv_number(float(raw), table.delimiter) if ok else "",
+                csv_number(float(raw), table.delimiter, digits=None) if ok else "",
                 str(result.predikat[i]) if ok else "",
                 text_note,
             ]
         )
     return output
+
+
+def decimal_mark(delimiter: str) -> str:
+    """The decimal mark a CSV with this separator uses: a comma in a semicolon file (Excel in
+    id-ID), a dot in a comma file."""
+    return "," if delimiter == ";" else "."
+
+
+def csv_number(value: float, delimiter: str, digits: int | None = DIGITS) -> str:
+    """``value`` for a CSV with ``delimiter``: rounded half up to ``digits`` decimals (None:
+    every digit of the float), no grouping, no exponent, the file's decimal mark."""
+    if digits is None:
+        text = np.format_float_positional(value, unique=True, trim="-")
+    else:
+        with decimal.localcontext() as context:
+            context.rounding = ROUND_HALF_UP
+            rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits))
+        text = f"{abs(rounded) if rounded == 0 else rounded:f}"  # never "-0.00"
+    return text.replace(".", decimal_mark(delimiter))
 
 
 def render(rows: list[list[str]], delimiter: str) -> str:

@@ -54,10 +54,10 @@ def _alive(owner: str) -> bool:
 
 
 def _busy(period: str, holder: str | None) -> CycleBusyError:
-    who = f" (held by {holder})" if holder else ""
+    who = f" (dipegang {holder})" if holder else ""
     return CycleBusyError(
-        f"the cycle for {period} is already running{who}; wait for it to finish, "
-        "or rerun with --wait to queue behind it"
+        f"Siklus periode {period} sedang berjalan{who}; tunggu sampai selesai, atau jalankan "
+        "lagi dengan --wait untuk mengantre."
     )
 
 

@@ -7,7 +7,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect
+
+from iku.errors import UserError
+
+MSG_UNKNOWN_REVISION = (
+    "Revisi skema '{revision}' tidak dikenal ({detail}); pakai head, base, -1 atau kode revisi "
+    "dari `iku db current`."
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -38,7 +46,13 @@ def _with_connection(config: Config, action: str, revision: str) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                getattr(command, action)(config, revision)
+                try:
+                    getattr(command, action)(config, revision)
+                except CommandError as exc:
+                    detail = str(exc).rstrip(".")
+                    raise UserError(
+                        MSG_UNKNOWN_REVISION.format(revision=revision, detail=detail)
+                    ) from None
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:

@@ -315,7 +315,7 @@ def _describe(error: ValidationError, source: str) -> str:
 def parse_rules(data: object, source: str = "rules") -> Rules:
     """Validate already-loaded rules data."""
     if not isinstance(data, dict):
-        raise RulesError(f"{source}: the rules file must be a mapping of keys")
+        raise RulesError(f"{source} harus berisi pasangan kunci dan nilai")
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:
@@ -326,10 +326,10 @@ def load_rules(path: Path) -> Rules:
     """Read and validate a rules file; raise :class:`RulesError` with every problem found."""
     if not path.is_file():
         raise RulesError(
-            f"rules file {path} not found: set IKU_RULES_FILE or run from the project folder"
+            f"berkas {path} tidak ada (atur IKU_RULES_FILE atau jalankan dari folder proyek)"
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from None
+        raise RulesError(f"{path} bukan YAML yang sah: {exc}") from None
     return parse_rules(data, str(path))

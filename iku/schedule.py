@@ -42,7 +42,7 @@ def drift(rules: Rules, path: Path = PREFECT_YAML) -> list[str]:
     """Deployments whose cron disagrees with the rules file, as readable lines."""
     current = current_crons(path)
     return [
-        f"{name}: prefect.yaml has '{current.get(name)}', the rules file gives '{cron}'"
+        f"{name}: prefect.yaml berisi '{current.get(name)}', berkas aturan memberi '{cron}'"
         for name, cron in expected_crons(rules).items()
         if current.get(name) != cron
     ]

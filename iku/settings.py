@@ -6,11 +6,19 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from iku.errors import ConfigurationError
 
 #: Lampung's time zone (WIB, UTC+7, no daylight saving). Every timestamp is shown in it.
 TIMEZONE = ZoneInfo("Asia/Jakarta")
+
+MSG_DATABASE_URL_REQUIRED = (
+    "IKU_DATABASE_URL belum diatur, padahal proses ini wajib memakai basis data produksi "
+    "(IKU_REQUIRE_DATABASE_URL=true, yang dipasang deployment); atur IKU_DATABASE_URL di "
+    "lingkungan worker atau di berkas .env proyek, lalu jalankan lagi."
+)
 
 
 class Settings(BaseSettings):
@@ -22,7 +30,26 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="",
-        description="SQLAlchemy URL; empty means the embedded SQLite file var/iku.db.",
+        description="SQLAlchemy URL; empty means the embedded SQLite file <state_dir>/iku.db.",
+    )
+    require_database_url: bool = Field(
+        default=False,
+        description="Set where the embedded default must never be used (deployments, workers): "
+        "an empty database_url then stops the process at start.",
+    )
+    state_dir: Path = Field(
+        default=Path("var"),
+        description="The system's own state: the embedded database, Prefect's home, the log.",
+    )
+    log_file: Path | None = Field(
+        default=None,
+        description="Where unexpected errors are logged with their traceback (rotating); "
+        "empty: <state_dir>/log/iku.log.",
+    )
+    public_base_url: str = Field(
+        default="",
+        description="The address where the output folder is published (e.g. "
+        "https://iku.lampungprov.example/out/); artifact links use it, else relative paths.",
     )
     inbox_dir: Path = Path("inbox")
     archive_dir: Path = Path("var/archive")
@@ -93,14 +120,33 @@ class Settings(BaseSettings):
     oidc_scopes: str = "openid profile email"
     oidc_label: str = Field(default="SSO", description="The provider's name on the sign-in page.")
 
-    @field_validator("inbox_dir", "archive_dir", "output_dir", "catalog_dir", "rules_file")
+    @field_validator(
+        "inbox_dir", "archive_dir", "output_dir", "catalog_dir", "rules_file", "state_dir"
+    )
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value if value.is_absolute() else (Path.cwd() / value)
 
-    @field_validator("database_url")
+    @field_validator("log_file", mode="before")
     @classmethod
-    def _default_sqlite(cls, value: str) -> str:
-        if value.strip():
-            return value.strip()
-        return f"sqlite:///{Path.cwd() / 'var' / 'iku.db'}"
+    def _empty_log_file(cls, value: object) -> object:
+        return None if value is None or str(value).strip() == "" else value
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        if self.log_file is None:
+            self.log_file = self.state_dir / "log" / "iku.log"
+        elif not self.log_file.is_absolute():
+            self.log_file = Path.cwd() / self.log_file
+        url = self.database_url.strip()
+        if not url and self.require_database_url:
+            # Not a ValueError: pydantic lets it through unwrapped, as one sentence.
+            raise ConfigurationError(MSG_DATABASE_URL_REQUIRED)
+        self.database_url = url or f"sqlite:///{self.state_dir / 'iku.db'}"
+        return self
+
+    @property
+    def log_path(self) -> Path:
+        """The log file of unexpected errors (always set after validation)."""
+        assert self.log_file is not None
+        return self.log_file

@@ -25,8 +25,13 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.calendar import shift_period
 from iku.db import now_wib
+from iku.flags import label as flag_label
 from iku.formatting import angka
 from iku.rules import Rules
+from quality.decisions import decide
+
+#: How a decided issue's status reads in a message.
+STATUS_WORDS = {"accepted": "diterima", "rejected": "ditolak", "resolved": "selesai otomatis"}
 
 
 class ReviewError(ValueError):
@@ -152,7 +157,7 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
     views = _views(session, query)
     if not views:
         raise ReviewError(
-            f"issue #{issue_id} does not exist; `iku review list` shows the queue",
+            f"Isu #{issue_id} tidak ada; lihat antrean dengan `iku review list`.",
             reason="not_found",
             id=issue_id,
         )
@@ -164,20 +169,21 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
 
 def _open_issue(session: Session, issue_id: int, by: str, note: str) -> m.ValidationIssue:
     if not by.strip():
-        raise ReviewError("say who decides: --by NAME")
+        raise ReviewError("Sebutkan siapa yang memutuskan: --by NAMA.")
     if not note.strip():
-        raise ReviewError("a decision needs a reason: --note TEXT", reason="note_required")
+        raise ReviewError("Keputusan memerlukan alasan: --note TEKS.", reason="note_required")
     issue = session.get(m.ValidationIssue, issue_id, with_for_update=True)
     if issue is None:
         raise ReviewError(
-            f"issue #{issue_id} does not exist; `iku review list` shows the queue",
+            f"Isu #{issue_id} tidak ada; lihat antrean dengan `iku review list`.",
             reason="not_found",
             id=issue_id,
         )
     if issue.status != "open":
         raise ReviewError(
-            f"issue #{issue_id} is already {issue.status} (by {issue.steward} on "
-            f"{issue.decided_at:%Y-%m-%d %H:%M} WIB); decisions are final",
+            f"Isu #{issue_id} sudah diputuskan ({STATUS_WORDS.get(issue.status, issue.status)}, "
+            f"oleh {issue.steward} pada {issue.decided_at:%Y-%m-%d %H:%M} WIB); keputusan bersifat "
+            "final.",
             reason="already_decided",
             id=issue_id,
             status=issue.status,
@@ -195,8 +201,8 @@ def _current_submission(session: Session, issue: m.ValidationIssue) -> m.Submiss
             select(m.Submission.id).where(m.Submission.supersedes_id == submission.id)
         )
         raise ReviewError(
-            f"the file of issue #{issue.id} was replaced by submission #{newer}; "
-            "review the newer file's issues instead",
+            f"Berkas isu #{issue.id} sudah diganti oleh kiriman #{newer}; tinjau isu berkas yang "
+            "lebih baru.",
             reason="superseded",
             id=issue.id,
             newer=newer,
@@ -222,8 +228,8 @@ def check_override(
         highest = "-" if high is None else angka(high, 2, 0)
         bounds = f"{lowest} s.d. {highest}"
         raise ReviewError(
-            f"nilai {angka(value, 2, 0)} di luar batas IKU {indicator.code} ({bounds}); "
-            "periksa satuannya dan masukkan nilai yang benar",
+            f"Nilai {angka(value, 2, 0)} di luar batas IKU {indicator.code} ({bounds}); "
+            "periksa satuannya dan masukkan nilai yang benar.",
             reason="out_of_bounds",
             value=angka(value, 2, 0),
             code=indicator.code,
@@ -234,8 +240,8 @@ def check_override(
     doubts = _implausible(session, indicator, period, value, rules)
     if doubts:
         raise ReviewError(
-            f"nilai {angka(value, 2, 0)} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
-            "periksa kembali, atau konfirmasi bahwa nilainya benar",
+            f"Nilai {angka(value, 2, 0)} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
+            "periksa kembali, atau tegaskan dengan --confirm bahwa nilainya benar.",
             reason="implausible",
             value=angka(value, 2, 0),
             code=indicator.code,
@@ -312,8 +318,9 @@ def accept_issue(
     issue = _open_issue(session, issue_id, by, note)
     if issue.severity == "blocking":
         raise ReviewError(
-            f"issue #{issue_id} rejects the whole file ({issue.rule}); it cannot be accepted. "
-            "Ask the agency to resubmit, then `iku review reject` this issue",
+            f"Isu #{issue_id} menolak seluruh berkas ({flag_label(issue.rule)}) sehingga tidak "
+            "dapat diterima; minta perangkat daerah mengirim ulang, lalu tolak isu ini dengan "
+            "`iku review reject`.",
             reason="blocking",
             id=issue_id,
             rule=issue.rule,
@@ -343,7 +350,9 @@ def accept_issue(
         return decide(session, issue, "accept", by, note, value)
     if staged is None:
         raise ReviewError(
-            f"issue #{issue_id} has no staged row to accept", reason="no_staged_row", id=issue_id
+            f"Isu #{issue_id} tidak memiliki baris untuk diterima; tolak isu ini.",
+            reason="no_staged_row",
+            id=issue_id,
         )
     indicator = session.scalar(
         select(m.Indicator).where(
@@ -354,8 +363,9 @@ def accept_issue(
     )
     if indicator is None:
         raise ReviewError(
-            f"IKU '{staged.indicator_code}' is not an active indicator of this agency; the row "
-            "cannot enter. Reject the issue and ask the agency to resubmit with the right code",
+            f"IKU '{staged.indicator_code}' bukan indikator aktif perangkat daerah ini sehingga "
+            "barisnya tidak dapat masuk; tolak isu ini dan minta pengiriman ulang dengan kode yang "
+            "benar.",
             reason="inactive_indicator",
             code=staged.indicator_code,
         )
@@ -366,8 +376,8 @@ def accept_issue(
         check_override(session, indicator, staged.period, value, rules, confirm=confirm)
     if state == "angka" and number is None:
         raise ReviewError(
-            f"row {staged.source_row} has no readable number ('{staged.raw_value}'); "
-            "give the correct value with --value",
+            f"Baris {staged.source_row} tidak berisi angka yang terbaca ('{staged.raw_value}'); "
+            "berikan nilai yang benar dengan --value.",
             reason="value_required",
             row=staged.source_row,
             raw=staged.raw_value,
@@ -381,8 +391,8 @@ def accept_issue(
     )
     if taken is not None:
         raise ReviewError(
-            f"this file already has an accepted value for {indicator.code} {staged.period}; "
-            "reject this duplicate instead",
+            f"Berkas ini sudah memiliki nilai yang diterima untuk {indicator.code} "
+            f"{staged.period}; tolak isu ganda ini.",
             reason="duplicate",
             code=indicator.code,
             period=staged.period,
@@ -426,31 +436,3 @@ def reject_issue(session: Session, issue_id: int, *, by: str, note: str) -> m.Re
             submission.accepted_rows -= 1
             submission.quarantined_rows = (submission.quarantined_rows or 0) + 1
     return decide(session, issue, "reject", by, note)
-
-
-def decide(
-    session: Session,
-    issue: m.ValidationIssue,
-    decision: str,
-    by: str,
-    note: str,
-    value: float | None = None,
-) -> m.ReviewDecision:
-    """Record a decision (append-only) and move the issue to the matching status."""
-    record = m.ReviewDecision(
-        issue_id=issue.id, decision=decision, decided_by=by, note=note, value=value
-    )
-    session.add(record)
-    session.execute(
-        update(m.ValidationIssue)
-        .where(m.ValidationIssue.id == issue.id, m.ValidationIssue.status == "open")
-        .values(
-            status=m.DECISION_STATUS[decision],
-            steward=by,
-            decision_note=note,
-            decided_at=now_wib(),
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    session.flush()
-    return record

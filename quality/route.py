@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.db import bulk_insert, now_wib, table_of
 from iku.ingest.bounds import fit_columns
-from quality.review import decide
+from quality.decisions import decide
 from quality.runner import Finding, ValidationReport
 
 SYSTEM = "sistem"

@@ -14,7 +14,6 @@ import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -68,7 +67,6 @@ class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
     rows_checked: int = 0
     submissions_checked: int = 0
-    data_docs_index: Path | None = None
 
     def blocked_submissions(self) -> set[int]:
         return {f.submission_id for f in self.findings if f.severity == "blocking"}
@@ -87,24 +85,15 @@ class ValidationReport:
         return [f for f in self.findings if f.submission_id == submission_id]
 
 
-def _context(data_docs_dir: Path | None) -> Any:
+def _context() -> Any:
+    """An ephemeral GX context without progress bars. No Data Docs site: the stewards' own
+    review page (iku/bulletins/review_page.py) shows what was checked, in Bahasa Indonesia and
+    offline (README, "Data-quality rules")."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if data_docs_dir is not None:
-        context.add_data_docs_site(
-            site_name="iku_data_docs",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(data_docs_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
     return context
 
 
@@ -138,8 +127,6 @@ def run_checks(
     submissions: pd.DataFrame,
     rules: Rules,
     context: Mapping[str, Any],
-    *,
-    data_docs_dir: Path | None = None,
 ) -> ValidationReport:
     """Run every check on the frames built by :mod:`quality.frame`.
 
@@ -155,7 +142,7 @@ def run_checks(
     report = ValidationReport(rows_checked=len(rows), submissions_checked=len(submissions))
     if submissions.empty:
         return report
-    gx_context = _context(data_docs_dir)
+    gx_context = _context()
     source = gx_context.data_sources.add_pandas("iku")
     frames = {"rows": rows, "submissions": submissions}
     lookup = {name: frame.set_index("row_id", drop=False) for name, frame in frames.items()}
@@ -191,26 +178,10 @@ def run_checks(
         frame = frame.loc[:, [c for c in frame.columns if c in used]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if data_docs_dir is not None:
-                checkpoint = gx_context.checkpoints.add(
-                    gx.Checkpoint(
-                        name=f"checkpoint_{frame_name}",
-                        validation_definitions=definitions,
-                        actions=[
-                            gx.checkpoint.UpdateDataDocsAction(
-                                name="data_docs", site_names=["iku_data_docs"]
-                            )
-                        ],
-                        result_format=result_format,
-                    )
-                )
-                run = checkpoint.run(batch_parameters={"dataframe": frame})
-                suite_results = [r for r in run.run_results.values()]
-            else:
-                suite_results = [
-                    d.run(batch_parameters={"dataframe": frame}, result_format=result_format)
-                    for d in definitions
-                ]
+            suite_results = [
+                d.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+                for d in definitions
+            ]
         for suite_result in suite_results:
             for result in suite_result.results:
                 _collect(result, lookup[frame_name], rules, report)
@@ -229,9 +200,6 @@ def run_checks(
         if not (f.severity == "warning" and f.row_id in quarantined)
         and (f.row_id, f.rule) not in superseded
     ]
-    if data_docs_dir is not None:
-        index = data_docs_dir / "index.html"
-        report.data_docs_index = index if index.is_file() else None
     report.findings.sort(key=lambda f: (f.submission_id, f.source_row or 0, f.rule, f.row_id or 0))
     return report
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -63,7 +62,6 @@ def validate_period(
     rules: Rules,
     *,
     agency: str | list[str] | None = None,
-    data_docs_dir: Path | None = None,
 ) -> ValidationOutcome:
     """Validate the period's staged submissions and route their rows, in the caller's
     transaction. Already validated submissions are not touched, so a rerun changes nothing."""
@@ -74,9 +72,7 @@ def validate_period(
         frames = build_frames(session, period, ids, rules)
         if frames.submissions.empty:
             return ValidationOutcome(period, ValidationReport(), RoutingSummary())
-        report = run_checks(
-            frames.rows, frames.submissions, rules, frames.context, data_docs_dir=data_docs_dir
-        )
+        report = run_checks(frames.rows, frames.submissions, rules, frames.context)
         routing = route(session, report, frames.rows, frames.submissions)
     log.info(
         "validated %s: %d submissions, %d rows in, %d accepted, %d quarantined, %d warnings",

@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from iku.cycles import RunOutcome
 from iku.operations import cycle
+from iku.operations.deliver import alert_bureau
 from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
 
@@ -26,6 +27,14 @@ def start_cycle_task(period: str) -> int:
     return cycle.start(process_runtime(), period)
 
 
+@task(name="alert-bureau", cache_policy=NO_CACHE)
+def alert_bureau_task(period: str, outcome: str, run_url: str | None = None) -> dict[str, Any]:
+    """E-mail the bureau that the period's cycle ended ``outcome`` (a partial run: inside the
+    flow, so the alert shows in its run); never raises."""
+    sent = alert_bureau(process_runtime(), period, outcome, run_url=run_url)
+    return {"channel": sent.channel, "recipients": sent.recipients, "error": sent.error}
+
+
 @task(name="finish-cycle", **_RETRY)
 def finish_cycle_task(period: str, outcome: RunOutcome) -> dict[str, Any]:
     """Record the outcome, counts and timings of the run; publish the summary artifact."""
@@ -38,31 +47,50 @@ def finish_cycle_task(period: str, outcome: RunOutcome) -> dict[str, Any]:
 def _publish(
     period: str, status: str, counts: dict[str, Any], timings: dict[str, float], version: str
 ) -> None:
+    """The cycle's summary table, in Bahasa Indonesia with id_ID numbers."""
     from prefect.artifacts import create_table_artifact
 
-    def pct(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}%"
+    from tasks import artifacts as a
 
+    submissions = counts.get("submissions") or {}
     rows = [
-        {"item": "status", "value": status},
-        {"item": "rules version", "value": version},
-        {"item": "submissions", "value": str(counts["submissions"])},
-        {
-            "item": "rows in / accepted / quarantined",
-            "value": " / ".join(
-                str(counts[k]) for k in ("rows_in", "rows_accepted", "rows_quarantined")
-            ),
-        },
-        {"item": "open issues", "value": str(counts["open_issues"])},
-        {"item": "reporting rate", "value": pct(counts["reporting_rate"])},
-        {"item": "on-time rate", "value": pct(counts["on_time_rate"])},
-        {"item": "achievement rows", "value": str(counts["achievements"])},
+        {"butir": "status", "nilai": a.word(a.STATUS_WORDS, status)},
+        {"butir": "versi aturan", "nilai": version},
+        {"butir": "kiriman", "nilai": a.count(sum(submissions.values()))},
+        *(
+            {"butir": f"kiriman {a.word(SUBMISSION_WORDS, name)}", "nilai": a.count(value)}
+            for name, value in sorted(submissions.items())
+        ),
+        {"butir": "baris masuk", "nilai": a.count(counts.get("rows_in"))},
+        {"butir": "baris diterima", "nilai": a.count(counts.get("rows_accepted"))},
+        {"butir": "baris ditahan", "nilai": a.count(counts.get("rows_quarantined"))},
+        {"butir": "isu terbuka", "nilai": a.count(counts.get("open_issues"))},
+        {"butir": "tingkat pelaporan", "nilai": a.percent(counts.get("reporting_rate"))},
+        {"butir": "tepat waktu", "nilai": a.percent(counts.get("on_time_rate"))},
+        {"butir": "baris capaian", "nilai": a.count(counts.get("achievements"))},
     ]
     rows += [
-        {"item": f"{step} (s)", "value": f"{seconds:.2f}"} for step, seconds in timings.items()
+        {"butir": f"waktu {STEP_WORDS.get(step, step)}", "nilai": a.seconds(value)}
+        for step, value in timings.items()
     ]
     create_table_artifact(
         key=f"cycle-summary-{period}",
         table=rows,
-        description=f"Monthly evaluation {period}: {status}",
+        description=f"Evaluasi bulanan {period}: {a.word(a.STATUS_WORDS, status)}",
     )
+
+
+#: How a submission status and a step read in the summary.
+SUBMISSION_WORDS = {
+    "staged": "menunggu validasi",
+    "validated": "tervalidasi",
+    "rejected": "ditolak",
+    "superseded": "digantikan",
+}
+STEP_WORDS = {
+    "ingest": "penerimaan",
+    "validate": "validasi",
+    "compute": "perhitungan",
+    "render": "pembuatan buletin",
+    "deliver": "pengiriman",
+}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +67,32 @@ def summarise_task(outcomes: list[FileOutcome]) -> dict[str, Any]:
     """The run's summary, also published as a Prefect table artifact."""
     from prefect.artifacts import create_table_artifact
 
+    from tasks import artifacts as a
+
     summary = IngestSummary(files=list(outcomes))
-    rows = [{k: v for k, v in asdict(o).items() if k not in ("sha256", "notice")} for o in outcomes]
+    rows = [
+        {
+            "berkas": Path(o.file).name,
+            "perangkat daerah": o.agency or "–",
+            "periode": o.period or "–",
+            "format": o.reader or o.file_format or "–",
+            "hasil": a.word(a.STATUS_WORDS, o.status),
+            "baris": a.count(o.rows),
+            "kiriman": "–" if o.submission_id is None else f"#{o.submission_id}",
+            "keterangan": o.reason or "–",
+        }
+        for o in outcomes
+    ]
     create_table_artifact(
         key="ingestion-summary",
         table=rows,
         description=(
-            f"{summary.files_seen} file(s), {summary.submissions_created} new submission(s), "
-            f"{summary.duplicates} duplicate(s), {len(summary.rejected)} rejected, "
-            f"{len(summary.refused)} refused, {len(summary.skipped)} skipped until the next "
-            f"scan, {summary.rows_staged} row(s) staged ({summary.rows_held} held)"
+            f"{a.count(summary.files_seen)} berkas, {a.count(summary.submissions_created)} "
+            f"kiriman baru, {a.count(summary.duplicates)} ganda, "
+            f"{a.count(len(summary.rejected))} ditolak, {a.count(len(summary.refused))} tidak "
+            f"diterima, {a.count(len(summary.skipped))} ditunda sampai pemindaian berikutnya, "
+            f"{a.count(summary.rows_staged)} baris ditampung "
+            f"({a.count(summary.rows_held)} ditahan)"
         ),
     )
     return summary.to_dict()

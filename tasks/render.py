@@ -32,52 +32,61 @@ def _artifact_key(prefix: str, period: str) -> str:
 
 
 def publish_artifacts(result: RenderResult) -> None:
-    """A summary table of the cycle's bulletins and a markdown page of links to them."""
+    """A table of the cycle's bulletins and a markdown page of links to them, in Bahasa
+    Indonesia, with addresses that open from the Prefect UI (:mod:`tasks.artifacts`)."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+    from tasks import artifacts as a
+
+    settings = process_runtime().settings
+    bulletins = sorted(result.bulletins, key=lambda b: (b.audience, b.subject_key))
     rows = [
         {
-            "audience": b.audience,
-            "subject": b.subject_key,
-            "html": str(b.html_path),
-            "pdf": "" if b.pdf_path is None else str(b.pdf_path),
+            "sasaran": a.word(a.AUDIENCE_WORDS, b.audience),
+            "subjek": b.subject_key,
+            "html": a.cell(b.html_path, settings),
+            "pdf": a.cell(b.pdf_path, settings),
             "sha256": b.sha256,
-            "status": "rendered",
+            "status": a.word(a.STATUS_WORDS, "rendered"),
         }
-        for b in sorted(result.bulletins, key=lambda b: (b.audience, b.subject_key))
+        for b in bulletins
     ]
     rows += [
         {
-            "audience": f.audience,
-            "subject": f.subject_key,
-            "html": "",
-            "pdf": "",
-            "sha256": "",
-            "status": f"failed: {f.error}",
+            "sasaran": a.word(a.AUDIENCE_WORDS, f.audience),
+            "subjek": f.subject_key,
+            "html": "–",
+            "pdf": "–",
+            "sha256": "–",
+            "status": f"gagal: {f.error}",
         }
         for f in result.failures
     ]
     create_table_artifact(
         key=_artifact_key("bulletins", result.period),
         table=rows,
-        description=f"Bulletins of {result.period}: {len(result.bulletins)} rendered, "
-        f"{len(result.failures)} failed.",
+        description=f"Buletin {result.period}: {a.count(len(result.bulletins))} dibuat, "
+        f"{a.count(len(result.failures))} gagal.",
     )
-    links = [f"# Bulletins {result.period}", ""]
+    links = [f"# Buletin {result.period}", ""]
+    if not settings.public_base_url.strip():
+        links += [a.MSG_NO_BASE_URL, ""]
     if result.index_path is not None:
-        links.append(f"- [Index]({result.index_path.as_uri()})")
-    for bulletin in sorted(result.bulletins, key=lambda b: (b.audience, b.subject_key)):
+        links.append(f"- {a.file_link('Daftar semua buletin', result.index_path, settings)}")
+    for bulletin in bulletins:
         if bulletin.pdf_path is not None:
+            audience = a.word(a.AUDIENCE_WORDS, bulletin.audience)
             links.append(
-                f"- {bulletin.audience} {bulletin.subject_key}: "
-                f"[PDF]({bulletin.pdf_path.as_uri()}) · [HTML]({bulletin.html_path.as_uri()})"
+                f"- {audience} {bulletin.subject_key}: "
+                f"{a.file_link('PDF', bulletin.pdf_path, settings)} · "
+                f"{a.file_link('HTML', bulletin.html_path, settings)}"
             )
     for failure in result.failures:
-        links.append(f"- **{failure.subject_key} failed**: {failure.error}")
+        links.append(f"- **{failure.subject_key} gagal**: {failure.error}")
     create_markdown_artifact(
         key=_artifact_key("bulletin-links", result.period),
         markdown="\n".join(links) + "\n",
-        description=f"Links to the bulletins of {result.period}",
+        description=f"Tautan buletin {result.period}",
     )
 
 
@@ -108,21 +117,24 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
     from prefect.artifacts import create_table_artifact
 
     report = deliver_ops.deliver(process_runtime(), period, resend=resend)
+    from tasks import artifacts as a
+
     create_table_artifact(
         key=_artifact_key("deliveries", period),
         table=[
             {
-                "bulletin": o.subject_key,
-                "email": o.email,
-                "channel": o.channel,
-                "status": o.status,
-                "attempts": o.attempts,
-                "error": o.error or "",
+                "buletin": o.subject_key,
+                "e-mail": o.email,
+                "saluran": a.word(a.CHANNEL_WORDS, o.channel),
+                "status": a.word(a.STATUS_WORDS, o.status),
+                "percobaan": a.count(o.attempts),
+                "kesalahan": o.error or "–",
             }
             for o in report.outcomes
         ],
-        description=f"Deliveries of {period}: {report.sent} sent, {report.skipped} already "
-        f"sent, {report.failed} failed ({report.channel}).",
+        description=f"Pengiriman {period}: {a.count(report.sent)} terkirim, "
+        f"{a.count(report.skipped)} sudah terkirim sebelumnya, {a.count(report.failed)} gagal "
+        f"({a.word(a.CHANNEL_WORDS, report.channel)}).",
     )
     return deliver_ops.summary(report)
 

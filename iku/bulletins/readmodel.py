@@ -283,8 +283,8 @@ def load_period(
         cycle = cycle_of(session, period)
         if cycle is None:
             raise RenderError(
-                f"there is no evaluation cycle for {period}; compute the period first "
-                f"(`iku run --period {period}`)"
+                f"Belum ada siklus evaluasi untuk {period}; hitung periodenya dulu "
+                f"(`iku run --period {period}`)."
             )
         results = {
             row.subject_key: _result(row)

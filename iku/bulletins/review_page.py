@@ -1,9 +1,11 @@
 """The stewards' review page for a period (HTML, Bahasa Indonesia).
 
 Open issues by agency (row, rule, observed and expected values, severity, age), resolution
-statistics, the trend of issues per period, reporting and on-time rates per agency, and a link
-to the Great Expectations Data Docs built for the period. Written to
-``<output>/<period>/review/index.html``, which the bulletin index links to.
+statistics, the trend of issues per period, reporting and on-time rates per agency, and every
+check that validation ran, by suite, with how many issues it found this period. That last table
+replaces Great Expectations' Data Docs (README, "Data-quality rules"): the same "what was checked
+and what failed", in Bahasa Indonesia, without the internet and without 4 MB of static files per
+period. Written to ``<output>/<period>/review/index.html``, which the bulletin index links to.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from iku.db import now_wib
 from iku.formatting import Absent, bulan_singkat
 from iku.reports.issues import open_issues as open_issues_up_to
 from iku.rules import Rules
+from quality.checks import CHECKS
 from quality.completeness import completeness
 from quality.review import IssueView, list_issues
+from quality.runner import SUITE_TITLES
 
 STATUS_LABELS = {
     "open": "Terbuka",
@@ -65,7 +69,6 @@ def review_context(
     rules: Rules,
     *,
     now: datetime | None = None,
-    data_docs_link: str | None = None,
 ) -> dict[str, Any]:
     """Everything the review page shows, as plain values."""
     now = now or now_wib()
@@ -154,22 +157,37 @@ def review_context(
                 if a.expected_reports
             ],
         },
-        "data_docs_link": data_docs_link,
+        "checks": _checks(all_issues),
     }
+
+
+def _checks(issues: list[IssueView]) -> list[dict[str, Any]]:
+    """Every check validation runs, by suite, with the issues it found in the period."""
+    found = Counter(i.rule for i in issues)
+    return [
+        {
+            "suite": title,
+            "checks": [
+                {
+                    "title": c.title,
+                    "severity_label": flags.SEVERITY_LABELS[c.severity],
+                    "severity": c.severity,
+                    "found": found.get(c.rule, 0),
+                }
+                for c in CHECKS
+                if c.suite == suite
+            ],
+        }
+        for suite, title in SUITE_TITLES.items()
+        if any(c.suite == suite for c in CHECKS)
+    ]
 
 
 def render_review_page(
     session: Session, period: str, rules: Rules, out: Path, *, now: datetime | None = None
 ) -> Path:
     """Write the review page under ``out`` (the period's output folder) and return its path."""
-    docs = out / "data_docs" / "index.html"
-    context = review_context(
-        session,
-        period,
-        rules,
-        now=now,
-        data_docs_link="../data_docs/index.html" if docs.is_file() else None,
-    )
+    context = review_context(session, period, rules, now=now)
     context["static_url"] = "../static/"
     html = render_html(make_environment(rules), "review.html", context)
     path = out / REVIEW_PAGE

@@ -193,7 +193,7 @@ def _issue_view(issue: IssueInfo, period: str) -> dict[str, Any]:
         "indicator_code": _text(issue.indicator_code),
         "file_name": issue.file_name,
         "source_row": issue.source_row,
-        "rule": flags.label(issue.rule),
+        "rule": flags.label(issue.rule),  # readers see the label, never the rule code
         "severity": issue.severity,
         "severity_label": flags.SEVERITY_LABELS.get(issue.severity, issue.severity),
         "observed": _text(issue.observed),

@@ -1,51 +1,110 @@
-"""The ``iku`` app: database, catalog, rules, setup and demo commands; features register here."""
+"""The ``iku`` app: database, catalog, rules, setup and demo commands; features register here.
+
+Only Typer is imported at module level (and by the feature modules): every other library loads
+inside the command that needs it, so ``iku --help`` starts in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 from importlib import import_module
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
-from rich.table import Table
 
-from iku.catalog import LoadReport, read_catalog
 from iku.cli.common import (
+    STATUS_LABELS,
+    IkuGroup,
     console,
-    handle_errors,
     require_schema,
     runtime,
     safe_url,
     start_process,
 )
-from iku.rules import load_rules
+
+if TYPE_CHECKING:
+    from iku.catalog import LoadReport
+
+# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
+HELP_APP: Final = (
+    "IKU Lampung: evaluasi bulanan Indikator Kinerja Utama perangkat daerah Provinsi Lampung."
+)
+HELP_DB: Final = "Skema basis data (migrasi Alembic)."
+HELP_CATALOG: Final = "Data induk: perangkat daerah, indikator, target."
+HELP_RULES: Final = "Berkas aturan (kebijakan evaluasi)."
+HELP_DB_UPGRADE: Final = "Naikkan skema basis data (bawaan: ke revisi terbaru)."
+HELP_DB_DOWNGRADE: Final = (
+    "Turunkan skema basis data (bawaan: satu revisi; 'base' menghapus semua tabel)."
+)
+HELP_DB_CURRENT: Final = "Tampilkan revisi skema basis data."
+HELP_REVISION: Final = "Revisi Alembic, misalnya head, base, -1 atau kodenya."
+HELP_CATALOG_LOAD: Final = (
+    "Periksa katalog lalu muat dalam satu transaksi (tidak ada yang berubah bila bermasalah)."
+)
+HELP_CATALOG_CHECK: Final = "Periksa berkas katalog tanpa menyentuh basis data."
+HELP_CATALOG_DIR: Final = "Folder katalog (bawaan: IKU_CATALOG_DIR)."
+HELP_RULES_CHECK: Final = "Periksa berkas aturan dan tampilkan versinya."
+HELP_RULES_FILE: Final = "Berkas aturan (bawaan: IKU_RULES_FILE)."
+HELP_SETUP: Final = (
+    "Buat atau migrasikan basis data dan muat katalog (yang diperlukan run pertama)."
+)
+HELP_DEMO: Final = (
+    "Siapkan basis data bawaan, simulasikan kiriman Januari sampai bulan lalu, jalankan setiap "
+    "siklus bulanan, lalu tunjukkan letak buletinnya."
+)
+HELP_DEMO_MONTHS: Final = (
+    "Hanya N bulan pertama (Januari dst.); bawaan: sampai bulan lalu. Untuk uji cepat."
+)
+MSG_DB_AT: Final = "Basis data {url} pada revisi {revision}."
+MSG_DB_EMPTY: Final = "base (kosong)"
+MSG_DB_CURRENT: Final = "{url}: {revision} ({state})."
+MSG_DB_UP_TO_DATE: Final = "mutakhir"
+MSG_DB_BEHIND: Final = "tertinggal dari revisi terbaru {heads}"
+MSG_CATALOG_VALID: Final = (
+    "Katalog sah: {agencies} perangkat daerah, {indicators} indikator, {targets} target, "
+    "{names} nama lama."
+)
+MSG_RULES_VALID: Final = "Aturan versi {version} sah. Predikat: {bands}."
+MSG_RULES_FILE: Final = "Berkas aturan {path} (versi {version})."
+TITLE_LOAD: Final = "Katalog dimuat"
+COLUMNS_LOAD: Final = ("tabel", "baris", "ditambah", "diubah", "tetap", "dihapus")
+MSG_DEMO_STARTING: Final = "Memulai"
+MSG_DEMO_SIMULATED: Final = "{files} berkas perangkat daerah disimulasikan untuk {first} .. {last}."
+MSG_DEMO_CYCLES: Final = "Siklus: {statuses}"
+MSG_DEMO_PDF: Final = "Buletin provinsi (PDF): {path}"
+MSG_DEMO_INDEX: Final = "Daftar semua buletin:  {path}"
+MSG_DEMO_REVIEW: Final = "Halaman tinjauan data: {path}"
+MSG_DEMO_ISSUES: Final = "Isu kualitas data terbuka: {count} (`iku review list`)"
 
 app = typer.Typer(
-    help="IKU Lampung: monthly evaluation of the provincial agencies' key performance indicators.",
+    cls=IkuGroup,
+    help=HELP_APP,
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
 @app.callback()
 def start() -> None:
-    """Every invocation starts from the environment as it is now (a new process in real use;
-    the same test process calling the CLI several times with other settings)."""
+    """Every invocation starts from the environment as it is now."""
     start_process()
 
 
-db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-catalog_app = typer.Typer(help="Master data: agencies, indicators, targets.", no_args_is_help=True)
-rules_app = typer.Typer(help="The rules file (policies).", no_args_is_help=True)
+db_app = typer.Typer(help=HELP_DB, no_args_is_help=True)
+catalog_app = typer.Typer(help=HELP_CATALOG, no_args_is_help=True)
+rules_app = typer.Typer(help=HELP_RULES, no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(rules_app, name="rules")
 
 
 def print_load_report(report: LoadReport) -> None:
-    table = Table(title="Catalog loaded")
-    for column in ("table", "rows", "inserted", "updated", "unchanged", "removed"):
-        table.add_column(column, justify="left" if column == "table" else "right")
+    from rich.table import Table
+
+    table = Table(title=TITLE_LOAD)
+    for index, column in enumerate(COLUMNS_LOAD):
+        table.add_column(column, justify="left" if index == 0 else "right")
     for name, counts in report.tables.items():
         table.add_row(
             name,
@@ -58,46 +117,49 @@ def print_load_report(report: LoadReport) -> None:
     console.print(table)
 
 
-@db_app.command("upgrade")
-@handle_errors
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+@db_app.command("upgrade", help=HELP_DB_UPGRADE)
+def db_upgrade(revision: Annotated[str, typer.Argument(help=HELP_REVISION)] = "head") -> None:
     """Migrate the database schema up (to the latest revision by default)."""
     from iku.operations.setup import upgrade_schema
 
     rt = runtime()
     at = upgrade_schema(rt, revision)
-    console.print(f"Database {safe_url(rt.settings.database_url)} at revision {at}")
+    console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=at))
 
 
-@db_app.command("downgrade")
-@handle_errors
-def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+@db_app.command("downgrade", help=HELP_DB_DOWNGRADE)
+def db_downgrade(revision: Annotated[str, typer.Argument(help=HELP_REVISION)] = "-1") -> None:
     """Migrate the database schema down (one revision by default; 'base' removes all tables)."""
     from iku import migrate
 
-    engine = runtime().engine
-    migrate.downgrade(engine, revision=revision)
-    console.print(f"Database at revision {migrate.current_revision(engine) or 'base (empty)'}")
+    rt = runtime()
+    migrate.downgrade(rt.engine, revision=revision)
+    at = migrate.current_revision(rt.engine) or MSG_DB_EMPTY
+    console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=at))
 
 
-@db_app.command("current")
-@handle_errors
+@db_app.command("current", help=HELP_DB_CURRENT)
 def db_current() -> None:
     """Show the database's schema revision."""
     from iku import migrate
 
     rt = runtime()
     current = migrate.current_revision(rt.engine)
-    state = "up to date" if migrate.is_up_to_date(rt.engine) else f"behind head {migrate.heads()}"
-    console.print(f"{safe_url(rt.settings.database_url)}: {current or 'empty'} ({state})")
+    state = (
+        MSG_DB_UP_TO_DATE
+        if migrate.is_up_to_date(rt.engine)
+        else MSG_DB_BEHIND.format(heads=", ".join(migrate.heads()))
+    )
+    console.print(
+        MSG_DB_CURRENT.format(
+            url=safe_url(rt.settings.database_url), revision=current or MSG_DB_EMPTY, state=state
+        )
+    )
 
 
-@catalog_app.command("load")
-@handle_errors
+@catalog_app.command("load", help=HELP_CATALOG_LOAD)
 def catalog_load(
-    directory: Annotated[
-        Path | None, typer.Argument(help="Catalog folder (default: IKU_CATALOG_DIR).")
-    ] = None,
+    directory: Annotated[Path | None, typer.Argument(help=HELP_CATALOG_DIR)] = None,
 ) -> None:
     """Check the catalog and upsert it in one transaction (nothing changes if it has problems)."""
     from iku.operations.setup import load
@@ -106,37 +168,38 @@ def catalog_load(
     print_load_report(load(runtime(), directory))
 
 
-@catalog_app.command("check")
-@handle_errors
+@catalog_app.command("check", help=HELP_CATALOG_CHECK)
 def catalog_check(
-    directory: Annotated[
-        Path | None, typer.Argument(help="Catalog folder (default: IKU_CATALOG_DIR).")
-    ] = None,
+    directory: Annotated[Path | None, typer.Argument(help=HELP_CATALOG_DIR)] = None,
 ) -> None:
     """Check the catalog files without touching the database."""
+    from iku.catalog import read_catalog
+
     rt = runtime()
     catalog = read_catalog(directory or rt.paths.catalog, rt.rules)
     console.print(
-        f"Catalog is valid: {len(catalog.agencies)} agencies, {len(catalog.indicators)} "
-        f"indicators, {len(catalog.targets)} targets, {len(catalog.names)} earlier names."
+        MSG_CATALOG_VALID.format(
+            agencies=len(catalog.agencies),
+            indicators=len(catalog.indicators),
+            targets=len(catalog.targets),
+            names=len(catalog.names),
+        )
     )
 
 
-@rules_app.command("check")
-@handle_errors
+@rules_app.command("check", help=HELP_RULES_CHECK)
 def rules_check(
-    path: Annotated[
-        Path | None, typer.Argument(help="Rules file (default: IKU_RULES_FILE).")
-    ] = None,
+    path: Annotated[Path | None, typer.Argument(help=HELP_RULES_FILE)] = None,
 ) -> None:
     """Validate the rules file and print its version."""
+    from iku.rules import load_rules
+
     rules = load_rules(path) if path is not None else runtime().rules
     bands = ", ".join(f"{b.code} {b.label}" for b in rules.predikat.bands)
-    console.print(f"Rules version {rules.version} is valid. Predikat bands: {bands}.")
+    console.print(MSG_RULES_VALID.format(version=rules.version, bands=bands))
 
 
-@app.command("setup")
-@handle_errors
+@app.command("setup", help=HELP_SETUP)
 def setup() -> None:
     """Create or migrate the database and load the catalog (what the first run needs)."""
     from iku.operations.setup import setup as set_up
@@ -144,38 +207,50 @@ def setup() -> None:
     rt = runtime()
     rules = rt.rules
     revision, report = set_up(rt)
-    console.print(f"Database {safe_url(rt.settings.database_url)} at revision {revision}")
-    console.print(f"Rules file {rt.paths.rules_file} (version {rules.version})")
+    console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=revision))
+    console.print(MSG_RULES_FILE.format(path=rt.paths.rules_file, version=rules.version))
     print_load_report(report)
 
 
-@app.command("demo")
-@handle_errors
-def demo() -> None:
+@app.command("demo", help=HELP_DEMO)
+def demo(
+    months: Annotated[
+        int | None, typer.Option("--months", min=1, max=12, help=HELP_DEMO_MONTHS)
+    ] = None,
+) -> None:
     """Set up the embedded database, simulate January to last month, run every monthly cycle,
     and say where the bulletins are."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from iku.cli.demo import prepare_prefect, run_demo
+    from flows.environment import apply_prefect_defaults
 
     rt = runtime()
-    prepare_prefect(Path.cwd())
+    apply_prefect_defaults(rt.settings.state_dir)
+    from iku.cli.demo import run_demo  # imports Prefect: after its defaults are in place
+
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console.real,
     ) as bar:
-        job = bar.add_task("Starting", total=1)
+        job = bar.add_task(MSG_DEMO_STARTING, total=1)
 
         def progress(label: str, done: int, total: int) -> None:
             bar.update(job, description=label, completed=done, total=total)
 
-        result = run_demo(rt, progress)
-    statuses = ", ".join(f"{c['period']} {c['status']}" for c in result.cycles)
-    console.print(f"Simulated {result.files} agency files for {result.first} .. {result.last}.")
-    console.print(f"Cycles: {statuses}")
-    console.print(f"Province bulletin (PDF): {result.province_pdf}")
-    console.print(f"Index of all bulletins:  {result.index_html}")
-    console.print(f"Steward review page:     {result.review_html}")
-    console.print(f"Open data-quality issues: {result.open_issues} (`iku review list`)")
+        result = run_demo(rt, progress, months=months)
+    statuses = ", ".join(
+        f"{c['period']} {STATUS_LABELS.get(c['status'], c['status'])}" for c in result.cycles
+    )
+    console.print(
+        MSG_DEMO_SIMULATED.format(files=result.files, first=result.first, last=result.last)
+    )
+    console.print(MSG_DEMO_CYCLES.format(statuses=statuses))
+    console.print(MSG_DEMO_PDF.format(path=result.province_pdf))
+    console.print(MSG_DEMO_INDEX.format(path=result.index_html))
+    console.print(MSG_DEMO_REVIEW.format(path=result.review_html))
+    console.print(MSG_DEMO_ISSUES.format(count=result.open_issues))
 
 
 #: Feature command modules of :mod:`iku.cli`; each defines ``register(app)``.

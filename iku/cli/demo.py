@@ -3,16 +3,18 @@
 Sets up the database and catalog, simulates the agencies' submissions from January to the
 previous month of 2026 (the catalog's year) with a few planted defects into the inbox, loads
 them with the receipt times the simulation states (history arrives with its own times), runs
-the monthly evaluation flow for every month in order, and says where the bulletins are.
+the monthly evaluation flow for every month in order, and says where the bulletins are. The
+caller applies Prefect's start-up defaults (:mod:`flows.environment`) before importing this
+module's flow. ``months`` shortens the span (``iku demo --months 1``: January only) for quick
+checks.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from iku.calendar import Period, periods_between, previous_period
 from iku.runtime import Runtime
@@ -36,27 +38,29 @@ class DemoResult:
     open_issues: int
 
 
-def demo_periods(now_period: str | None = None) -> tuple[str, str]:
-    """January to the previous month, within the catalog's year."""
+MSG_SETUP: Final = "Menyiapkan basis data dan katalog"
+MSG_SIMULATING: Final = "Menyimulasikan kiriman {first} .. {last}"
+MSG_CYCLE: Final = "Evaluasi bulanan {period}"
+MSG_DONE: Final = "Selesai"
+
+
+def demo_periods(now_period: str | None = None, months: int | None = None) -> tuple[str, str]:
+    """January to the previous month, within the catalog's year (at most ``months`` months)."""
     last = Period.parse(now_period or previous_period())
     if last.year > DEMO_YEAR:
         last = Period(DEMO_YEAR, 12)
     if last.year < DEMO_YEAR:
         last = Period(DEMO_YEAR, 1)
+    if months is not None:
+        last = Period(DEMO_YEAR, max(1, min(last.month, months)))
     return f"{DEMO_YEAR}-01", str(last)
-
-
-def prepare_prefect(settings_root: Path) -> None:
-    """Keep the demo's Prefect state beside its database and its logs quiet (unless the user
-    configured Prefect already)."""
-    os.environ.setdefault("PREFECT_HOME", str(settings_root / "var" / "prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def run_demo(
     rt: Runtime,
     progress: Callable[[str, int, int], None] = lambda *_: None,
+    *,
+    months: int | None = None,
 ) -> DemoResult:
     """Run the demo; ``progress(label, done, total)`` is told about each step."""
     from flows.monthly_evaluation import evaluate
@@ -67,12 +71,12 @@ def run_demo(
     from iku.simulate import simulate, stated_receipts
     from quality.review import list_issues
 
-    first, last = demo_periods()
+    first, last = demo_periods(months=months)
     periods = periods_between(first, last)
     total = len(periods) + 2
-    progress("Setting up the database and the catalog", 0, total)
+    progress(MSG_SETUP, 0, total)
     setup(rt)
-    progress(f"Simulating submissions {first} .. {last}", 1, total)
+    progress(MSG_SIMULATING.format(first=first, last=last), 1, total)
     simulation = simulate(
         read_catalog(rt.paths.catalog, rt.rules),
         rt.rules,
@@ -88,9 +92,9 @@ def run_demo(
     ingest_history(rt, stated_receipts(simulation.manifest_path), by=DEMO_STATED_BY)
     cycles = []
     for done, period in enumerate(periods, start=2):
-        progress(f"Monthly evaluation {period}", done, total)
+        progress(MSG_CYCLE.format(period=period), done, total)
         cycles.append(evaluate(rt, period))
-    progress("Done", total, total)
+    progress(MSG_DONE, total, total)
     out = rt.paths.period_dir(last)
     with session_scope(rt.engine) as session:
         open_issues = len(list_issues(session, status="open"))

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
+
+# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
+HELP_EXPORT: Final = (
+    "Tulis capaian.csv dan perlu_tindakan.csv sebuah periode: data terbuka (docs/exports.md)."
+)
+HELP_PERIOD: Final = "Periode YYYY-MM."
+HELP_OUT: Final = "Folder tujuan (folder induknya harus ada)."
+MSG_WRITTEN: Final = "{capaian} ({rows} baris) dan {attention} ({items} butir perlu tindakan) ditulis."
 
 
 def register(app: typer.Typer) -> None:
     """Add ``iku export`` to the CLI."""
-    from iku.cli.common import UserError, console, handle_errors, require_schema, runtime
+    from iku.cli.common import UserError, console, existing_parent, require_schema, runtime
 
-    @app.command("export")
-    @handle_errors
+    @app.command("export", help=HELP_EXPORT)
     def export_command(
-        period: Annotated[str, typer.Option("--period", "-p", help="Periode YYYY-MM.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Folder tujuan.")],
+        period: Annotated[str, typer.Option("--period", "-p", help=HELP_PERIOD)],
+        out: Annotated[Path, typer.Option("--out", "-o", help=HELP_OUT)],
     ) -> None:
-        """Tulis capaian.csv dan perlu_tindakan.csv sebuah periode (docs/exports.md)."""
+        """Write a period's capaian.csv and perlu_tindakan.csv (docs/exports.md)."""
         from iku.calendar import Period, PeriodError
         from iku.operations.export import ExportError, export
 
@@ -26,13 +33,16 @@ def register(app: typer.Typer) -> None:
             chosen = str(Period.parse(period))
         except PeriodError as exc:
             raise UserError(str(exc)) from None
+        out = existing_parent(out, "--out")  # the folder itself is created; nothing above it
         require_schema()
         try:
             done = export(runtime(), chosen, out)
         except ExportError as exc:
             raise UserError(str(exc)) from None
         console.print(
-            f"{done.capaian} ({done.rows} baris) dan {done.attention} ({done.items} butir "
-            "perlu tindakan) ditulis.",
+            MSG_WRITTEN.format(
+                capaian=done.capaian, rows=done.rows, attention=done.attention, items=done.items
+            ),
             highlight=False,
+            markup=False,
         )

@@ -7,92 +7,105 @@ as tasks. WeasyPrint loads inside the command, so ``iku --help`` stays quick.
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.markup import escape
 
+# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
+HELP_RENDER: Final = (
+    "Buat buletin satu periode lalu kirimkan (masing-masing sekali, kecuali dengan --resend)."
+)
+HELP_PERIOD: Final = "Periode YYYY-MM."
+HELP_RESEND: Final = "Kirim lagi buletin yang sudah terkirim."
+HELP_DELIVER: Final = "Kirim e-mail (atau tulis .eml) setelah buletin dibuat."
+HELP_WORKERS: Final = "Jumlah proses pembuat buletin [bawaan: jumlah CPU]."
+MSG_RENDERING: Final = "Membuat buletin {period}..."
+TITLE_BULLETINS: Final = "Buletin {period}"
+COLUMNS_BULLETINS: Final = ("sasaran", "buletin")
+AUDIENCE_WORDS: Final = {"province": "provinsi", "agency": "perangkat daerah", "index": "indeks"}
+MSG_INDEX: Final = "Indeks: {path}"
+MSG_MANIFEST: Final = "Manifes: {path}"
+MSG_FAILED: Final = "[red]Gagal[/] {subject}: {error}"
+MSG_DELIVERY: Final = (
+    "Pengiriman ({where}): {sent} terkirim, {skipped} sudah terkirim sebelumnya, {failed} gagal."
+)
+MSG_NOT_DELIVERED: Final = (
+    "[red]Tidak terkirim[/] {subject} -> {email} setelah {attempts} percobaan: {error}"
+)
+MSG_SOME_FAILED: Final = (
+    "{rendered} buletin gagal dibuat dan {delivered} pengiriman gagal (tercantum di atas); "
+    "perbaiki penyebabnya lalu jalankan perintah yang sama lagi: yang sudah berhasil tidak "
+    "dikirim dua kali."
+)
+
 
 def register(app: typer.Typer) -> None:
     """Add ``iku render`` to the CLI."""
-    from iku.cli.common import UserError, console, err, handle_errors, require_schema, runtime
+    from iku.cli.common import UserError, console, err, require_schema, runtime
 
-    @app.command("render")
-    @handle_errors
+    @app.command("render", help=HELP_RENDER)
     def render_command(
-        period: Annotated[str, typer.Option("--period", "-p", help="Period YYYY-MM.")],
-        resend: Annotated[
-            bool,
-            typer.Option("--resend", help="Send again bulletins already delivered."),
-        ] = False,
-        deliver: Annotated[
-            bool,
-            typer.Option("--deliver/--no-deliver", help="E-mail (or write .eml) after rendering."),
-        ] = True,
+        period: Annotated[str, typer.Option("--period", "-p", help=HELP_PERIOD)],
+        resend: Annotated[bool, typer.Option("--resend", help=HELP_RESEND)] = False,
+        deliver: Annotated[bool, typer.Option("--deliver/--no-deliver", help=HELP_DELIVER)] = True,
         workers: Annotated[
-            int | None,
-            typer.Option("--workers", "-w", min=1, help="Render processes [default: CPU count]."),
+            int | None, typer.Option("--workers", "-w", min=1, help=HELP_WORKERS)
         ] = None,
     ) -> None:
         """Render the bulletins of a period and deliver them (once each unless --resend)."""
+        from iku.calendar import Period
+
+        Period.parse(period)
+        require_schema()
         from rich.table import Table
 
-        from iku.bulletins.readmodel import RenderError
-        from iku.calendar import Period, PeriodError
-        from iku.delivery.mail import DeliveryError
         from iku.operations.deliver import deliver as deliver_bulletins
         from iku.operations.render import render
 
-        try:
-            Period.parse(period)
-        except PeriodError as exc:
-            raise UserError(str(exc)) from None
-        require_schema()
         rt = runtime()
-        try:
-            with console.status(f"Rendering the bulletins of {period}..."):
-                result = render(rt, period, workers=workers or os.cpu_count() or 1)
-        except RenderError as exc:
-            raise UserError(str(exc)) from None
+        with console.status(MSG_RENDERING.format(period=period)):
+            result = render(rt, period, workers=workers or os.cpu_count() or 1)
 
-        table = Table(title=f"Bulletins {period}")
-        table.add_column("audience")
-        table.add_column("bulletins", justify="right")
+        table = Table(title=TITLE_BULLETINS.format(period=period))
+        table.add_column(COLUMNS_BULLETINS[0])
+        table.add_column(COLUMNS_BULLETINS[1], justify="right")
         for audience in ("province", "agency", "index"):
             count = sum(1 for b in result.bulletins if b.audience == audience)
-            table.add_row(audience, str(count))
+            table.add_row(AUDIENCE_WORDS[audience], str(count))
         console.print(table)
-        console.print(f"Index: {result.index_path}")
-        console.print(f"Manifest: {result.manifest_path}")
+        console.print(MSG_INDEX.format(path=result.index_path))
+        console.print(MSG_MANIFEST.format(path=result.manifest_path))
         for failure in result.failures:
             err.print(
-                f"[red]Failed[/] {escape(failure.subject_key)}: {escape(str(failure.error))}",
+                MSG_FAILED.format(
+                    subject=escape(failure.subject_key), error=escape(str(failure.error))
+                ),
                 highlight=False,
             )
 
         failed_deliveries = 0
         if deliver:
-            try:
-                report = deliver_bulletins(rt, period, resend=resend)
-            except DeliveryError as exc:
-                raise UserError(str(exc)) from None
+            report = deliver_bulletins(rt, period, resend=resend)
             where = "SMTP" if report.channel == "smtp" else f"{result.output_dir / 'outbox'}"
             console.print(
-                f"Delivery ({where}): {report.sent} sent, {report.skipped} already sent, "
-                f"{report.failed} failed."
+                MSG_DELIVERY.format(
+                    where=where, sent=report.sent, skipped=report.skipped, failed=report.failed
+                )
             )
             for outcome in report.failures:
                 err.print(
-                    f"[red]Not delivered[/] {escape(outcome.subject_key)} -> "
-                    f"{escape(outcome.email)} after {outcome.attempts} attempt(s): "
-                    f"{escape(str(outcome.error))}",
+                    MSG_NOT_DELIVERED.format(
+                        subject=escape(outcome.subject_key),
+                        email=escape(outcome.email),
+                        attempts=outcome.attempts,
+                        error=escape(str(outcome.error)),
+                    ),
                     highlight=False,
                 )
             failed_deliveries = report.failed
 
         if result.failures or failed_deliveries:
             raise UserError(
-                f"{len(result.failures)} bulletin(s) failed to render and {failed_deliveries} "
-                "delivery(ies) failed (listed above); fix the cause and run the same command "
-                "again: what succeeded is not sent twice"
+                MSG_SOME_FAILED.format(rendered=len(result.failures), delivered=failed_deliveries)
             )

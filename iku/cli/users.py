@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from iku.cli.common import UserError, console, handle_errors, require_schema, runtime
+from iku.cli.common import UserError, console, require_schema, runtime
 
 if TYPE_CHECKING:
     from iku.runtime import Runtime
@@ -44,7 +44,6 @@ def _operator() -> tuple[str, str]:
 
 
 @users_app.command("add")
-@handle_errors
 def users_add(
     username: Annotated[str, typer.Argument(help="Login name (lower case, digits, . _ -).")],
     role: Annotated[
@@ -123,7 +122,6 @@ def users_add(
 
 
 @users_app.command("list")
-@handle_errors
 def users_list(
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
 ) -> None:
@@ -172,7 +170,6 @@ def users_list(
 
 
 @users_app.command("disable")
-@handle_errors
 def users_disable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable an account: it can no longer sign in, its sessions end, its tokens stop."""
     from iku import audit
@@ -200,7 +197,6 @@ def users_disable(username: Annotated[str, typer.Argument(help="Login name.")]) 
 
 
 @tokens_app.command("issue")
-@handle_errors
 def tokens_issue(
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for (e.g. the other system).")],
@@ -251,7 +247,6 @@ def tokens_issue(
 
 
 @tokens_app.command("list")
-@handle_errors
 def tokens_list() -> None:
     """List the API tokens (never the tokens themselves)."""
     from iku.accounts import list_tokens
@@ -277,7 +272,6 @@ def tokens_list() -> None:
 
 
 @tokens_app.command("revoke")
-@handle_errors
 def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id (tokens list).")]) -> None:
     """Revoke an API token: it stops working at once."""
     from iku import audit

@@ -6,14 +6,13 @@ from typing import Annotated
 
 import typer
 
-from iku.cli.common import console, handle_errors, require_schema, runtime
+from iku.cli.common import console, require_schema, runtime
 
 
 def register(app: typer.Typer) -> None:
     app.command("web")(web)
 
 
-@handle_errors
 def web(
     host: Annotated[
         str | None, typer.Option(help="Address to listen on (default IKU_WEB_HOST, 127.0.0.1).")

@@ -149,8 +149,8 @@ def _bulletins(engine: Engine, period: str) -> tuple[int, list[BulletinToSend]]:
         cycle = cycle_of(session, period)
         if cycle is None:
             raise DeliveryError(
-                f"there is no evaluation cycle for {period}; "
-                f"run `iku render --period {period}` first"
+                f"Belum ada siklus evaluasi untuk {period}; jalankan dulu "
+                f"`iku render --period {period}`."
             )
         rows = session.execute(
             select(m.Bulletin, m.Agency.name)

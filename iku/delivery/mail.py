@@ -20,7 +20,8 @@ from iku.settings import Settings
 log = logging.getLogger(__name__)
 
 RECIPIENT_COLUMNS: Final = ("audience", "agency_code", "name", "email")
-RECIPIENT_AUDIENCES: Final = ("province", "agency", "steward")
+#: province, agency and steward receive bulletins; bureau receives the cycle alerts.
+RECIPIENT_AUDIENCES: Final = ("province", "agency", "steward", "bureau")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
@@ -39,15 +40,15 @@ class Recipient:
 def read_recipients(path: Path) -> list[Recipient]:
     """Read and check ``recipients.csv``; every problem is reported as ``file:line``."""
     if not path.is_file():
-        raise DeliveryError(f"recipients file {path} not found; set IKU_CATALOG_DIR")
+        raise DeliveryError(f"Berkas penerima {path} tidak ada; atur IKU_CATALOG_DIR.")
     problems: list[str] = []
     recipients: list[Recipient] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != RECIPIENT_COLUMNS:
             raise DeliveryError(
-                f"{path.name}:1: columns must be {','.join(RECIPIENT_COLUMNS)}, "
-                f"got {','.join(reader.fieldnames or ())}"
+                f"{path.name}:1: kolom harus {','.join(RECIPIENT_COLUMNS)}, bukan "
+                f"{','.join(reader.fieldnames or ())}; perbaiki baris judulnya."
             )
         for record in reader:
             line = reader.line_num
@@ -67,7 +68,8 @@ def read_recipients(path: Path) -> list[Recipient]:
             recipients.append(Recipient(audience, code or None, values["name"], values["email"]))
     if problems:
         raise DeliveryError(
-            f"{len(problems)} problem(s) in the recipients file:\n" + "\n".join(problems)
+            f"Berkas penerima berisi {len(problems)} masalah; perbaiki lalu jalankan lagi:\n"
+            + "\n".join(problems)
         )
     return recipients
 
@@ -176,8 +178,11 @@ def check_smtp_settings(settings: Settings) -> None:
     """Fail before sending anything when the SMTP settings cannot work."""
     if settings.smtp_user and not settings.smtp_password.get_secret_value():
         raise DeliveryError(
-            "IKU_SMTP_USER is set but IKU_SMTP_PASSWORD is empty; set the password "
-            "(environment or .env) or clear IKU_SMTP_USER"
+            "IKU_SMTP_USER diatur tetapi IKU_SMTP_PASSWORD kosong; atur sandinya (lingkungan "
+            "atau .env) atau kosongkan IKU_SMTP_USER."
         )
     if not parseaddr(settings.smtp_from)[1]:
-        raise DeliveryError(f"IKU_SMTP_FROM {settings.smtp_from!r} has no e-mail address")
+        raise DeliveryError(
+            f"IKU_SMTP_FROM {settings.smtp_from!r} tidak berisi alamat e-mail; perbaiki "
+            "pengaturannya."
+        )

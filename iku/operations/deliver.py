@@ -1,13 +1,19 @@
-"""Delivering a period's rendered bulletins to their recipients, and reminding agencies."""
+"""Delivering a period's rendered bulletins, reminding agencies, alerting the bureau."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
+from iku.cycles import cycle_of
+from iku.db import session_scope
+from iku.delivery.alerts import AlertOutcome, CycleAlert, send_alert
 from iku.delivery.bulletins import DeliveryReport, deliver_period
 from iku.delivery.reminders import ReminderReport, send_reminders
 from iku.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def deliver(rt: Runtime, period: str, *, resend: bool = False) -> DeliveryReport:
@@ -34,3 +40,48 @@ def summary(report: DeliveryReport) -> dict[str, Any]:
 def remind(rt: Runtime, day: date) -> ReminderReport:
     """Remind agencies that have not submitted (reminder days only, at most once a day)."""
     return send_reminders(day, rt.rules, rt.settings, rt.engine)
+
+
+def failure_lines(counts: dict[str, Any]) -> list[str]:
+    """The failed bulletins and recipients a cycle's step summaries list, one line each."""
+    steps = counts.get("steps") or {}
+    render = steps.get("render") or {}
+    deliver_step = steps.get("deliver") or {}
+    lines = [f"buletin {f.get('subject')}: {f.get('error')}" for f in render.get("failures") or []]
+    lines += [
+        f"pengiriman {f.get('subject')} ke {f.get('email')}: {f.get('error')}"
+        for f in deliver_step.get("failed") or []
+    ]
+    return lines
+
+
+def alert_bureau(
+    rt: Runtime,
+    period: str,
+    outcome: str,
+    *,
+    error: str | None = None,
+    run_url: str | None = None,
+) -> AlertOutcome:
+    """E-mail the bureau that the period's cycle ended ``outcome`` (failed, crashed, partial),
+    with what the cycle's record says. The database may be what failed: then the alert goes
+    out with what the caller knows."""
+    counts: dict[str, Any] = {}
+    try:
+        with session_scope(rt.engine) as session:
+            cycle = cycle_of(session, period)
+            if cycle is not None:
+                counts = dict(cycle.counts or {})
+                error = error or cycle.error
+    except Exception as exc:  # an alert must not hide the failure it reports
+        log.warning("cycle record of %s unreadable for the alert: %s", period, exc)
+    alert = CycleAlert(
+        period=period,
+        outcome=outcome,
+        error=error,
+        failures=failure_lines(counts),
+        counts=counts,
+        run_url=run_url,
+        log_file=rt.settings.log_path,
+    )
+    return send_alert(alert, rt.settings, rt.paths.output)

@@ -14,10 +14,9 @@ from quality.validate import ValidationOutcome, staged_agency_groups, validate_p
 
 def validate(rt: Runtime, period: str, agency: str | list[str] | None = None) -> ValidationOutcome:
     """Validate the period's staged submissions (of ``agency``: a code or a group of codes;
-    default all) in one transaction; Data Docs go to the period's folder."""
-    docs = rt.paths.period_dir(period) / "data_docs"
+    default all) in one transaction."""
     with session_scope(rt.engine) as session:
-        return validate_period(session, period, rt.rules, agency=agency, data_docs_dir=docs)
+        return validate_period(session, period, rt.rules, agency=agency)
 
 
 def summary(outcome: ValidationOutcome) -> dict[str, Any]:

@@ -116,13 +116,15 @@ def simulate(
 ) -> SimulationResult:
     """Write simulated submissions for ``months`` months ending with ``period`` to ``out_dir``."""
     if not calendar.is_period(period):
-        raise SimulationError(f"period {period!r} must look like 2026-10")
+        raise SimulationError(f"Periode {period!r} harus berbentuk seperti 2026-10.")
     if months < 1:
-        raise SimulationError("months must be at least 1")
+        raise SimulationError("Jumlah bulan paling sedikit 1.")
     kinds = tuple(formats or FORMAT_KINDS)
     unknown_kinds = [k for k in kinds if k not in FORMAT_KINDS]
     if unknown_kinds:
-        raise SimulationError(f"unknown format(s) {unknown_kinds}; use {', '.join(FORMAT_KINDS)}")
+        raise SimulationError(
+            f"Format {unknown_kinds} tidak dikenal; pakai {', '.join(FORMAT_KINDS)}."
+        )
     rng = random.Random(seed)
     ctx = catalog_context(catalog, rules)
     by_agency: dict[str, list[IndicatorRow]] = {}
@@ -134,7 +136,8 @@ def simulate(
         missing = [a for a in wanted if a not in by_agency]
         if missing:
             raise SimulationError(
-                f"unknown agency code(s) or agencies without indicators: {', '.join(missing)}"
+                f"Kode perangkat daerah tidak dikenal atau tanpa indikator: {', '.join(missing)}; "
+                "lihat data/catalog/agencies.csv."
             )
     else:
         wanted = sorted(by_agency)

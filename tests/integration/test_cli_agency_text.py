@@ -32,8 +32,8 @@ def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables as wide as their content (a narrow terminal folds cells across lines)."""
     from iku.cli import common as cli
 
-    monkeypatch.setattr(cli.console, "width", 400)
-    monkeypatch.setattr(cli.err, "width", 400)
+    monkeypatch.setattr(cli.console.real, "width", 400)
+    monkeypatch.setattr(cli.err.real, "width", 400)
 
 
 def _flat(text: str) -> str:
@@ -87,17 +87,17 @@ def test_an_error_quoting_a_path_is_printed_as_written(isolated_settings: Path) 
     assert runner.invoke(app, ["setup"]).exit_code == 0
     result = runner.invoke(app, ["ingest", str(isolated_settings / "[/link]" / "x.csv")])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "[/link]" in result.output and "does not exist" in result.output
+    assert "[/link]" in result.output and "tidak ada" in result.output
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--received-at", "besok pagi", "--by", "uji"], "is not a time"),
-        (["--received-at", "2099-01-01T09:00+07:00", "--by", "uji"], "in the future"),
-        (["--received-at", "2026-11-03T09:00+07:00"], "needs --by"),
-        (["--by", "uji"], "goes with --received-at"),
-        (["--received-at", "2026-11-03T09:00", "--by", "x" * 121], "at most 120"),
+        (["--received-at", "besok pagi", "--by", "uji"], "bukan waktu"),
+        (["--received-at", "2099-01-01T09:00+07:00", "--by", "uji"], "di masa depan"),
+        (["--received-at", "2026-11-03T09:00+07:00"], "wajib disertai --by"),
+        (["--by", "uji"], "hanya dipakai bersama --received-at"),
+        (["--received-at", "2026-11-03T09:00", "--by", "x" * 121], "paling banyak 120"),
     ],
 )
 def test_a_stated_receipt_time_is_checked(

@@ -31,13 +31,13 @@ def test_setup_migrates_and_loads(isolated_settings: Path) -> None:
     again = runner.invoke(app, ["catalog", "load"])
     assert again.exit_code == 0, again.output
     current = runner.invoke(app, ["db", "current"])
-    assert "up to date" in current.output
+    assert "mutakhir" in current.output
 
 
 def test_catalog_load_needs_a_migrated_database() -> None:
     result = runner.invoke(app, ["catalog", "load"])
     assert result.exit_code == 1
-    assert "run `iku db upgrade` first" in result.output
+    assert "jalankan `iku db upgrade`" in result.output
     assert "Traceback" not in result.output
 
 
@@ -50,12 +50,13 @@ def test_broken_catalog_prints_file_and_line(catalog_copy: Path) -> None:
     result = runner.invoke(app, ["catalog", "load", str(catalog_copy)])
     assert result.exit_code == 1
     assert "indicators.csv:2: polarity: unknown value 'naik'" in result.output
+    assert "Katalog berisi 1 masalah" in result.output
     assert "Traceback" not in result.output
 
 
 def test_rules_check(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["rules", "check"])
-    assert ok.exit_code == 0 and "is valid" in ok.output
+    assert ok.exit_code == 0 and "sah" in ok.output
     bad = tmp_path / "rules.yaml"
     bad.write_text(
         (PROJECT_ROOT / "data" / "rules.yaml").read_text().replace("floor: 0", "lantai: 0")
@@ -68,7 +69,7 @@ def test_rules_check(tmp_path: Path) -> None:
 def test_db_downgrade_to_base_and_back() -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     down = runner.invoke(app, ["db", "downgrade", "base"])
-    assert down.exit_code == 0 and "base (empty)" in down.output
+    assert down.exit_code == 0 and "base (kosong)" in down.output
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
 
 
@@ -81,7 +82,7 @@ def test_unreachable_database_is_one_clear_message(monkeypatch: pytest.MonkeyPat
     reset_process_runtime()
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 1
-    assert "cannot use the database" in result.output
+    assert "tidak dapat dipakai" in result.output
     assert "rahasia" not in result.output  # the password is never printed
     assert "Traceback" not in result.output
 

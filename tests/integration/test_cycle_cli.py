@@ -24,7 +24,7 @@ def test_a_second_run_of_a_running_period_stops_with_a_clear_message(
     with cycle_lock("2026-10", engine=process_runtime().engine):
         result = runner.invoke(app, ["run", "--period", "2026-10"])
     assert result.exit_code == 1
-    assert "the cycle for 2026-10 is already running" in result.output
+    assert "Siklus periode 2026-10 sedang berjalan" in result.output
     assert "--wait" in result.output and "Traceback" not in result.output
 
 
@@ -37,6 +37,6 @@ def test_remind_outside_the_window_sends_nothing() -> None:
     migrate.upgrade(process_runtime().engine)
     load_catalog(CATALOG_DIR, process_runtime().engine)
     result = runner.invoke(app, ["remind", "--day", "2026-11-20"])
-    assert result.exit_code == 0 and "not a reminder day" in result.output
+    assert result.exit_code == 0 and "bukan hari pengingat" in result.output
     sent = runner.invoke(app, ["remind", "--day", "2026-11-04"])
-    assert sent.exit_code == 0 and "Reminders for 2026-10:" in sent.output
+    assert sent.exit_code == 0 and "Pengingat untuk 2026-10:" in sent.output

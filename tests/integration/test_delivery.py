@@ -250,4 +250,4 @@ def test_the_catalog_recipients_file_is_valid() -> None:
     from tests.conftest import CATALOG_DIR
 
     recipients = read_recipients(CATALOG_DIR / "recipients.csv")
-    assert {r.audience for r in recipients} == {"province", "agency", "steward"}
+    assert {r.audience for r in recipients} == {"province", "agency", "steward", "bureau"}

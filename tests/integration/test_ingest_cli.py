@@ -46,7 +46,7 @@ def test_simulate_ingest_template(isolated_settings: Path) -> None:
     stated = ["--received-at", "2026-11-03T09:00+07:00", "--by", "uji"]
     table = runner.invoke(app, ["ingest", *stated])  # default: the inbox
     assert table.exit_code == 0, table.output
-    assert "Ingestion" in table.output and "DINKES" in table.output
+    assert "Penerimaan" in table.output and "DINKES" in table.output
     assert not list((inbox / "DINKES").iterdir())  # processed files leave the inbox
 
     again = runner.invoke(app, ["ingest", str(out / "RSUDAM"), "--json", *stated])
@@ -78,9 +78,9 @@ def test_clear_errors(isolated_settings: Path) -> None:
     assert not_migrated.exit_code == 1 and "iku db upgrade" in not_migrated.output
     assert runner.invoke(app, ["setup"]).exit_code == 0
     for args, message in (
-        (["ingest", str(isolated_settings / "nowhere")], "does not exist"),
-        (["ingest", "--agency", "XX", str(isolated_settings)], "unknown agency"),
-        (["template", "--agency", "XX", "--period", "2026-10"], "unknown agency"),
+        (["ingest", str(isolated_settings / "nowhere")], "tidak ada"),
+        (["ingest", "--agency", "XX", str(isolated_settings)], "tidak dikenal"),
+        (["template", "--agency", "XX", "--period", "2026-10"], "tidak dikenal"),
         (["template", "--agency", "DINKES", "--period", "10-2026"], "YYYY-MM"),
         (["simulate", "--period", "2026-10", "--agencies", "XX", "--out", "x"], "XX"),
     ):

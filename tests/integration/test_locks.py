@@ -20,7 +20,7 @@ from iku.locks import CycleBusyError, cycle_busy, cycle_lock
 def test_second_run_of_the_same_period_is_refused(migrated: Engine) -> None:
     with cycle_lock("2026-10", engine=migrated):
         with (
-            pytest.raises(CycleBusyError, match="already running"),
+            pytest.raises(CycleBusyError, match="sedang berjalan"),
             cycle_lock("2026-10", engine=migrated),
         ):
             pass

@@ -1,5 +1,6 @@
 """prefect.yaml against a real Prefect server: deploy every deployment, start a process worker,
-trigger ``monthly-evaluation`` for a period and wait for it to complete."""
+trigger ``monthly-evaluation`` for a period and wait for it to complete; a worker stops within
+10 s on the signal its systemd unit uses (and on SIGTERM)."""
 
 from __future__ import annotations
 
@@ -154,3 +155,49 @@ def test_deploy_and_run_monthly_evaluation(prefect_server: dict[str, str], tmp_p
     assert status == "completed"
     assert bulletins and bulletins > 0
     assert (process_runtime().settings.output_dir / "2026-10" / "provinsi.pdf").is_file()
+
+
+def _unit_kill_signal(unit: Path) -> signal.Signals:
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("KillSignal="):
+            return signal.Signals[line.partition("=")[2].strip()]
+    return signal.SIGTERM  # systemd's default
+
+
+def _as_systemd_starts_it() -> None:
+    # systemd starts a service with default signal dispositions; a shell's `cmd &` would leave
+    # SIGINT ignored, and then the worker cannot stop itself.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.setsid()
+
+
+@pytest.mark.parametrize("which", ["unit", "SIGTERM"])
+def test_a_worker_stops_within_ten_seconds(
+    prefect_server: dict[str, str], tmp_path: Path, which: str
+) -> None:
+    unit = PROJECT_ROOT / "deploy" / "systemd" / "iku-worker.service"
+    stop = _unit_kill_signal(unit) if which == "unit" else signal.SIGTERM
+    assert which != "unit" or stop == signal.SIGINT
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [str(BIN / "prefect"), "worker", "start", "--pool", "iku-stop", "--type", "process"],
+            env=prefect_server,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_as_systemd_starts_it,
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while b"started!" not in log_path.read_bytes():
+                assert worker.poll() is None, log_path.read_text(errors="replace")
+                assert time.monotonic() < deadline, "the worker did not start"
+                time.sleep(0.5)
+            worker.send_signal(stop)
+            worker.wait(timeout=10)  # raises TimeoutExpired if the worker keeps running
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+    assert b"stopped!" in log_path.read_bytes()

@@ -170,6 +170,10 @@ def test_agency_pdf_reads_back_in_indonesian_with_every_iku(
         assert code in text
         assert _squash(name) in squashed, name
     assert DBD_CODE in text
+    # Data issues read as the flag table's Indonesian labels, never as rule codes.
+    for code in ("above_maximum", "late_submission"):
+        assert code not in html and code not in text
+    assert "Nilai di atas batas" in html and "Pengiriman terlambat" in html
 
 
 def test_states_without_a_number_are_said_in_words(
@@ -405,7 +409,7 @@ def test_index_links_the_review_page_only_when_it_exists(
 
 
 def test_a_period_without_cycle_is_a_clear_error(loaded: Engine, tmp_path: Path) -> None:
-    with pytest.raises(RenderError, match="no evaluation cycle for 2026-10"):
+    with pytest.raises(RenderError, match="Belum ada siklus evaluasi untuk 2026-10"):
         render_period(PERIOD, loaded, output_dir=tmp_path, rules=load_rules(RULES_FILE))
 
 
@@ -464,7 +468,7 @@ def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
     load_catalog(CATALOG_DIR, process_runtime().engine)
     no_cycle = runner.invoke(app, ["render", "--period", PERIOD])
     assert no_cycle.exit_code == 1
-    assert "no evaluation cycle for 2026-10" in no_cycle.output
+    assert "Belum ada siklus evaluasi untuk 2026-10" in no_cycle.output
     assert "Traceback" not in no_cycle.output
     bad = runner.invoke(app, ["render", "--period", "2026-13"])
     assert bad.exit_code == 1 and "tulis bulan seperti 2026-10" in bad.output
@@ -474,10 +478,10 @@ def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
     assert result.exit_code == 0, result.output
     out = isolated_settings / "out" / PERIOD
     assert str(out / "index.html") in result.output.replace("\n", "")
-    sent = re.search(r"(\d+) sent, 0 already sent, 0 failed", result.output)
+    sent = re.search(r"(\d+) terkirim, 0 sudah terkirim sebelumnya, 0 gagal", result.output)
     assert sent is not None and int(sent.group(1)) > 0
     again = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1", "--no-deliver"])
-    assert again.exit_code == 0 and "sent" not in again.output
+    assert again.exit_code == 0 and "terkirim" not in again.output
 
 
 def test_pdf_render_works_from_several_threads() -> None:

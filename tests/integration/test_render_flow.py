@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +18,9 @@ from tests.integration.bulletin_fixtures import PERIOD, seed_period
 
 
 @pytest.mark.slow
-def test_render_flow_renders_delivers_and_publishes_artifacts(prefect_harness: None) -> None:
+def test_render_flow_renders_delivers_and_publishes_artifacts(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from prefect.artifacts import Artifact
 
     from flows.render import render_period
@@ -40,15 +41,24 @@ def test_render_flow_renders_delivers_and_publishes_artifacts(prefect_harness: N
 
     table = Artifact.get("bulletins-2026-10")
     assert table is not None and table.type == "table"
-    assert "DINKES" in str(table.data)
+    assert "DINKES" in str(table.data) and "perangkat daerah" in str(table.data)
     links = Artifact.get("bulletin-links-2026-10")
     assert links is not None and links.type == "markdown"
-    assert Path(out / "provinsi.pdf").as_uri() in str(links.data)
+    text = str(links.data)
+    # no file:// link a browser cannot open: the path in the output folder, and how to link it
+    assert "file://" not in text and str(out) not in text
+    assert "`2026-10/provinsi.pdf`" in text and "IKU_PUBLIC_BASE_URL" in text
     deliveries = Artifact.get("deliveries-2026-10")
     assert deliveries is not None and "kepala.dinkes@lampungprov.example" in str(deliveries.data)
 
+    monkeypatch.setenv("IKU_PUBLIC_BASE_URL", "https://iku.lampungprov.example/keluaran/")
+    from iku.runtime import reset_process_runtime
+
+    reset_process_runtime()
     again = render_period(PERIOD, workers=1)  # a rerun sends nothing twice
     assert again["delivery"]["sent"] == 0
+    published = str(Artifact.get("bulletin-links-2026-10").data)  # type: ignore[union-attr]
+    assert "(https://iku.lampungprov.example/keluaran/2026-10/provinsi.pdf)" in published
     with session_scope(process_runtime().engine) as session:
         logged = session.scalar(select(func.count()).select_from(m.Delivery))
     assert logged == delivery["sent"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from datetime import datetime
 from typing import Any
 
@@ -167,7 +168,7 @@ def test_a_second_run_changes_nothing(validated: Engine) -> None:
 def test_accept_override_enters_realisation_and_is_audited(validated: Engine) -> None:
     with session_scope(validated) as session:
         (issue,) = [i for i in list_issues(session) if i.rule == "not_a_number"]
-        with pytest.raises(ReviewError, match="give the correct value with --value"):
+        with pytest.raises(ReviewError, match="berikan nilai yang benar dengan --value"):
             accept_issue(
                 session,
                 issue.id,
@@ -198,7 +199,7 @@ def test_accept_override_enters_realisation_and_is_audited(validated: Engine) ->
         assert sub is not None and (sub.accepted_rows, sub.quarantined_rows) == (4, 2)
     with (
         session_scope(validated) as session,
-        pytest.raises(ReviewError, match="decisions are final"),
+        pytest.raises(ReviewError, match="keputusan bersifat final"),
     ):
         reject_issue(session, issue.id, by="Budi", note="berubah pikiran")
 
@@ -220,7 +221,7 @@ def test_decisions_cannot_be_edited_or_deleted(validated: Engine) -> None:
 def test_unknown_indicator_cannot_be_accepted(validated: Engine) -> None:
     with session_scope(validated) as session:
         (issue,) = [i for i in list_issues(session) if i.rule == "unknown_indicator"]
-        with pytest.raises(ReviewError, match="not an active indicator"):
+        with pytest.raises(ReviewError, match="bukan indikator aktif"):
             accept_issue(session, issue.id, rules=load_rules(RULES_FILE), by="Rina", note="coba")
 
 
@@ -305,6 +306,12 @@ def test_review_page_renders_the_queue(validated: Engine, tmp_path: Any) -> None
     assert rates.reporting_rate == pytest.approx(100 / rates.expected_reports)
     assert f"Tingkat pelaporan {persen(rates.reporting_rate)}" in html
     assert (tmp_path / "2026-10" / "static" / "bulletin.css").is_file()
+    # What was checked (the project's page instead of GX Data Docs): every suite and rule, by
+    # its Indonesian title, with no rule code and nothing loaded from the internet.
+    assert "Pemeriksaan yang dijalankan" in html and "Ketepatan waktu" in html
+    assert "Pengiriman terlambat" in html and "late_submission" not in html
+    assert not re.search(r"(src|href)=\"https?://", html)  # nothing from the internet
+    assert not (tmp_path / "2026-10" / "data_docs").exists()
 
 
 def test_review_page_renders_an_empty_queue(loaded: Engine, tmp_path: Any) -> None:

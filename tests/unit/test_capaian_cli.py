@@ -1,9 +1,11 @@
-"""``iku capaian``: every target form of domain.md, bad rows explained, pure CSV out."""
+"""``iku capaian``: every target form of domain.md, bad rows explained, pure CSV out, numbers in
+the file's own convention (comma decimals in a semicolon file, dot decimals in a comma file)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -64,29 +66,39 @@ def parse_output(text: str, delimiter: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
-def check(records: list[list[str]]) -> None:
-    assert records[0] == [*HEADER, "capaian_pct", "predikat", "catatan"]
+def two_decimals(value: float) -> str:
+    """What the README promises for capaian_pct: half up to two decimals, dot as the mark."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def check(records: list[list[str]], delimiter: str) -> None:
+    mark, other = (",", ".") if delimiter == ";" else (".", ",")
+    assert records[0] == [*HEADER, "capaian_pct", "capaian_pct_full", "predikat", "catatan"]
     assert len(records) == len(ROWS) + 1
     for record, expected in zip(records[1:], ROWS, strict=True):
         row_id, polarity, target, realisasi, formula, pct, band, words = expected
         # input cells unchanged and in order
         assert record[:6] == [row_id, polarity, target, realisasi, formula, f"catatan {row_id}; ok"]
+        rounded, full = record[6], record[7]
         if pct is None:
-            assert record[6] == "", record
+            assert rounded == "" and full == "", record
         else:
-            assert "," not in record[6] and "e" not in record[6]  # dot decimal, no exponent
-            assert float(record[6]) == pytest.approx(pct, rel=1e-12), record
-        assert record[7] == band, record
-        assert words in record[8], record
+            for cell in (rounded, full):  # the file's decimal mark, no grouping, no exponent
+                assert other not in cell and "e" not in cell, record
+            assert rounded == two_decimals(pct).replace(".", mark), record
+            assert float(full.replace(mark, ".")) == pytest.approx(pct, rel=1e-12), record
+        assert record[8] == band, record
+        assert words in record[9], record
 
 
 def test_semicolon_csv_with_bom_to_stdout(tmp_path: Path) -> None:
     source = write_input(tmp_path / "hitung.csv", ";", bom=True)
     result = runner.invoke(app, ["capaian", "--input", str(source)])
     assert result.exit_code == 0, result.output
-    check(parse_output(result.stdout, ";"))
-    assert "Rules version 2026.2" in result.stderr
-    assert "Rules version" not in result.stdout
+    check(parse_output(result.stdout, ";"), ";")
+    assert parse_output(result.stdout, ";")[1][6:8] == ["107,14", "107,14285714285714"]
+    assert "Aturan versi 2026.2" in result.stderr
+    assert "Aturan versi" not in result.stdout
 
 
 def test_comma_csv_to_an_output_file(tmp_path: Path) -> None:
@@ -95,7 +107,9 @@ def test_comma_csv_to_an_output_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["capaian", "--input", str(source), "--output", str(target)])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    check(parse_output(target.read_text(encoding="utf-8"), ","))
+    records = parse_output(target.read_text(encoding="utf-8"), ",")
+    check(records, ",")
+    assert records[1][6:8] == ["107.14", "107.14285714285714"]
 
 
 def test_windows_1252_text_is_read(tmp_path: Path) -> None:
@@ -109,6 +123,7 @@ def test_windows_1252_text_is_read(tmp_path: Path) -> None:
         "95",
         "95",
         "°C",
+        "100,00",
         "100",
         "ST",
         "rumus R/T",
@@ -122,8 +137,8 @@ def test_ragged_rows_are_explained(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     records = parse_output(result.stdout, ",")
     assert len(records) == 3  # the blank line is dropped
-    assert records[1][:3] == ["positif", "95", ""] and "tidak dilaporkan" in records[1][5]
-    assert records[2][3] == "100" and "kolom berlebih dibuang" in records[2][5]
+    assert records[1][:3] == ["positif", "95", ""] and "tidak dilaporkan" in records[1][6]
+    assert records[2][3:5] == ["100.00", "100"] and "kolom berlebih dibuang" in records[2][6]
 
 
 def test_the_rules_file_decides_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,15 +157,20 @@ def test_the_rules_file_decides_the_policy(tmp_path: Path, monkeypatch: pytest.M
     source.write_text("polarity,target,realisasi\nrentang,2 - 4,3\n")
     result = runner.invoke(app, ["capaian", "-i", str(source)])
     assert result.exit_code == 0, result.output
-    assert parse_output(result.stdout, ",")[1][3:] == ["95", "ST", "di dalam rentang: kebijakan 95"]
+    assert parse_output(result.stdout, ",")[1][3:] == [
+        "95.00",
+        "95",
+        "ST",
+        "di dalam rentang: kebijakan 95",
+    ]
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("id,target,realisasi\n1,95,90\n", "lacks column(s) polarity"),
-        ("", "is empty"),
-        ("polarity,target,realisasi,catatan\npositif,95,90,x\n", "already has column(s) catatan"),
+        ("id,target,realisasi\n1,95,90\n", "tidak memiliki kolom polarity"),
+        ("", "kosong"),
+        ("polarity,target,realisasi,catatan\npositif,95,90,x\n", "sudah memiliki kolom catatan"),
     ],
 )
 def test_unusable_input_is_one_clear_message(tmp_path: Path, content: str, message: str) -> None:
@@ -164,10 +184,11 @@ def test_unusable_input_is_one_clear_message(tmp_path: Path, content: str, messa
 
 def test_missing_input_and_unwritable_output(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["capaian", "--input", str(tmp_path / "tidak-ada.csv")])
-    assert missing.exit_code == 1 and "not found" in missing.output
+    assert missing.exit_code == 1 and "tidak ada" in missing.output
     source = write_input(tmp_path / "hitung.csv", ",")
     unwritable = runner.invoke(
         app, ["capaian", "-i", str(source), "-o", str(tmp_path / "no" / "such" / "dir.csv")]
     )
-    assert unwritable.exit_code == 1 and "cannot write" in unwritable.output
+    assert unwritable.exit_code == 1 and "tidak ada" in unwritable.output
+    assert not (tmp_path / "no").exists()  # no folder the user did not name
     assert "Traceback" not in unwritable.output

@@ -139,8 +139,8 @@ def test_defects_as_promised(catalog: Catalog, rules: Rules, tmp_path: Path) -> 
     [
         ({"period": "2026-13"}, "2026-10"),
         ({"period": "2026-10", "agencies": ["NOPE"]}, "NOPE"),
-        ({"period": "2026-10", "months": 0}, "at least 1"),
-        ({"period": "2026-10", "formats": ["pdf"]}, "unknown format"),
+        ({"period": "2026-10", "months": 0}, "paling sedikit 1"),
+        ({"period": "2026-10", "formats": ["pdf"]}, "tidak dikenal"),
     ],
 )
 def test_bad_arguments(

@@ -75,15 +75,15 @@ def test_missing_key_is_reported(data: dict[str, Any]) -> None:
 
 
 def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
-    with pytest.raises(RulesError, match="not found"):
+    with pytest.raises(RulesError, match="tidak ada"):
         load_rules(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: [unclosed\n", encoding="utf-8")
-    with pytest.raises(RulesError, match="not valid YAML"):
+    with pytest.raises(RulesError, match="bukan YAML yang sah"):
         load_rules(bad)
     scalar = tmp_path / "scalar.yaml"
     scalar.write_text("just text\n", encoding="utf-8")
-    with pytest.raises(RulesError, match="mapping"):
+    with pytest.raises(RulesError, match="pasangan kunci dan nilai"):
         load_rules(scalar)
 
 
