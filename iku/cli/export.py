@@ -13,7 +13,9 @@ HELP_EXPORT: Final = (
 )
 HELP_PERIOD: Final = "Periode YYYY-MM."
 HELP_OUT: Final = "Folder tujuan (folder induknya harus ada)."
-MSG_WRITTEN: Final = "{capaian} ({rows} baris) dan {attention} ({items} butir perlu tindakan) ditulis."
+MSG_WRITTEN: Final = (
+    "{capaian} ({rows} baris) dan {attention} ({items} butir perlu tindakan) ditulis."
+)
 
 
 def register(app: typer.Typer) -> None:
