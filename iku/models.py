@@ -566,12 +566,19 @@ class Achievement(Base):
 
 
 class Bulletin(Base):
-    """A rendered bulletin of a cycle (HTML and PDF) and when it was sent."""
+    """One issue of a rendered bulletin of a cycle (HTML and PDF) and when it was sent.
+
+    A bulletin whose figures change after it was delivered is issued again as the next
+    ``revision`` (:mod:`iku.bulletins.revisions`): the earlier one keeps its row and its files
+    (moved to the period's ``arsip/`` folder), marked ``superseded_at``; deliveries belong to
+    one revision each, so the log shows both.
+    """
 
     __tablename__ = "bulletin"
     __table_args__ = (
-        UniqueConstraint("cycle_id", "audience", "subject_key"),
+        UniqueConstraint("cycle_id", "audience", "subject_key", "revision"),
         CheckConstraint(_in("audience", AUDIENCES), name="audience"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -584,6 +591,19 @@ class Bulletin(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    figures_sha256: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 of the figures it shows (a change means a new revision)"
+    )
+    figures: Mapped[dict[str, str] | None] = mapped_column(
+        JSON, comment="the figures it shows, as printed (what changed is read from them)"
+    )
+    changes: Mapped[list[str] | None] = mapped_column(
+        JSON, comment="what changed since the previous revision, as the bulletin says it"
+    )
+    superseded_at: Mapped[datetime | None] = mapped_column(
+        TZDateTime, comment="when a later revision replaced it (null: the current one)"
+    )
 
 
 #: A first (not resend) successful delivery of a bulletin to an address over a channel, at most

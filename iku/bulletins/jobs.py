@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import socket
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,9 +20,11 @@ from typing import Any, Final
 from sqlalchemy import Engine, select
 
 from iku import models as m
+from iku.bulletins import revisions
 from iku.bulletins.html import copy_static, make_environment, render_html
 from iku.bulletins.pdf import html_to_pdf
 from iku.bulletins.readmodel import PeriodData, load_period
+from iku.bulletins.revisions import Decision, Issued
 from iku.bulletins.views import (
     NO_FIGURE,
     agency_context,
@@ -59,6 +62,8 @@ class RenderJob:
     #: How the written HTML file reaches the copied static/ folder (e.g. "../static/").
     static_url: str
     rules: Rules
+    #: New, in place, or the next revision (:mod:`iku.bulletins.revisions`); None: the index.
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class RenderedFile:
     pdf_sha256: str | None
     #: ``host:pid`` of the process that rendered it (a pool worker, a Dask worker).
     rendered_by: str = ""
+    decision: Decision | None = None
 
     @property
     def sha256(self) -> str:
@@ -121,6 +127,7 @@ def run_job(job: RenderJob) -> RenderedFile | RenderFailure:
         html_sha,
         pdf_sha,
         rendered_by=f"{socket.gethostname()}:{os.getpid()}",
+        decision=job.decision,
     )
 
 
@@ -144,6 +151,16 @@ class RenderResult:
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def reissued(self) -> list[RenderedFile]:
+        """The bulletins issued again as a new revision by this run."""
+        return [b for b in self.bulletins if b.decision and b.decision.action == "reissue"]
+
+    @property
+    def kept(self) -> list[RenderedFile]:
+        """Delivered bulletins whose figures did not change: left as their readers got them."""
+        return [b for b in self.bulletins if b.decision and b.decision.action == "keep"]
+
 
 def period_dir(period: str, output_dir: Path) -> Path:
     """Where a period's bulletins go: ``<output folder>/<period>/``."""
@@ -151,35 +168,38 @@ def period_dir(period: str, output_dir: Path) -> Path:
 
 
 def plan_jobs(
-    data: PeriodData, out: Path, subjects: Collection[str] | None = None
+    data: PeriodData,
+    out: Path,
+    subjects: Collection[str] | None = None,
+    issued: Mapping[tuple[str, str], Issued] | None = None,
 ) -> tuple[list[RenderJob], list[RenderFailure]]:
     """The render jobs of a period; contexts that cannot be built are failures already.
 
-    ``subjects`` limits the jobs to some bulletins ("province" and/or agency codes).
+    ``subjects`` limits the jobs to some bulletins ("province" and/or agency codes); ``issued``
+    are their current issues (:func:`iku.bulletins.revisions.current_issues`), which decide
+    whether each is new, rendered in place, kept or issued again as a revision.
     """
     jobs: list[RenderJob] = []
     failures: list[RenderFailure] = []
     wanted = None if subjects is None else set(subjects)
+    known = issued or {}
+    planned: list[tuple[str, str, int | None, str, Path, str, Any]] = []
     if wanted is None or "province" in wanted:
         try:
-            context = province_context(data)
-        except Exception as exc:
-            log.exception("province bulletin of %s: context failed", data.period)
-            failures.append(RenderFailure("province", "province", None, _describe(exc)))
-        else:
-            jobs.append(
-                RenderJob(
+            planned.append(
+                (
                     "province",
                     "province",
                     None,
                     "province.html",
-                    context,
                     out / f"{PROVINCE_FILE}.html",
-                    out / f"{PROVINCE_FILE}.pdf",
                     "static/",
-                    data.rules,
+                    province_context(data),
                 )
             )
+        except Exception as exc:
+            log.exception("province bulletin of %s: context failed", data.period)
+            failures.append(RenderFailure("province", "province", None, _describe(exc)))
     for agency in data.agencies:
         if wanted is not None and agency.code not in wanted:
             continue
@@ -189,23 +209,67 @@ def plan_jobs(
         except Exception as exc:
             log.exception("agency bulletin %s of %s: context failed", agency.code, data.period)
             failures.append(RenderFailure("agency", agency.code, agency.id, _describe(exc)))
-            html_path.unlink(missing_ok=True)
-            html_path.with_suffix(".pdf").unlink(missing_ok=True)
+            if (current := known.get(("agency", agency.code))) is None or not current.delivered:
+                html_path.unlink(missing_ok=True)  # never a stale bulletin no one received
+                html_path.with_suffix(".pdf").unlink(missing_ok=True)
             continue
+        planned.append(
+            ("agency", agency.code, agency.id, "agency.html", html_path, "../static/", context)
+        )
+    for audience, subject, agency_id, template, html_path, static_url, context in planned:
+        decision = revisions.decide(audience, context, known.get((audience, subject)))
         jobs.append(
             RenderJob(
-                "agency",
-                agency.code,
-                agency.id,
-                "agency.html",
-                context,
+                audience,
+                subject,
+                agency_id,
+                template,
+                {**context, "revision": decision.banner()},
                 html_path,
                 html_path.with_suffix(".pdf"),
-                "../static/",
+                static_url,
                 data.rules,
+                decision,
             )
         )
     return jobs, failures
+
+
+def _sha256_of(path: Path | None) -> str | None:
+    return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def kept_file(job: RenderJob) -> RenderedFile:
+    """A bulletin left as its readers got it (same figures, already delivered)."""
+    assert job.decision is not None and job.decision.current is not None
+    current = job.decision.current
+    html = current.html_path or job.html_path
+    pdf = current.pdf_path
+    return RenderedFile(
+        job.audience,
+        job.subject_key,
+        job.agency_id,
+        html,
+        pdf,
+        _sha256_of(html) or "",
+        _sha256_of(pdf),
+        rendered_by="",
+        decision=job.decision,
+    )
+
+
+def archive_current(job: RenderJob, out: Path) -> None:
+    """Copy the current issue's files to ``arsip/revisi-N/`` before the next revision is
+    written over them (the row points there once the new revision is recorded)."""
+    decision = job.decision
+    if decision is None or decision.action != "reissue" or decision.current is None:
+        return
+    for path in (decision.current.html_path, decision.current.pdf_path):
+        if path is None or not path.is_file() or revisions.ARCHIVE_DIR in path.parts:
+            continue
+        target = revisions.archived_path(out, path, decision.current.revision)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
 
 
 def run_jobs(jobs: Sequence[RenderJob], workers: int = 1) -> list[RenderedFile | RenderFailure]:
@@ -244,6 +308,7 @@ def _index_context(
                 "predikat": predikat_view(data.rules, row.predikat, capaian, agency.code),
                 "html": bulletin.html_path.relative_to(out).as_posix(),
                 "pdf": bulletin.pdf_path.relative_to(out).as_posix(),
+                "revision": bulletin.decision.revision if bulletin.decision else 1,
             }
         )
     review = out / REVIEW_PAGE
@@ -253,6 +318,7 @@ def _index_context(
             {
                 "html": province.html_path.relative_to(out).as_posix(),
                 "pdf": province.pdf_path.relative_to(out).as_posix(),
+                "revision": province.decision.revision if province.decision else 1,
             }
             if province is not None and province.pdf_path is not None
             else None
@@ -284,6 +350,8 @@ def _manifest(
                     "sha256": sha,
                     "bytes": path.stat().st_size,
                     "rendered_by": bulletin.rendered_by,
+                    "revision": bulletin.decision.revision if bulletin.decision else 1,
+                    "state": bulletin.decision.action if bulletin.decision else "new",
                 }
             )
     return {
@@ -296,24 +364,52 @@ def _manifest(
     }
 
 
+def _archived(out: Path, current: Issued, path: Path | None) -> str | None:
+    if path is None:
+        return None
+    if revisions.ARCHIVE_DIR in path.parts:
+        return str(path)
+    return str(revisions.archived_path(out, path, current.revision))
+
+
 def record_bulletins(
     engine: Engine,
     cycle_id: int,
     rendered: Iterable[RenderedFile],
     failures: Iterable[RenderFailure],
+    *,
+    out: Path | None = None,
+    decisions: Mapping[tuple[str, str], Decision] | None = None,
 ) -> None:
-    """Upsert the ``bulletin`` rows (rerun replaces); a failed bulletin loses its files."""
+    """Record the ``bulletin`` rows: a new issue, an issue rendered again in place, or the next
+    revision (the earlier one marked superseded, its files in ``arsip/``). A failed bulletin
+    loses its files, unless its readers already have it (then the current issue stays)."""
+    planned = decisions or {}
     with session_scope(engine) as session:
-        existing = {
-            (b.audience, b.subject_key): b
+        rows = {
+            (b.audience, b.subject_key, b.revision): b
             for b in session.scalars(select(m.Bulletin).where(m.Bulletin.cycle_id == cycle_id))
         }
+        current = {(a, s): b for (a, s, _), b in rows.items() if b.superseded_at is None}
         now = now_wib()
         for item in rendered:
-            row = existing.get((item.audience, item.subject_key))
+            decision = item.decision
+            if decision is not None and decision.action == "keep":
+                continue
+            revision = 1 if decision is None else decision.revision
+            if decision is not None and decision.action == "reissue":
+                earlier = current.get((item.audience, item.subject_key))
+                if earlier is not None and decision.current is not None and out is not None:
+                    earlier.superseded_at = now
+                    earlier.html_path = _archived(out, decision.current, decision.current.html_path)
+                    earlier.pdf_path = _archived(out, decision.current, decision.current.pdf_path)
+            row = rows.get((item.audience, item.subject_key, revision))
             if row is None:
                 row = m.Bulletin(
-                    cycle_id=cycle_id, audience=item.audience, subject_key=item.subject_key
+                    cycle_id=cycle_id,
+                    audience=item.audience,
+                    subject_key=item.subject_key,
+                    revision=revision,
                 )
                 session.add(row)
             row.agency_id = item.agency_id
@@ -321,9 +417,22 @@ def record_bulletins(
             row.pdf_path = None if item.pdf_path is None else str(item.pdf_path)
             row.sha256 = item.sha256
             row.created_at = now
+            row.superseded_at = None
+            if decision is not None:
+                row.figures = decision.figures
+                row.figures_sha256 = decision.figures_sha256
+                row.changes = list(decision.changes)
         for failure in failures:
-            row = existing.get((failure.audience, failure.subject_key))
-            if row is not None:
+            row = current.get((failure.audience, failure.subject_key))
+            if row is None:
+                continue
+            decision = planned.get((failure.audience, failure.subject_key))
+            if decision is not None and decision.action == "reissue" and out is not None:
+                # The next revision failed: the delivered one stays current, from its copy.
+                assert decision.current is not None
+                row.html_path = _archived(out, decision.current, decision.current.html_path)
+                row.pdf_path = _archived(out, decision.current, decision.current.pdf_path)
+            elif decision is None or not (decision.current and decision.current.delivered):
                 row.html_path = row.pdf_path = row.sha256 = None
 
 
@@ -340,6 +449,16 @@ class RenderPlan:
     out: Path
     jobs: list[RenderJob]
     failures: list[RenderFailure]
+    #: Delivered bulletins whose figures did not change: not rendered again.
+    kept: list[RenderedFile] = field(default_factory=list)
+
+    @property
+    def decisions(self) -> dict[tuple[str, str], Decision]:
+        return {
+            (job.audience, job.subject_key): job.decision
+            for job in self.jobs
+            if job.decision is not None
+        } | {(k.audience, k.subject_key): k.decision for k in self.kept if k.decision}
 
 
 def plan_render(
@@ -356,8 +475,17 @@ def plan_render(
     out = period_dir(period, output_dir)
     out.mkdir(parents=True, exist_ok=True)
     copy_static(out)
-    jobs, failures = plan_jobs(data, out, subjects)
-    return RenderPlan(data, out, jobs, list(failures))
+    with session_scope(engine) as session:
+        issued = revisions.current_issues(session, data.cycle_id)
+    planned, failures = plan_jobs(data, out, subjects, issued)
+    jobs, kept = [], []
+    for job in planned:
+        if job.decision is not None and job.decision.action == "keep":
+            kept.append(kept_file(job))
+        else:
+            archive_current(job, out)
+            jobs.append(job)
+    return RenderPlan(data, out, jobs, list(failures), kept)
 
 
 def finish_render(
@@ -368,7 +496,7 @@ def finish_render(
     """Write the index and the manifest of what was rendered and record the bulletin rows."""
     data, out = plan.data, plan.out
     failures = list(plan.failures)
-    rendered: list[RenderedFile] = []
+    rendered: list[RenderedFile] = list(plan.kept)
     for outcome in outcomes:
         if isinstance(outcome, RenderFailure):
             failures.append(outcome)
@@ -395,7 +523,7 @@ def finish_render(
     manifest_path = out / MANIFEST_FILE
     manifest = _manifest(data, out, rendered, failures)
     _write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
-    record_bulletins(engine, data.cycle_id, rendered, failures)
+    record_bulletins(engine, data.cycle_id, rendered, failures, out=out, decisions=plan.decisions)
     if failures:
         log.warning(
             "%s: %d bulletin(s) failed: %s",

@@ -302,6 +302,7 @@ def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
         at_risk += int(risky)
     return {
         "meta": meta_context(data),
+        "revision": None,  # a re-issue's "Revisi N" block (iku.bulletins.revisions)
         "agency": {"code": agency.code, "name": agency.name, "sector": agency.sector},
         "summary": {
             "capaian": capaian,
@@ -454,6 +455,7 @@ def province_context(data: PeriodData) -> dict[str, Any]:
     shown = len(ranking_items) if len(ranking_items) <= 30 else 30
     return {
         "meta": meta,
+        "revision": None,  # a re-issue's "Revisi N" block (iku.bulletins.revisions)
         "headline": {
             "capaian": capaian,
             "predikat": predikat,

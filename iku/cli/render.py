@@ -26,6 +26,13 @@ COLUMNS_BULLETINS: Final = ("sasaran", "buletin")
 AUDIENCE_WORDS: Final = {"province": "provinsi", "agency": "perangkat daerah", "index": "indeks"}
 MSG_INDEX: Final = "Indeks: {path}"
 MSG_MANIFEST: Final = "Manifes: {path}"
+MSG_REISSUED: Final = (
+    "Diterbitkan ulang karena angkanya berubah setelah dikirim: {subjects} (terbitan sebelumnya "
+    "disimpan di {archive})."
+)
+MSG_KEPT: Final = (
+    "{count} buletin yang sudah dikirim tidak berubah angkanya dan dibiarkan apa adanya."
+)
 MSG_FAILED: Final = "[red]Gagal[/] {subject}: {error}"
 MSG_DELIVERY: Final = (
     "Pengiriman ({where}): {sent} terkirim, {skipped} sudah terkirim sebelumnya, {failed} gagal."
@@ -60,6 +67,7 @@ def register(app: typer.Typer) -> None:
         require_schema()
         from rich.table import Table
 
+        from iku.bulletins.revisions import ARCHIVE_DIR
         from iku.operations.deliver import deliver as deliver_bulletins
         from iku.operations.render import render
 
@@ -74,8 +82,18 @@ def register(app: typer.Typer) -> None:
             count = sum(1 for b in result.bulletins if b.audience == audience)
             table.add_row(AUDIENCE_WORDS[audience], str(count))
         console.print(table)
-        console.print(MSG_INDEX.format(path=result.index_path))
-        console.print(MSG_MANIFEST.format(path=result.manifest_path))
+        console.print(MSG_INDEX.format(path=result.index_path), markup=False)
+        console.print(MSG_MANIFEST.format(path=result.manifest_path), markup=False)
+        if result.reissued:
+            subjects = ", ".join(
+                f"{b.subject_key} (Revisi {b.decision.revision})"
+                for b in result.reissued
+                if b.decision is not None
+            )
+            archive = result.output_dir / ARCHIVE_DIR
+            console.print(MSG_REISSUED.format(subjects=subjects, archive=archive), markup=False)
+        if result.kept:
+            console.print(MSG_KEPT.format(count=len(result.kept)))
         for failure in result.failures:
             err.print(
                 MSG_FAILED.format(

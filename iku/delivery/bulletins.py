@@ -53,6 +53,13 @@ class BulletinToSend:
     subject_name: str
     file_path: Path
     sha256: str | None
+    #: 1 for the first issue; a later revision replaced an issue whose figures changed.
+    revision: int = 1
+    changes: tuple[str, ...] = ()
+
+
+#: At most this many changes are listed in the e-mail of a revision (the bulletin has them).
+CHANGES_IN_MAIL: Final = 10
 
 
 @dataclass(frozen=True)
@@ -95,11 +102,27 @@ class DeliveryReport:
 
 
 def _title(bulletin: BulletinToSend, period: str) -> str:
+    mark = f"[Revisi {bulletin.revision}] " if bulletin.revision > 1 else ""
     if bulletin.audience == "province":
-        return f"Buletin Evaluasi IKU Provinsi Lampung – {periode(period)}"
+        return f"{mark}Buletin Evaluasi IKU Provinsi Lampung – {periode(period)}"
     if bulletin.audience == "steward":
-        return f"Tinjauan Kualitas Data IKU – {periode(period)}"
-    return f"Buletin Evaluasi IKU {periode(period)} – {bulletin.subject_name}"
+        return f"{mark}Tinjauan Kualitas Data IKU – {periode(period)}"
+    return f"{mark}Buletin Evaluasi IKU {periode(period)} – {bulletin.subject_name}"
+
+
+def _revision_text(bulletin: BulletinToSend) -> str:
+    """The paragraph of a revision's e-mail: it replaces the earlier one, and what changed."""
+    if bulletin.revision <= 1:
+        return ""
+    listed = [f"- {change}" for change in bulletin.changes[:CHANGES_IN_MAIL]]
+    if len(bulletin.changes) > CHANGES_IN_MAIL:
+        listed.append(f"- dan {len(bulletin.changes) - CHANGES_IN_MAIL} perubahan lain")
+    return (
+        f"Ini revisi ke-{bulletin.revision}: angka buletin berubah setelah terbitan sebelumnya "
+        "dikirim, dan buletin terlampir menggantikannya. Yang berubah:\n"
+        + "\n".join(listed or ["- (lihat buletin)"])
+        + "\n\n"
+    )
 
 
 def build_message(
@@ -120,8 +143,9 @@ def build_message(
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(
         f"Yth. {recipient.name},\n\n"
-        f"Terlampir {_title(bulletin, period)}, dibuat pada {waktu(now)}.\n"
-        "Buletin memuat capaian setiap IKU, predikat, capaian sampai dengan bulan ini, tren,\n"
+        f"Terlampir {_title(bulletin, period)}, dibuat pada {waktu(now)}.\n\n"
+        + _revision_text(bulletin)
+        + "Buletin memuat capaian setiap IKU, predikat, capaian sampai dengan bulan ini, tren,\n"
         "catatan, dan isu data yang masih terbuka.\n\n"
         "Pertanyaan tentang data dapat disampaikan kepada pengelola data kinerja\n"
         "(Biro Organisasi dan Bappeda Provinsi Lampung).\n\n"
@@ -134,13 +158,21 @@ def build_message(
         payload,
         maintype=maintype,
         subtype=subtype,
-        filename=f"buletin-iku-{period}-{bulletin.subject_key.lower()}{suffix}",
+        filename=f"buletin-iku-{period}-{bulletin.subject_key.lower()}{_revision_suffix(bulletin)}"
+        f"{suffix}",
     )
     return message
 
 
+def _revision_suffix(bulletin: BulletinToSend) -> str:
+    return f"-revisi-{bulletin.revision}" if bulletin.revision > 1 else ""
+
+
 def _outbox_path(outbox: Path, bulletin: BulletinToSend, email: str) -> Path:
-    name = f"{bulletin.audience}-{bulletin.subject_key}-{_SAFE.sub('_', email.lower())}.eml"
+    name = (
+        f"{bulletin.audience}-{bulletin.subject_key}{_revision_suffix(bulletin)}-"
+        f"{_SAFE.sub('_', email.lower())}.eml"
+    )
     return outbox / name
 
 
@@ -155,7 +187,11 @@ def _bulletins(engine: Engine, period: str) -> tuple[int, list[BulletinToSend]]:
         rows = session.execute(
             select(m.Bulletin, m.Agency.name)
             .outerjoin(m.Agency, m.Agency.id == m.Bulletin.agency_id)
-            .where(m.Bulletin.cycle_id == cycle.id, m.Bulletin.audience != "index")
+            .where(
+                m.Bulletin.cycle_id == cycle.id,
+                m.Bulletin.audience != "index",
+                m.Bulletin.superseded_at.is_(None),  # the current revision of each
+            )
             .order_by(m.Bulletin.audience, m.Bulletin.subject_key)
         ).all()
         bulletins = []
@@ -171,6 +207,8 @@ def _bulletins(engine: Engine, period: str) -> tuple[int, list[BulletinToSend]]:
                     subject_name=agency_name or "Provinsi Lampung",
                     file_path=Path(path),
                     sha256=bulletin.sha256,
+                    revision=bulletin.revision,
+                    changes=tuple(bulletin.changes or ()),
                 )
             )
         return cycle.id, bulletins

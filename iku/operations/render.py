@@ -65,6 +65,14 @@ def summary(result: RenderResult) -> dict[str, Any]:
         "index": None if result.index_path is None else str(result.index_path),
         "manifest": None if result.manifest_path is None else str(result.manifest_path),
         "bulletins": len(result.bulletins),
+        # Issued again as a new revision (their figures changed after delivery), and left as
+        # their readers got them (delivered, figures unchanged).
+        "reissued": [
+            {"subject": b.subject_key, "revision": b.decision.revision}
+            for b in result.reissued
+            if b.decision is not None
+        ],
+        "kept": len(result.kept),
         "failures": [
             {"audience": f.audience, "subject": f.subject_key, "error": f.error}
             for f in result.failures

@@ -171,9 +171,9 @@ def test_agency_pdf_reads_back_in_indonesian_with_every_iku(
         assert _squash(name) in squashed, name
     assert DBD_CODE in text
     # Data issues read as the flag table's Indonesian labels, never as rule codes.
-    for code in ("above_maximum", "late_submission"):
+    for code in ("above_maximum", "outlier_zscore"):
         assert code not in html and code not in text
-    assert "Nilai di atas batas" in html and "Pengiriman terlambat" in html
+    assert "Nilai di atas batas" in html and "Nilai menyimpang dari riwayat" in html
 
 
 def test_states_without_a_number_are_said_in_words(

@@ -302,3 +302,21 @@ def test_metadata_needs_a_time_zone_and_a_language_code() -> None:
         PdfMetadata(title="x", created_at=GENERATED_AT.replace(tzinfo=None))
     with pytest.raises(ValueError, match="ISO 639"):
         PdfMetadata(title="x", created_at=GENERATED_AT, language="Bahasa Indonesia")
+
+
+def test_a_revision_says_so_first(seeded: Engine, rules: Rules) -> None:
+    """A re-issued bulletin opens with its revision, what it replaces and what changed."""
+    context = {
+        **_agency(_data(seeded, rules), "DINKES"),
+        "revision": {
+            "number": 2,
+            "replaces_issued_at": GENERATED_AT,
+            "changes": ["DINKES-02 realisasi: 75,03 → 92,15", '#panic("x") ['],
+            "more": 3,
+        },
+    }
+    text, pages = _text(_pdf(AGENCY_TEMPLATE, context, rules))
+    first = re.sub(r"[\s\u200b]+", " ", pages[0])
+    assert "Revisi 2 · menggantikan terbitan" in first
+    assert "DINKES-02 realisasi: 75,03 → 92,15" in first
+    assert '#panic("x") [' in text and "Ditambah 3 perubahan lain" in text
