@@ -64,6 +64,25 @@ def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
     console.print(f"Database at revision {migrate.current_revision(engine) or 'base (empty)'}")
 
 
+@db_app.command("grant")
+@handle_errors
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The role the application connects as.")],
+) -> None:
+    """PostgreSQL: give the application's role what it needs and no more (run as the schema
+    owner, after every upgrade): the decision log only SELECT and INSERT."""
+    from iku import migrate
+    from iku.cli.common import UserError
+
+    try:
+        statements = migrate.grant_application_role(runtime().engine, role)
+    except migrate.RoleError as exc:
+        raise UserError(str(exc)) from None
+    for statement in statements:
+        console.print(statement, highlight=False, markup=False)
+    console.print(f"Role {role} can use the application; the decision log stays append-only.")
+
+
 @db_app.command("current")
 @handle_errors
 def db_current() -> None:
