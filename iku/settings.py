@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # The cycle's lock (iku/locks.py): how often a running cycle checks its PostgreSQL lock
+    # connection between steps, and takes the lock again if the connection dropped.
+    lock_heartbeat_seconds: float = Field(default=2.0, gt=0)
+
     @field_validator("inbox_dir", "archive_dir", "output_dir", "catalog_dir", "rules_file")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
