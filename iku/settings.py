@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Files the system writes (bulletins, outbox, archive, logs, the SQLite file): the process
+    # umask, set where the runtime is built. 027: owner read/write, group read, others nothing.
+    umask: str = Field(default="027", pattern=r"^0?[0-7]{3}$", description="Octal, e.g. 027.")
+
     # The cycle's lock (iku/locks.py): how often a running cycle checks its PostgreSQL lock
     # connection between steps, and takes the lock again if the connection dropped.
     lock_heartbeat_seconds: float = Field(default=2.0, gt=0)

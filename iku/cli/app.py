@@ -159,9 +159,11 @@ def demo() -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from iku.cli.demo import prepare_prefect, run_demo
+    from iku.processes import reap_descendants_at_exit
 
     rt = runtime()
     prepare_prefect(Path.cwd())
+    reap_descendants_at_exit()  # Prefect's local server and the render workers end with us
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:

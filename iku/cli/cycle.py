@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
         """Run the monthly evaluation flow for a period: ingest, validate, compute, render,
         deliver."""
         from iku.calendar import Period, PeriodError, previous_period
-        from iku.locks import CycleBusyError
+        from iku.locks import CycleBusyError, CycleLockLostError, busy_message
+        from iku.processes import reap_descendants_at_exit
 
         try:
             chosen = str(Period.parse(period)) if period else previous_period()
@@ -47,16 +48,16 @@ def register(app: typer.Typer) -> None:
 
         rt = runtime()
         if not wait and is_busy(rt, chosen):
-            raise UserError(
-                f"the cycle for {chosen} is already running; wait for it to finish, "
-                "or rerun with --wait to queue behind it"
-            )
+            raise UserError(busy_message(chosen))
         from flows.monthly_evaluation import evaluate
 
+        # Whatever ends this process (even kill -9), Prefect's local server, Dask's local
+        # cluster and the render workers end with it.
+        reap_descendants_at_exit()
         try:
             with console.status(f"Evaluating {chosen}..."):
                 summary = evaluate(rt, chosen, resend=resend, wait=wait)
-        except CycleBusyError as exc:
+        except (CycleBusyError, CycleLockLostError) as exc:
             raise UserError(str(exc)) from None
         if json_output:
             print(json.dumps(summary, indent=2, default=str, ensure_ascii=False))

@@ -58,10 +58,15 @@ def render(
     workers: int = 1,
     subjects: Collection[str] | None = None,
     generated_at: datetime | None = None,
+    fence: CycleFence | None = None,
 ) -> RenderResult:
-    """Render every bulletin of a period (in ``workers`` processes), index, manifest, rows."""
+    """Render every bulletin of a period (in ``workers`` processes), index, manifest, rows.
+    With the period's ``fence`` (``iku render`` holds the period's lock): the bulletin rows
+    only while it holds it. The data is read live: outside a cycle there is no snapshot."""
     render_plan = plan(rt, period, subjects=subjects, generated_at=generated_at)
-    return finish(rt, render_plan, run_jobs(render_plan.jobs, workers))
+    keep_going = None if fence is None else fence.watch(rt.engine)
+    outcomes = run_jobs(render_plan.jobs, workers, keep_going=keep_going)
+    return finish(rt, render_plan, outcomes, fence=fence)
 
 
 def summary(result: RenderResult) -> dict[str, Any]:

@@ -96,8 +96,9 @@ def test_decisions_are_added_and_read_but_never_changed(loaded: Engine) -> None:
     with loaded.begin() as connection:
         _decide(connection, issue_id, "a second, later decision is a new row")
         rows = connection.execute(
-            select(m.ReviewDecision.id, m.ReviewDecision.decided_by, m.ReviewDecision.note)
-            .order_by(m.ReviewDecision.id)
+            select(
+                m.ReviewDecision.id, m.ReviewDecision.decided_by, m.ReviewDecision.note
+            ).order_by(m.ReviewDecision.id)
         ).all()
     assert [tuple(r) for r in rows] == [
         (decision_id, "Rina", "ok"),
