@@ -33,7 +33,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
@@ -222,28 +222,40 @@ class _Logged:
     resent: bool = False  # sent again since, on request
 
 
-def _settle_interrupted(engine: Engine, bulletin_ids: list[int], channel: str) -> int:
+#: Why a pending SMTP delivery found by a later run is unknown.
+INTERRUPTED: Final = "the sending process stopped before the relay answered; it may have arrived"
+
+
+def _settle_interrupted(
+    engine: Engine, bulletin_ids: list[int], channel: str
+) -> set[tuple[int, str]]:
     """Deliveries left ``pending`` by a process that died mid-send (the run holds the period,
-    so no live sender owns them): ``unknown`` over SMTP, ``failed`` (written again) for .eml."""
+    so no live sender owns them): ``unknown`` over SMTP, ``failed`` (written again) for .eml.
+    Returns the (bulletin, address) of the SMTP ones, for this run's report."""
     status, error = (
-        ("unknown", "the sending process stopped before the relay answered; it may have arrived")
+        ("unknown", INTERRUPTED)
         if channel == "smtp"
         else ("failed", "interrupted before the file was recorded; written again")
     )
     with session_scope(engine) as session:
-        settled = session.execute(
-            update(m.Delivery)
-            .where(
+        pending = session.execute(
+            select(m.Delivery.id, m.Delivery.bulletin_id, m.Delivery.email).where(
                 m.Delivery.bulletin_id.in_(bulletin_ids),
                 m.Delivery.channel == channel,
                 m.Delivery.status == "pending",
             )
-            .values(status=status, error=error)
-        )
-        count = int(settled.rowcount or 0)  # type: ignore[attr-defined]
-    if count:
-        log.warning("%d interrupted %s delivery(ies) marked %s", count, channel, status)
-    return count
+        ).all()
+        if pending:
+            session.execute(
+                update(m.Delivery)
+                .where(m.Delivery.id.in_([row.id for row in pending]))
+                .values(status=status, error=error)
+            )
+    if pending:
+        log.warning("%d interrupted %s delivery(ies) marked %s", len(pending), channel, status)
+    if channel != "smtp":
+        return set()
+    return {(row.bulletin_id, row.email.lower()) for row in pending}
 
 
 def _logged(
@@ -368,7 +380,7 @@ def deliver_period(
         check_smtp_settings(settings)
     _, bulletins = _bulletins(engine, period)
     ids = [b.id for b in bulletins]
-    _settle_interrupted(engine, ids, channel)
+    interrupted = _settle_interrupted(engine, ids, channel)
     logged = _logged(engine, ids, channel)
     outbox = (output_dir or settings.output_dir) / period / OUTBOX_DIR
     report = DeliveryReport(period, channel)
@@ -398,6 +410,11 @@ def deliver_period(
                     sleep=sleep,
                     fence=fence,
                 )
+                if outcome.status == "skipped" and (bulletin.id, outcome.email) in interrupted:
+                    # Found by this run: reported once, so the bureau hears of it.
+                    outcome = replace(
+                        outcome, status="unknown", error=INTERRUPTED, message_id=known.message_id
+                    )
                 report.outcomes.append(outcome)
     if report.failed or report.unknown:
         log.warning(
