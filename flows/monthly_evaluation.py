@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
+from prefect import flow, unmapped
 from prefect.states import Cancelled, Failed, State
 
 from flows.runners import make_task_runner, tasks_run_in_processes, validation_groups
@@ -52,7 +52,7 @@ def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
         with timed(timings, "validate"):
             held.ensure()
             groups = plan_validation(period, validation_groups(settings), fence)
-            parts = validate_submissions.map(period, groups, fence=fence).result()
+            parts = validate_submissions.map(period, groups, fence=unmapped(fence)).result()
             steps["validate"] = merge_summaries(parts, period)
             steps["review_page"] = render_review(period)
         with timed(timings, "compute"):
@@ -62,7 +62,7 @@ def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
             held.ensure()
             plan = plan_render_task(period, fence)
             if tasks_run_in_processes(settings):
-                outcomes = render_job_task.map(plan.jobs, fence=fence).result()
+                outcomes = render_job_task.map(plan.jobs, fence=unmapped(fence)).result()
             else:
                 outcomes = render_jobs_task(plan.jobs, settings.workers, fence)
             held.ensure()
