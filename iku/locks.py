@@ -77,9 +77,15 @@ def _lost_message(period: str, why: str) -> str:
 _DROPPED = "its database lock was lost (the connection dropped)"
 
 
-def _advisory_key(period: str) -> int:
-    digest = hashlib.sha256(f"iku-cycle:{period}".encode()).digest()
+def advisory_key(period: str, schema: str) -> int:
+    """The advisory lock key of a period's cycle. Advisory locks are per database, so the key
+    names the schema too: two systems (or two test schemas) in one database never collide."""
+    digest = hashlib.sha256(f"iku-cycle:{schema}:{period}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _key_on(connection: Connection, period: str) -> int:
+    return advisory_key(period, str(connection.scalar(select(func.current_schema()))))
 
 
 def _owner() -> str:
@@ -169,7 +175,7 @@ class CycleHold:
         self.fence = CycleFence(period, token)
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        self._key = _advisory_key(period)
+        self._key: int | None = None  # known once connected (it names the schema)
         self._connection: Connection | None = None
         self._mutex = threading.Lock()
         self._lost: str | None = None
@@ -181,6 +187,8 @@ class CycleHold:
     def _try_advisory_lock(self) -> bool:
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            if self._key is None:
+                self._key = _key_on(connection, self.period)
             acquired = bool(connection.scalar(select(func.pg_try_advisory_lock(self._key))))
         except BaseException:
             connection.close()
@@ -366,7 +374,7 @@ def cycle_busy(period: str, *, engine: Engine) -> bool:
     before starting; the run itself still takes the lock)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            key = _advisory_key(period)
+            key = _key_on(connection, period)
             acquired = connection.scalar(select(func.pg_try_advisory_lock(key)))
             if acquired:
                 connection.scalar(select(func.pg_advisory_unlock(key)))

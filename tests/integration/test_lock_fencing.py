@@ -20,7 +20,7 @@ from iku.locks import (
     CycleBusyError,
     CycleHold,
     CycleLockLostError,
-    _advisory_key,
+    advisory_key,
     busy_message,
     cycle_busy,
     cycle_lock,
@@ -37,9 +37,10 @@ def _postgres(engine: Engine) -> None:
         pytest.skip("the advisory lock and its connection are PostgreSQL's")
 
 
-def lock_backend(period: str) -> int | None:
+def lock_backend(period: str, engine: Engine) -> int | None:
     """The server process (pid) holding the period's advisory lock, if any."""
-    key = _advisory_key(period)
+    with engine.connect() as connection:
+        key = advisory_key(period, str(connection.scalar(sa.text("SELECT current_schema()"))))
     high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
     admin = sa.create_engine(POSTGRES_URL, poolclass=sa.NullPool)
     with admin.connect() as connection:
@@ -53,16 +54,16 @@ def lock_backend(period: str) -> int | None:
     return None if pid is None else int(pid)
 
 
-def terminate_lock_backend(period: str) -> int:
+def terminate_lock_backend(period: str, engine: Engine) -> int:
     """``pg_terminate_backend`` of the lock's connection (a restart or a network cut would
     do the same), and wait until the server let the lock go."""
-    pid = lock_backend(period)
+    pid = lock_backend(period, engine)
     assert pid is not None
     admin = sa.create_engine(POSTGRES_URL, poolclass=sa.NullPool)
     with admin.connect() as connection:
         assert connection.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     deadline = time.monotonic() + 60
-    while lock_backend(period) == pid and time.monotonic() < deadline:
+    while lock_backend(period, engine) == pid and time.monotonic() < deadline:
         time.sleep(0.05)
     return pid
 
@@ -122,26 +123,26 @@ def test_a_step_commits_only_while_its_run_holds_the_period(migrated: Engine) ->
 def test_a_dropped_lock_connection_is_taken_again_when_nobody_ran(migrated: Engine) -> None:
     _postgres(migrated)
     with held(migrated) as hold:
-        first = terminate_lock_backend(PERIOD)
-        assert lock_backend(PERIOD) is None
+        first = terminate_lock_backend(PERIOD, migrated)
+        assert lock_backend(PERIOD, migrated) is None
         hold.ensure()  # notices, reconnects, takes the lock again: its token is still there
-        again = lock_backend(PERIOD)
+        again = lock_backend(PERIOD, migrated)
         assert again is not None and again != first
         assert cycle_busy(PERIOD, engine=migrated)
         with session_scope(migrated) as session:
             hold.fence.verify(session)
-    assert lock_backend(PERIOD) is None
+    assert lock_backend(PERIOD, migrated) is None
 
 
 @pytest.mark.postgres
 def test_the_heartbeat_takes_the_lock_again_by_itself(migrated: Engine) -> None:
     _postgres(migrated)
     with cycle_lock(PERIOD, engine=migrated, heartbeat_seconds=0.2) as hold:
-        first = terminate_lock_backend(PERIOD)
+        first = terminate_lock_backend(PERIOD, migrated)
         deadline = time.monotonic() + 60  # a bound on the wait, not a speed requirement
-        while lock_backend(PERIOD) in (None, first) and time.monotonic() < deadline:
+        while lock_backend(PERIOD, migrated) in (None, first) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert lock_backend(PERIOD) not in (None, first)
+        assert lock_backend(PERIOD, migrated) not in (None, first)
         assert not hold.lost
         with pytest.raises(CycleBusyError), cycle_lock(PERIOD, engine=migrated):
             pass
@@ -151,7 +152,7 @@ def test_the_heartbeat_takes_the_lock_again_by_itself(migrated: Engine) -> None:
 def test_a_run_whose_period_was_taken_over_stops(migrated: Engine) -> None:
     _postgres(migrated)
     with held(migrated) as first:
-        terminate_lock_backend(PERIOD)
+        terminate_lock_backend(PERIOD, migrated)
         with held(migrated, wait_seconds=30) as second:  # the period is free: taken
             with pytest.raises(CycleLockLostError, match="another run holds the period"):
                 first.ensure()
@@ -181,7 +182,7 @@ def test_a_takeover_waits_for_the_step_that_proved_the_old_holder(migrated: Engi
     try:
         with held(migrated) as first, session_scope(migrated) as step:
             first.fence.verify(step)  # the step's transaction holds the lease FOR SHARE
-            terminate_lock_backend(PERIOD)
+            terminate_lock_backend(PERIOD, migrated)
             thread = threading.Thread(target=second_run, args=(release,))
             thread.start()
             deadline = time.monotonic() + 60

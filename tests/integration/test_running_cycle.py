@@ -269,7 +269,7 @@ def test_a_cycle_whose_lock_was_taken_over_mid_cycle_stops_and_writes_nothing_mo
         _wait_for(lambda: _count_or_zero("achievement") > 0, "compute", process=cycle)
         thread = threading.Thread(target=other_run)
         thread.start()
-        terminate_lock_backend(PERIOD)
+        terminate_lock_backend(PERIOD, engine)
         _wait_for(lambda: bool(taken), "the other run to take the period", 60)
         output, _ = cycle.communicate(timeout=900)
     finally:
@@ -310,11 +310,12 @@ def test_a_lock_connection_terminated_mid_cycle_is_taken_again_and_the_cycle_com
 
     _prepare(["DINKES", "RSUDAM"])
     rt = process_runtime()
+    probe = sa.create_engine(rt.settings.database_url, poolclass=sa.NullPool)  # not hooked
     terminated: list[int] = []
 
     def at_compute(*args: Any) -> None:
         if not terminated and "DELETE FROM achievement" in args[2]:
-            terminated.append(terminate_lock_backend(PERIOD))
+            terminated.append(terminate_lock_backend(PERIOD, probe))
 
     event.listen(rt.engine, "before_cursor_execute", at_compute)
     try:
@@ -322,4 +323,4 @@ def test_a_lock_connection_terminated_mid_cycle_is_taken_again_and_the_cycle_com
     finally:
         event.remove(rt.engine, "before_cursor_execute", at_compute)
     assert terminated and summary["status"] == "completed"
-    assert lock_backend(PERIOD) is None  # released at the end
+    assert lock_backend(PERIOD, probe) is None  # released at the end
