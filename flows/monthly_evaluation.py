@@ -2,7 +2,10 @@
 
 Composition only: every step is a task over a plain function, each idempotent, so a rerun (or
 a run after a crash between any two steps) completes the cycle without duplicates. The database
-lock keeps two runs of the same period apart. The task runner comes from settings.
+lock keeps two runs of the same period apart: the run checks it before every step, and every
+step's transaction proves it with the run's fence (:mod:`iku.locks`). A second run of a running
+period ends ``Cancelled`` with one sentence; a run that lost its period ends ``Failed`` with one
+sentence and writes nothing more. The task runner comes from settings.
 
 When a cycle does not end well the bureau is e-mailed (``bureau`` in recipients.csv): a
 ``partial`` run from inside the flow, a failed or crashed one from the flow's ``on_failure`` and
@@ -15,12 +18,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from prefect import flow
+from prefect import flow, unmapped
 from prefect.runtime import flow_run as current_run
+from prefect.states import Cancelled, Failed, State
 
 from flows.runners import make_task_runner, tasks_run_in_processes, validation_groups
 from iku.calendar import previous_period
 from iku.cycles import RunOutcome, outcome_status, timed
+from iku.locks import CycleBusyError, CycleHold, CycleLockLostError
 from iku.operations.cycle import hold
 from iku.operations.validate import merge_summaries
 from iku.runtime import Runtime, process_runtime, use_process_runtime
@@ -42,6 +47,48 @@ LOCK_WAIT_SECONDS = 3600.0
 log = logging.getLogger(__name__)
 
 
+def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
+    settings = process_runtime().settings
+    fence = held.fence
+    steps: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    held.ensure()
+    start_cycle_task(period, fence)
+    try:
+        with timed(timings, "ingest"):
+            held.ensure()
+            steps["ingest"] = ingest_inbox_task()
+        with timed(timings, "validate"):
+            held.ensure()
+            groups = plan_validation(period, validation_groups(settings), fence)
+            parts = validate_submissions.map(period, groups, fence=unmapped(fence)).result()
+            steps["validate"] = merge_summaries(parts, period)
+            steps["review_page"] = render_review(period)
+        with timed(timings, "compute"):
+            held.ensure()
+            steps["compute"] = compute_achievement_task(period, fence)
+        with timed(timings, "render"):
+            held.ensure()
+            plan = plan_render_task(period, fence)
+            if tasks_run_in_processes(settings):
+                outcomes = render_job_task.map(plan.jobs, fence=unmapped(fence)).result()
+            else:
+                outcomes = render_jobs_task(plan.jobs, settings.workers, fence)
+            held.ensure()
+            steps["render"] = finish_render_task(plan, outcomes, fence)
+        with timed(timings, "deliver"):
+            held.ensure()
+            steps["deliver"] = deliver_bulletins_task(period, resend, fence)
+        held.ensure()
+    except CycleLockLostError:
+        raise  # another run holds the period now: its record is not ours to write
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        finish_cycle_task(period, RunOutcome("failed", steps, timings, error), fence)
+        raise
+    return finish_cycle_task(period, RunOutcome(outcome_status(steps), steps, timings), fence)
+
+
 def _run_url(flow_run_id: Any) -> str | None:
     """The flow run's page in the Prefect UI (None without a UI, as on the ephemeral API)."""
     from prefect.utilities.urls import url_for
@@ -58,11 +105,10 @@ def _alert_hook(outcome: str) -> Any:
     """A flow state hook that e-mails the bureau how the run ended (``failed``, ``crashed``)."""
 
     def hook(flow: Any, flow_run: Any, state: Any) -> None:
-        from iku.locks import CycleBusyError
         from iku.operations.deliver import alert_bureau
 
         error = state.result(raise_on_failure=False) if outcome == "failed" else None
-        if isinstance(error, CycleBusyError):
+        if isinstance(error, CycleBusyError | CycleLockLostError):
             return  # another run holds the period and will report on it
         period = (flow_run.parameters or {}).get("period") or previous_period()
         detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else None
@@ -93,39 +139,20 @@ def _alert_hook(outcome: str) -> Any:
 )
 def monthly_evaluation(
     period: str | None = None, resend: bool = False, wait: bool = False
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[Any]:
     """Evaluate ``period`` (default: the previous month in WIB) end to end."""
     period = period or previous_period()
     rt = process_runtime()
-    settings = rt.settings
-    steps: dict[str, Any] = {}
-    timings: dict[str, float] = {}
-    with hold(rt, period, wait_seconds=LOCK_WAIT_SECONDS if wait else 0.0):
-        start_cycle_task(period)
-        try:
-            with timed(timings, "ingest"):
-                steps["ingest"] = ingest_inbox_task()
-            with timed(timings, "validate"):
-                groups = plan_validation(period, validation_groups(settings))
-                parts = validate_submissions.map(period, groups).result()
-                steps["validate"] = merge_summaries(parts, period)
-                steps["review_page"] = render_review(period)
-            with timed(timings, "compute"):
-                steps["compute"] = compute_achievement_task(period)
-            with timed(timings, "render"):
-                plan = plan_render_task(period)
-                if tasks_run_in_processes(settings):
-                    outcomes = render_job_task.map(plan.jobs).result()
-                else:
-                    outcomes = render_jobs_task(plan.jobs, settings.workers)
-                steps["render"] = finish_render_task(plan, outcomes)
-            with timed(timings, "deliver"):
-                steps["deliver"] = deliver_bulletins_task(period, resend)
-        except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            finish_cycle_task(period, RunOutcome("failed", steps, timings, error))
-            raise
-        summary = finish_cycle_task(period, RunOutcome(outcome_status(steps), steps, timings))
+    try:
+        with hold(rt, period, wait_seconds=LOCK_WAIT_SECONDS if wait else 0.0) as held:
+            summary = _cycle(held, period, resend)
+    except CycleBusyError as exc:
+        # Expected, not a crash: one sentence, no traceback, whichever run lost the race.
+        print(exc)
+        return Cancelled(message=str(exc), data=exc)
+    except CycleLockLostError as exc:
+        print(exc)
+        return Failed(message=str(exc), data=exc)
     if summary["status"] == "partial":
         alert_bureau_task(period, "partial", _run_url(current_run.id))
     return summary
@@ -135,11 +162,14 @@ def evaluate(
     rt: Runtime, period: str | None = None, *, resend: bool = False, wait: bool = False
 ) -> dict[str, Any]:
     """Run the cycle in this process on the runtime's task runner (the CLI, the demo, tests):
-    the flow and its tasks use ``rt``."""
+    the flow and its tasks use ``rt``. Raises :class:`CycleBusyError` when another run holds
+    the period, :class:`CycleLockLostError` when this run lost it."""
     use_process_runtime(rt)
     runner = make_task_runner(rt.settings)
     flow_run = monthly_evaluation.with_options(task_runner=runner)
-    return flow_run(period=period, resend=resend, wait=wait)
+    result = flow_run(period=period, resend=resend, wait=wait)
+    assert isinstance(result, dict)  # a returned state (busy, lost) raised its exception
+    return result
 
 
 # A deployment's worker loads this module: its runner follows that process's settings.

@@ -93,3 +93,79 @@ def is_up_to_date(engine: Engine) -> bool:
 
 def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
+
+
+class RoleError(ValueError):
+    """The application role cannot be set up as asked; the message says why."""
+
+
+#: Tables the application may read and add to, never change: the append-only decision log.
+APPEND_ONLY_TABLES = ("review_decision",)
+
+
+def grant_application_role(engine: Engine, role: str) -> list[str]:
+    """Give PostgreSQL role ``role`` what the application needs on the schema the engine
+    works in, and no more: read and write every table, but on the decision log only SELECT and
+    INSERT, and on the migration table only SELECT. Run it as the owner of the schema (the
+    role that runs ``iku db upgrade``), after every upgrade; return the statements run.
+
+    Refused when ``role`` is a superuser, or owns (or is a member of a role that owns) the
+    schema or the decision log: an owner can truncate, drop, or disable the triggers that
+    keep the log append-only, whatever it was granted."""
+    if engine.dialect.name != "postgresql":
+        raise RoleError("database roles exist on PostgreSQL only; SQLite has no users")
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        found = connection.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
+        ).first()
+        if found is None:
+            raise RoleError(f"role {role!r} does not exist; create it first (CREATE ROLE)")
+        if found[0]:
+            raise RoleError(f"role {role!r} is a superuser; the application needs a plain role")
+        schema, schema_owner = connection.execute(
+            text(
+                "SELECT n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n "
+                "WHERE n.nspname = current_schema()"
+            )
+        ).one()
+        owners = {schema_owner}
+        for table in APPEND_ONLY_TABLES:
+            owner = connection.scalar(
+                text(
+                    "SELECT tableowner FROM pg_tables "
+                    "WHERE schemaname = current_schema() AND tablename = :table"
+                ),
+                {"table": table},
+            )
+            if owner is None:
+                raise RoleError(f"table {table} not found; run `iku db upgrade` first")
+            owners.add(owner)
+        for owner in sorted(owners):
+            member = connection.scalar(
+                text("SELECT pg_has_role(:role, :owner, 'MEMBER')"),
+                {"role": role, "owner": owner},
+            )
+            if member:
+                raise RoleError(
+                    f"role {role!r} is (or is a member of) {owner!r}, which owns the schema "
+                    f"{schema} or the decision log; the application must connect as another "
+                    "role (README, 'Running in production')"
+                )
+        quote = connection.dialect.identifier_preparer.quote
+        who, where = quote(role), quote(schema)
+        statements = [
+            f"GRANT USAGE ON SCHEMA {where} TO {who}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {where} TO {who}",
+            f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {where} FROM {who}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {where} TO {who}",
+            f"REVOKE INSERT, UPDATE, DELETE ON {where}.alembic_version FROM {who}",
+            *(
+                f"REVOKE UPDATE, DELETE ON {where}.{quote(table)} FROM {who}"
+                for table in APPEND_ONLY_TABLES
+            ),
+        ]
+        for statement in statements:
+            connection.execute(text(statement))
+    return statements

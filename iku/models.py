@@ -63,6 +63,10 @@ ACHIEVEMENT_LEVELS: Final = ("indicator", "agency", "sector", "province")
 AUDIENCES: Final = ("province", "agency", "steward", "index")
 DELIVERY_CHANNELS: Final = ("eml", "smtp")
 DELIVERY_STATUSES: Final = ("sent", "failed")
+#: A bulletin delivery: ``pending`` (intent recorded before sending), ``sent`` (the relay
+#: accepted it, or the .eml file was written), ``failed`` (certainly not accepted), ``unknown``
+#: (it may have reached the recipient: the process or the relay died mid-send).
+BULLETIN_DELIVERY_STATUSES: Final = ("pending", "sent", "failed", "unknown")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -463,6 +467,24 @@ class EvaluationCycle(Base):
     finished_at: Mapped[datetime | None] = mapped_column(TZDateTime)
 
 
+class CycleSubmission(Base):
+    """A submission a cycle run works on: the current versions of January..the cycle's period,
+    frozen when the run starts validating. A resubmission arriving later waits for the next
+    run (:mod:`iku.cycles`)."""
+
+    __tablename__ = "cycle_submission"
+
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluation_cycle.id", ondelete="CASCADE"), primary_key=True
+    )
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(
+        String(7), comment="the submission's period (the cycle reads January..its own period)"
+    )
+
+
 class Reminder(Base):
     """A reminder to an agency that has not submitted: at most one per agency, period and day
     (the unique key, not the sender's memory, stops a second one)."""
@@ -487,8 +509,9 @@ class Reminder(Base):
 
 
 class CycleLock(Base):
-    """The lease that keeps two runs of the same period apart on SQLite (PostgreSQL uses an
-    advisory lock instead, released by the server if the holder dies)."""
+    """The lease of a period's running cycle, with its fencing token (``owner``). On SQLite it
+    is the lock itself; on PostgreSQL the advisory lock keeps runs apart and this row tells a
+    run's steps whether their run still holds the period (:mod:`iku.locks`)."""
 
     __tablename__ = "cycle_lock"
 
@@ -606,9 +629,10 @@ class Bulletin(Base):
     )
 
 
-#: A first (not resend) successful delivery of a bulletin to an address over a channel, at most
-#: once: the database, not the sender's memory, stops a rerun from sending it again.
-_SENT_ONCE = "status = 'sent' AND NOT is_resend"
+#: A first (not resend) delivery of a bulletin to an address over a channel, at most once: the
+#: database, not the sender's memory, stops a rerun from sending it again. A pending or unknown
+#: delivery counts: it may have reached the recipient.
+_SENT_ONCE = "status IN ('pending', 'sent', 'unknown') AND NOT is_resend"
 
 
 class Delivery(Base):
@@ -617,7 +641,7 @@ class Delivery(Base):
     __tablename__ = "delivery"
     __table_args__ = (
         CheckConstraint(_in("channel", DELIVERY_CHANNELS), name="channel"),
-        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint(_in("status", BULLETIN_DELIVERY_STATUSES), name="status"),
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
         Index(
             "uq_delivery_sent_once",
@@ -645,6 +669,9 @@ class Delivery(Base):
     eml_path: Mapped[str | None] = mapped_column(String(500), comment="the .eml file (channel eml)")
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    message_id: Mapped[str | None] = mapped_column(
+        String(255), comment="the Message-ID recorded before sending"
+    )
 
 
 # --- The web application: accounts, sessions, tokens, sign-in failures, the audit log ----------

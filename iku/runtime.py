@@ -9,6 +9,7 @@ check FILE``) never opens a database or reads the rules file.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,8 +62,12 @@ class Runtime:
 
     @classmethod
     def from_environment(cls) -> Runtime:
-        """The runtime the environment (``IKU_*`` variables, ``.env``) describes."""
-        return cls(Settings())
+        """The runtime the environment (``IKU_*`` variables, ``.env``) describes. Building it
+        is where a process starts, so it also sets the process umask (``IKU_UMASK``, 027 by
+        default): every file and folder the process writes is closed to other users."""
+        settings = Settings()
+        restrict_new_files(settings)
+        return cls(settings)
 
     @property
     def engine(self) -> Engine:
@@ -102,6 +107,11 @@ class Runtime:
         """Close the engine's pooled connections (at process end, or before forking)."""
         if self._engine is not None:
             self._engine.dispose()
+
+
+def restrict_new_files(settings: Settings) -> None:
+    """Set the process umask from settings: files 0640 and folders 0750 with the default."""
+    os.umask(int(settings.umask, 8))
 
 
 @dataclass(frozen=True)

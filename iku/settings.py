@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     oidc_scopes: str = "openid profile email"
     oidc_label: str = Field(default="SSO", description="The provider's name on the sign-in page.")
 
+    # Files the system writes (bulletins, outbox, archive, logs, the SQLite file): the process
+    # umask, set where the runtime is built. 027: owner read/write, group read, others nothing.
+    umask: str = Field(default="027", pattern=r"^0?[0-7]{3}$", description="Octal, e.g. 027.")
+
+    # The cycle's lock (iku/locks.py): how often a running cycle checks its PostgreSQL lock
+    # connection between steps, and takes the lock again if the connection dropped.
+    lock_heartbeat_seconds: float = Field(default=2.0, gt=0)
+
     @field_validator(
         "inbox_dir", "archive_dir", "output_dir", "catalog_dir", "rules_file", "state_dir"
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from iku import calendar
 from iku import models as m
+from iku.cycles import counted_submissions
 from iku.rules import Rules
 from quality.frame import deadline_of
 
@@ -65,8 +66,11 @@ class Completeness:
         return self._rate(sum(a.received_values for a in self.agencies), expected)
 
 
-def completeness(session: Session, period: str, rules: Rules) -> Completeness:
-    """Reporting and on-time rates of every agency with active IKU, for one period."""
+def completeness(
+    session: Session, period: str, rules: Rules, snapshot_cycle_id: int | None = None
+) -> Completeness:
+    """Reporting and on-time rates of every agency with active IKU, for one period (the
+    values received: of a cycle run's snapshot, when given)."""
     month = int(period[5:7])
     deadline = deadline_of(period, rules)
     indicators = session.execute(
@@ -94,7 +98,9 @@ def completeness(session: Session, period: str, rules: Rules) -> Completeness:
         .join(m.Agency, m.Agency.id == m.Submission.agency_id)
         .where(
             m.Realisation.period == period,
-            m.Submission.status == "validated",
+            m.Submission.status == "validated"
+            if snapshot_cycle_id is None
+            else counted_submissions(snapshot_cycle_id),
             m.Realisation.state == "angka",
         )
     ).all()

@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
-from iku.db import paused_gc
+from iku.cycles import CURRENT_STATUSES, refresh_snapshot
+from iku.db import paused_gc, table_of
 from iku.rules import Rules
 from quality.frame import build_frames
 from quality.route import RoutingSummary, route
@@ -56,15 +57,64 @@ def staged_agency_groups(session: Session, period: str, groups: int) -> list[lis
     return [group for group in dealt if group]
 
 
+def _codes(agency: str | list[str] | None) -> list[str] | None:
+    if not agency:
+        return None
+    return [agency] if isinstance(agency, str) else list(agency)
+
+
+def lock_current_versions(
+    session: Session, period: str, agency: str | list[str] | None = None
+) -> list[int]:
+    """Hold the period's current versions (of ``agency``) until the caller's transaction ends
+    and return their ids: ingestion cannot supersede one between validation reading it and
+    recording its outcome (it waits; the resubmission then supersedes the validated version).
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` in id order (two validations never deadlock), again
+    until a fresh read finds no version the locks missed (one committed while we locked).
+    SQLite: a write first, so this transaction holds the database's write lock; ingestion's
+    writes wait for it (``busy_timeout``)."""
+    query = select(m.Submission.id).where(
+        m.Submission.period == period, m.Submission.status.in_(CURRENT_STATUSES)
+    )
+    codes = _codes(agency)
+    if codes is not None:
+        agency_ids = select(m.Agency.id).where(m.Agency.code.in_(codes))
+        query = query.where(m.Submission.agency_id.in_(agency_ids.scalar_subquery()))
+    query = query.order_by(m.Submission.id)
+    if session.get_bind().dialect.name != "postgresql":
+        submissions = table_of(m.Submission)
+        session.execute(submissions.update().where(false()).values(status=submissions.c.status))
+        return list(session.scalars(query))
+    while True:
+        locked = list(session.scalars(query.with_for_update(of=m.Submission)))
+        if set(session.scalars(query)) <= set(locked):
+            return locked
+
+
 def validate_period(
     session: Session,
     period: str,
     rules: Rules,
     *,
     agency: str | list[str] | None = None,
+    snapshot_cycle_id: int | None = None,
 ) -> ValidationOutcome:
     """Validate the period's staged submissions and route their rows, in the caller's
-    transaction. Already validated submissions are not touched, so a rerun changes nothing."""
+    transaction. Already validated submissions are not touched, so a rerun changes nothing.
+
+    The period's current versions are locked first (:func:`lock_current_versions`); within a
+    cycle run (``snapshot_cycle_id``) they become the run's snapshot for the period, so the
+    versions validated are the versions the run computes with."""
+    current = lock_current_versions(session, period, agency)
+    if snapshot_cycle_id is not None:
+        codes = _codes(agency)
+        agency_ids = (
+            None
+            if codes is None
+            else list(session.scalars(select(m.Agency.id).where(m.Agency.code.in_(codes))))
+        )
+        refresh_snapshot(session, snapshot_cycle_id, period, current, agency_ids)
     ids = staged_query(period, agency)
     # Frames, results and routed rows are millions of short-lived objects: the collector's
     # passes over them (nothing to free) cost 7% of a national validation.

@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect import task
 
+from iku.locks import CycleFence
 from iku.operations.compute import compute
 from iku.runtime import process_runtime
 from tasks.retry import RETRY_DELAYS, retry_transient
@@ -17,7 +18,8 @@ from tasks.retry import RETRY_DELAYS, retry_transient
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_transient,
 )
-def compute_achievement_task(period: str) -> dict[str, Any]:
+def compute_achievement_task(period: str, fence: CycleFence | None = None) -> dict[str, Any]:
     """Compute ``period`` and replace its achievement rows; retries transient database errors
-    only. Returns the summary (rows per level, counts, rules version)."""
-    return compute(process_runtime(), period).as_dict()
+    only. Returns the summary (rows per level, counts, rules version). Within a cycle run
+    (``fence``): from the run's snapshot, only while the run holds its period."""
+    return compute(process_runtime(), period, fence=fence).as_dict()

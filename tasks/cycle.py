@@ -8,6 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from iku.cycles import RunOutcome
+from iku.locks import CycleFence
 from iku.operations import cycle
 from iku.operations.deliver import alert_bureau
 from iku.runtime import process_runtime
@@ -22,9 +23,9 @@ _RETRY: dict[str, Any] = {
 
 
 @task(name="start-cycle", **_RETRY)
-def start_cycle_task(period: str) -> int:
+def start_cycle_task(period: str, fence: CycleFence | None = None) -> int:
     """Mark the period's cycle as running; return its id."""
-    return cycle.start(process_runtime(), period)
+    return cycle.start(process_runtime(), period, fence=fence)
 
 
 @task(name="alert-bureau", cache_policy=NO_CACHE)
@@ -36,10 +37,12 @@ def alert_bureau_task(period: str, outcome: str, run_url: str | None = None) -> 
 
 
 @task(name="finish-cycle", **_RETRY)
-def finish_cycle_task(period: str, outcome: RunOutcome) -> dict[str, Any]:
+def finish_cycle_task(
+    period: str, outcome: RunOutcome, fence: CycleFence | None = None
+) -> dict[str, Any]:
     """Record the outcome, counts and timings of the run; publish the summary artifact."""
     rt = process_runtime()
-    summary = cycle.finish(rt, period, outcome)
+    summary = cycle.finish(rt, period, outcome, fence=fence)
     _publish(period, outcome.status, summary["counts"], outcome.timings, rt.rules.version)
     return summary
 

@@ -12,6 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from iku.bulletins.jobs import (
+    STOPPED,
     RenderedFile,
     RenderFailure,
     RenderJob,
@@ -20,6 +21,7 @@ from iku.bulletins.jobs import (
     run_job,
     run_jobs,
 )
+from iku.locks import CycleFence
 from iku.operations import deliver as deliver_ops
 from iku.operations import render as render_ops
 from iku.runtime import process_runtime
@@ -111,12 +113,15 @@ def render_bulletins_task(period: str, workers: int = 1) -> dict[str, Any]:
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_transient,
 )
-def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
+def deliver_bulletins_task(
+    period: str, resend: bool = False, fence: CycleFence | None = None
+) -> dict[str, Any]:
     """Deliver the rendered bulletins (once each, unless ``resend``); per-recipient failures
-    are reported, not raised. A retry is safe: what was sent is in the delivery log."""
+    are reported, not raised. A retry is safe: what was sent, or may have been, is in the
+    delivery log and is not sent again."""
     from prefect.artifacts import create_table_artifact
 
-    report = deliver_ops.deliver(process_runtime(), period, resend=resend)
+    report = deliver_ops.deliver(process_runtime(), period, resend=resend, fence=fence)
     from tasks import artifacts as a
 
     create_table_artifact(
@@ -133,8 +138,8 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
             for o in report.outcomes
         ],
         description=f"Pengiriman {period}: {a.count(report.sent)} terkirim, "
-        f"{a.count(report.skipped)} sudah terkirim sebelumnya, {a.count(report.failed)} gagal "
-        f"({a.word(a.CHANNEL_WORDS, report.channel)}).",
+        f"{a.count(report.skipped)} sudah terkirim sebelumnya, {a.count(report.failed)} gagal, "
+        f"{a.count(report.unknown)} belum pasti ({a.word(a.CHANNEL_WORDS, report.channel)}).",
     )
     return deliver_ops.summary(report)
 
@@ -146,25 +151,35 @@ def deliver_bulletins_task(period: str, resend: bool = False) -> dict[str, Any]:
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_transient,
 )
-def plan_render_task(period: str) -> RenderPlan:
-    """Load the period and plan one render job per bulletin."""
-    return render_ops.plan(process_runtime(), period)
+def plan_render_task(period: str, fence: CycleFence | None = None) -> RenderPlan:
+    """Load the period and plan one render job per bulletin (from the run's snapshot)."""
+    return render_ops.plan(process_runtime(), period, fence=fence)
 
 
 @task(name="render-bulletin", cache_policy=NO_CACHE)
-def render_job_task(job: RenderJob) -> RenderedFile | RenderFailure:
+def render_job_task(
+    job: RenderJob, fence: CycleFence | None = None
+) -> RenderedFile | RenderFailure:
     """Render one bulletin (HTML and PDF); a failure is returned, never raised, so one
-    agency's bulletin never stops the others."""
+    agency's bulletin never stops the others. A run that lost its period renders nothing."""
+    if fence is not None and not fence.holds(process_runtime().engine):
+        return RenderFailure(job.audience, job.subject_key, job.agency_id, STOPPED)
     return run_job(job)
 
 
 @task(name="render-bulletins-in-processes", cache_policy=NO_CACHE)
-def render_jobs_task(jobs: list[RenderJob], workers: int) -> list[RenderedFile | RenderFailure]:
+def render_jobs_task(
+    jobs: list[RenderJob], workers: int, fence: CycleFence | None = None
+) -> list[RenderedFile | RenderFailure]:
     """Render the bulletins in a pool of ``workers`` processes. WeasyPrint holds Python's
     global lock, so on a thread task runner one task per bulletin shares a single core (the
     640-agency cycle rendered in 203 s on threads, 125 s on two processes). Failures are
-    returned per bulletin, as :func:`render_job_task` returns them."""
-    return run_jobs(jobs, workers)
+    returned per bulletin, as :func:`render_job_task` returns them. A run that loses its
+    period stops starting bulletins (checked every few seconds)."""
+    keep_going = None
+    if fence is not None:
+        keep_going = fence.watch(process_runtime().engine)
+    return run_jobs(jobs, workers, keep_going=keep_going)
 
 
 @task(
@@ -175,9 +190,11 @@ def render_jobs_task(jobs: list[RenderJob], workers: int) -> list[RenderedFile |
     retry_condition_fn=retry_transient,
 )
 def finish_render_task(
-    plan: RenderPlan, outcomes: list[RenderedFile | RenderFailure]
+    plan: RenderPlan,
+    outcomes: list[RenderedFile | RenderFailure],
+    fence: CycleFence | None = None,
 ) -> dict[str, Any]:
     """Write the index and manifest, record the bulletins and publish the artifacts."""
-    result = render_ops.finish(process_runtime(), plan, outcomes)
+    result = render_ops.finish(process_runtime(), plan, outcomes, fence=fence)
     publish_artifacts(result)
     return render_ops.summary(result)

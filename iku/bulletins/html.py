@@ -105,5 +105,13 @@ def render_html(env: Environment, template: str, context: Mapping[str, Any]) -> 
 
 
 def copy_static(out: Path) -> None:
-    """Copy the vendored CSS and fonts next to the HTML files (they link ``static/``)."""
-    shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
+    """Copy the vendored CSS and fonts next to the HTML files (they link ``static/``). Contents
+    only, not the checkout's permissions: the copies get the process's (``IKU_UMASK``)."""
+    target = out / "static"
+    for source in sorted(STATIC_DIR.rglob("*")):
+        destination = target / source.relative_to(STATIC_DIR)
+        if source.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)

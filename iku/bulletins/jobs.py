@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import logging.handlers
 import multiprocessing
 import os
 import shutil
 import socket
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +38,8 @@ from iku.db import now_wib, session_scope
 from iku.formatting import (
     Absent,
 )
+from iku.locks import CycleFence
+from iku.processes import die_with_parent
 from iku.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -272,15 +276,88 @@ def archive_current(job: RenderJob, out: Path) -> None:
         shutil.copy2(path, target)
 
 
-def run_jobs(jobs: Sequence[RenderJob], workers: int = 1) -> list[RenderedFile | RenderFailure]:
-    """Run render jobs in this process, or in a pool of ``workers`` processes."""
+#: Why a job was not run: its cycle stopped (see :func:`run_jobs`).
+STOPPED: Final = "not rendered: the cycle stopped (it no longer holds its period)"
+
+
+def _stopped(job: RenderJob) -> RenderFailure:
+    return RenderFailure(job.audience, job.subject_key, job.agency_id, STOPPED)
+
+
+class _ToParentLoggers(logging.Handler):
+    """Hands a worker's log record to the parent's logger of the same name, so a worker's
+    traceback goes where the parent's logging goes (the log file), never straight to the
+    terminal from a process without logging set up."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+
+
+@contextmanager
+def _worker_logs(context: Any) -> Iterator[Any]:
+    queue = context.Queue()
+    listener = logging.handlers.QueueListener(queue, _ToParentLoggers())
+    listener.start()
+    try:
+        yield queue
+    finally:
+        listener.stop()
+        queue.close()
+
+
+def _start_worker(parent_pid: int, log_queue: Any) -> None:
+    """A render worker's start: end with the parent, log through it."""
+    die_with_parent(parent_pid)
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
+    root.setLevel(logging.WARNING)
+
+
+def _run_chunk(jobs: Sequence[RenderJob]) -> list[RenderedFile | RenderFailure]:
+    return [run_job(job) for job in jobs]
+
+
+def run_jobs(
+    jobs: Sequence[RenderJob],
+    workers: int = 1,
+    *,
+    keep_going: Callable[[], bool] | None = None,
+) -> list[RenderedFile | RenderFailure]:
+    """Run render jobs in this process, or in a pool of ``workers`` processes that end with
+    this one (however it ends: :func:`iku.processes.die_with_parent`). ``keep_going`` is asked
+    between chunks of jobs; once it says no, the jobs not yet started are returned as
+    failures (:data:`STOPPED`): a cycle that lost its period stops writing bulletins."""
     if workers <= 1 or len(jobs) <= 1:
-        return [run_job(job) for job in jobs]
+        done: list[RenderedFile | RenderFailure] = []
+        for job in jobs:
+            stop = keep_going is not None and not keep_going()
+            done.append(_stopped(job) if stop else run_job(job))
+        return done
     # spawn, not fork: the parent may hold database connections and Prefect's threads.
     context = multiprocessing.get_context("spawn")
-    chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(run_job, jobs, chunksize=chunk))
+    size = max(1, len(jobs) // (workers * 8))
+    chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+    results: list[RenderedFile | RenderFailure] = []
+    with (
+        _worker_logs(context) as log_queue,
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(), log_queue),
+        ) as pool,
+    ):
+        futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+        stopped = False
+        for future, chunk in zip(futures, chunks, strict=True):
+            if stopped and future.cancel():
+                results.extend(_stopped(job) for job in chunk)
+                continue
+            results.extend(future.result())
+            stopped = stopped or (keep_going is not None and not keep_going())
+    return results
 
 
 def _index_context(
@@ -380,12 +457,16 @@ def record_bulletins(
     *,
     out: Path | None = None,
     decisions: Mapping[tuple[str, str], Decision] | None = None,
+    fence: CycleFence | None = None,
 ) -> None:
     """Record the ``bulletin`` rows: a new issue, an issue rendered again in place, or the next
     revision (the earlier one marked superseded, its files in ``arsip/``). A failed bulletin
-    loses its files, unless its readers already have it (then the current issue stays)."""
+    loses its files, unless its readers already have it (then the current issue stays).
+    Within a cycle run (``fence``), only while the run holds its period."""
     planned = decisions or {}
     with session_scope(engine) as session:
+        if fence is not None:
+            fence.verify(session)
         rows = {
             (b.audience, b.subject_key, b.revision): b
             for b in session.scalars(select(m.Bulletin).where(m.Bulletin.cycle_id == cycle_id))
@@ -469,9 +550,11 @@ def plan_render(
     generated_at: datetime | None = None,
     rules: Rules,
     subjects: Collection[str] | None = None,
+    frozen: bool = False,
 ) -> RenderPlan:
-    """Load the period and plan one job per bulletin (``subjects``: only some of them)."""
-    data = load_period(engine, period, rules=rules, generated_at=generated_at)
+    """Load the period and plan one job per bulletin (``subjects``: only some of them;
+    ``frozen``: read the running cycle's snapshot)."""
+    data = load_period(engine, period, rules=rules, generated_at=generated_at, frozen=frozen)
     out = period_dir(period, output_dir)
     out.mkdir(parents=True, exist_ok=True)
     copy_static(out)
@@ -492,8 +575,13 @@ def finish_render(
     plan: RenderPlan,
     outcomes: Sequence[RenderedFile | RenderFailure],
     engine: Engine,
+    fence: CycleFence | None = None,
 ) -> RenderResult:
-    """Write the index and the manifest of what was rendered and record the bulletin rows."""
+    """Write the index and the manifest of what was rendered and record the bulletin rows
+    (within a cycle run, ``fence``: only while the run holds its period)."""
+    if fence is not None and not fence.holds(engine):
+        with session_scope(engine) as session:
+            fence.verify(session)  # raises, before the index and manifest are replaced
     data, out = plan.data, plan.out
     failures = list(plan.failures)
     rendered: list[RenderedFile] = list(plan.kept)
@@ -523,7 +611,15 @@ def finish_render(
     manifest_path = out / MANIFEST_FILE
     manifest = _manifest(data, out, rendered, failures)
     _write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
-    record_bulletins(engine, data.cycle_id, rendered, failures, out=out, decisions=plan.decisions)
+    record_bulletins(
+        engine,
+        data.cycle_id,
+        rendered,
+        failures,
+        out=out,
+        decisions=plan.decisions,
+        fence=fence,
+    )
     if failures:
         log.warning(
             "%s: %d bulletin(s) failed: %s",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.calendar import Period
-from iku.cycles import cycle_of
+from iku.cycles import counted_submissions, cycle_of
 from iku.db import now_wib, session_scope
 from iku.reports.attention import AttentionItem, attention_items
 from iku.reports.issues import open_issues
@@ -214,13 +214,13 @@ def _history(
     return periods, history
 
 
-def _notes(session: Session, period: str) -> dict[int, str]:
+def _notes(session: Session, period: str, snapshot_cycle_id: int | None) -> dict[int, str]:
     rows = session.execute(
         select(m.Realisation.indicator_id, m.Realisation.note)
         .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
         .where(
             m.Realisation.period == period,
-            m.Submission.status.not_in(("superseded", "rejected")),
+            counted_submissions(snapshot_cycle_id),
             m.Realisation.note.is_not(None),
         )
         .order_by(m.Submission.received_at, m.Submission.id)
@@ -276,8 +276,10 @@ def load_period(
     *,
     rules: Rules,
     generated_at: datetime | None = None,
+    frozen: bool = False,
 ) -> PeriodData:
-    """Read a period's cycle, results, trend history, notes and open issues."""
+    """Read a period's cycle, results, trend history, notes and open issues (``frozen``: the
+    notes of the running cycle's snapshot, as its results are)."""
     Period.parse(period)  # a clear error for a malformed period
     with session_scope(engine) as session:
         cycle = cycle_of(session, period)
@@ -314,7 +316,7 @@ def load_period(
             results=results,
             history=history,
             history_periods=history_periods,
-            notes=_notes(session, period),
+            notes=_notes(session, period, cycle.id if frozen else None),
             issues=_issues(session, period),
             attention=tuple(attention_items(session, period, rules, as_of=generated)),
             generated_at=generated,

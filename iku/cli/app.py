@@ -37,6 +37,14 @@ HELP_DB_DOWNGRADE: Final = (
     "Turunkan skema basis data (bawaan: satu revisi; 'base' menghapus semua tabel)."
 )
 HELP_DB_CURRENT: Final = "Tampilkan revisi skema basis data."
+HELP_DB_GRANT: Final = (
+    "PostgreSQL: beri peran aplikasi hak yang diperlukan dan tidak lebih (jalankan sebagai "
+    "pemilik skema, setelah setiap upgrade); log keputusan hanya SELECT dan INSERT."
+)
+HELP_ROLE: Final = "Peran (role) PostgreSQL yang dipakai aplikasi untuk terhubung."
+MSG_GRANTED: Final = (
+    "Peran {role} dapat memakai aplikasi; log keputusan tetap hanya dapat ditambah."
+)
 HELP_REVISION: Final = "Revisi Alembic, misalnya head, base, -1 atau kodenya."
 HELP_CATALOG_LOAD: Final = (
     "Periksa katalog lalu muat dalam satu transaksi (tidak ada yang berubah bila bermasalah)."
@@ -138,6 +146,22 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help=HELP_REVISION)] = 
     console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=at))
 
 
+@db_app.command("grant", help=HELP_DB_GRANT)
+def db_grant(role: Annotated[str, typer.Argument(help=HELP_ROLE)]) -> None:
+    """PostgreSQL: give the application's role what it needs and no more (run as the schema
+    owner, after every upgrade): the decision log only SELECT and INSERT."""
+    from iku import migrate
+    from iku.cli.common import UserError
+
+    try:
+        statements = migrate.grant_application_role(runtime().engine, role)
+    except migrate.RoleError as exc:
+        raise UserError(str(exc)) from None
+    for statement in statements:
+        console.print(statement, highlight=False, markup=False)
+    console.print(MSG_GRANTED.format(role=role), highlight=False, markup=False)
+
+
 @db_app.command("current", help=HELP_DB_CURRENT)
 def db_current() -> None:
     """Show the database's schema revision."""
@@ -223,9 +247,11 @@ def demo(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.environment import apply_prefect_defaults
+    from iku.processes import reap_descendants_at_exit
 
     rt = runtime()
     apply_prefect_defaults(rt.settings.state_dir)
+    reap_descendants_at_exit()  # Prefect's local server and the render workers end with us
     from iku.cli.demo import run_demo  # imports Prefect: after its defaults are in place
 
     with Progress(

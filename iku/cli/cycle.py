@@ -27,10 +27,6 @@ HELP_SCHEDULE_SYNC: Final = (
     "Tulis ulang jadwal prefect.yaml dari berkas aturan; lalu deploy lagi dengan "
     "`prefect deploy --all`."
 )
-MSG_BUSY: Final = (
-    "Siklus periode {period} sedang berjalan; tunggu sampai selesai, atau jalankan lagi dengan "
-    "--wait untuk mengantre."
-)
 MSG_EVALUATING: Final = "Mengevaluasi {period}..."
 MSG_CYCLE: Final = "Siklus {period}: {status}."
 MSG_ROWS: Final = (
@@ -66,8 +62,11 @@ def register(app: typer.Typer) -> None:
         wait: Annotated[bool, typer.Option("--wait", help=HELP_WAIT)] = False,
         json_output: Annotated[bool, typer.Option("--json", help=HELP_JSON)] = False,
     ) -> None:
-        """Run the monthly evaluation flow for a period."""
+        """Run the monthly evaluation flow for a period: ingest, validate, compute, render,
+        deliver."""
         from iku.calendar import Period, previous_period
+        from iku.locks import CycleBusyError, CycleLockLostError, busy_message
+        from iku.processes import reap_descendants_at_exit
 
         chosen = str(Period.parse(period)) if period else previous_period()
         require_schema()
@@ -75,14 +74,20 @@ def register(app: typer.Typer) -> None:
 
         rt = runtime()
         if not wait and is_busy(rt, chosen):
-            raise UserError(MSG_BUSY.format(period=chosen))
+            raise UserError(busy_message(chosen))
         from flows.environment import apply_prefect_defaults
 
         apply_prefect_defaults(rt.settings.state_dir)
         from flows.monthly_evaluation import evaluate  # Prefect: after its defaults
 
-        with console.status(MSG_EVALUATING.format(period=chosen)):
-            summary = evaluate(rt, chosen, resend=resend, wait=wait)
+        # Whatever ends this process (even kill -9), Prefect's local server, Dask's local
+        # cluster and the render workers end with it.
+        reap_descendants_at_exit()
+        try:
+            with console.status(MSG_EVALUATING.format(period=chosen)):
+                summary = evaluate(rt, chosen, resend=resend, wait=wait)
+        except (CycleBusyError, CycleLockLostError) as exc:
+            raise UserError(str(exc)) from None
         if json_output:
             print(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
             return

@@ -140,12 +140,13 @@ def send_alert(alert: CycleAlert, settings: Settings, output_dir: Path) -> Alert
         path.write_bytes(bytes(message))
         return AlertOutcome("eml", addresses, path=path)
     with SmtpSender(settings) as sender:
-        _, error = send_with_retries(
+        result = send_with_retries(
             sender,
             message,
             retries=settings.smtp_retries,
             backoff_seconds=settings.smtp_backoff_seconds,
         )
+    error = result.error
     if error:
         log.error("cycle alert for %s not sent: %s", alert.period, error)
     return AlertOutcome("smtp", addresses, error=error)

@@ -2,11 +2,28 @@
 
 Without ``IKU_SMTP_HOST`` every message is written to ``out/<period>/outbox/`` as an .eml file
 (channel ``eml``); with it, messages go out through SMTP (channel ``smtp``), the PDF attached.
-Every delivery, sent or failed, is a ``delivery`` row written as soon as it happens, so a run
-that stops half-way resumes without sending anything twice. A bulletin already sent to an
-address over a channel is skipped unless ``resend`` is asked; a partial unique index on the
-table backs that up. Transient SMTP errors (4xx, lost connections) are retried with a doubling
-delay; permanent ones (5xx) fail at once. One recipient failing never stops the others.
+
+**At most once per recipient and bulletin.** Each delivery is one ``delivery`` row that moves
+through its states, keyed by its id:
+
+1. ``pending``: written (and committed) *before* anything is sent, with the Message-ID the
+   message will carry. A partial unique index allows one first delivery per bulletin,
+   address and channel in ``pending``, ``sent`` or ``unknown``, so two runs can never both
+   intend to send it.
+2. ``sent`` when the relay answered 250 to the message (or the .eml file was written),
+   ``failed`` when it certainly did not take it (it refused, or the connection ended before
+   the end of the data; retried in the run, and tried again by a later run), ``unknown`` when
+   the data went out and the answer never came (the relay may have it): never retried.
+3. A ``pending`` row found by a later run belongs to a process that died mid-send: over SMTP
+   it becomes ``unknown`` and is **not** sent again; an .eml is simply written again (the same
+   file, replaced atomically: nothing reaches anyone twice).
+
+An ``unknown`` delivery is reported (the run ends ``partial``) and stays unsent until the
+bureau decides: ``iku render --resend-unknown`` sends those again with their recorded
+Message-ID (mail clients that saw the first copy can recognise the second), marked as
+resends. ``--resend`` sends everything again. Transient SMTP errors (4xx, connections lost
+before the end of the data) are retried with a doubling delay; permanent ones (5xx) fail at
+once. One recipient failing never stops the others.
 """
 
 from __future__ import annotations
@@ -16,13 +33,13 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iku import models as m
@@ -38,6 +55,7 @@ from iku.delivery.mail import (
     send_with_retries,
 )
 from iku.formatting import periode, waktu
+from iku.locks import CycleFence
 from iku.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,9 +88,10 @@ class DeliveryOutcome:
     subject_key: str
     email: str
     channel: str
-    status: str  # sent | failed | skipped (already sent)
+    status: str  # sent | failed | unknown (may have arrived) | skipped (already delivered)
     attempts: int = 0
     error: str | None = None
+    message_id: str | None = None
 
 
 @dataclass
@@ -95,6 +114,15 @@ class DeliveryReport:
     @property
     def skipped(self) -> int:
         return self._count("skipped")
+
+    @property
+    def unknown(self) -> int:
+        """Deliveries whose outcome this run could not know (see the module docstring)."""
+        return self._count("unknown")
+
+    @property
+    def uncertain(self) -> list[DeliveryOutcome]:
+        return [o for o in self.outcomes if o.status == "unknown"]
 
     @property
     def failures(self) -> list[DeliveryOutcome]:
@@ -125,12 +153,18 @@ def _revision_text(bulletin: BulletinToSend) -> str:
     )
 
 
+def new_message_id(sender: str) -> str:
+    """A fresh Message-ID in the sender's domain."""
+    return make_msgid(domain=parseaddr(sender)[1].partition("@")[2] or "lampungprov.example")
+
+
 def build_message(
     bulletin: BulletinToSend,
     recipient: Recipient,
     period: str,
     payload: bytes,
     sender: str,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """The e-mail for one recipient: a short Indonesian body and the bulletin attached."""
     message = EmailMessage()
@@ -139,8 +173,7 @@ def build_message(
     message["Subject"] = _title(bulletin, period)
     now = now_wib()
     message["Date"] = format_datetime(now)
-    domain = parseaddr(sender)[1].partition("@")[2] or "lampungprov.example"
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = message_id or new_message_id(sender)
     message.set_content(
         f"Yth. {recipient.name},\n\n"
         f"Terlampir {_title(bulletin, period)}, dibuat pada {waktu(now)}.\n\n"
@@ -214,58 +247,153 @@ def _bulletins(engine: Engine, period: str) -> tuple[int, list[BulletinToSend]]:
         return cycle.id, bulletins
 
 
-def _already_sent(engine: Engine, bulletin_ids: list[int], channel: str) -> set[tuple[int, str]]:
+#: Statuses of a first delivery that is not sent again without being asked.
+_DELIVERED_OR_MAYBE: Final = ("pending", "sent", "unknown")
+
+
+@dataclass(frozen=True)
+class _Logged:
+    """What the log says of a bulletin and address over a channel."""
+
+    first_status: str | None = None  # pending | sent | unknown (a failed one is retried)
+    message_id: str | None = None
+    resent: bool = False  # sent again since, on request
+
+
+#: Why a pending SMTP delivery found by a later run is unknown.
+INTERRUPTED: Final = "the sending process stopped before the relay answered; it may have arrived"
+
+
+def _settle_interrupted(
+    engine: Engine, bulletin_ids: list[int], channel: str
+) -> set[tuple[int, str]]:
+    """Deliveries left ``pending`` by a process that died mid-send (the run holds the period,
+    so no live sender owns them): ``unknown`` over SMTP, ``failed`` (written again) for .eml.
+    Returns the (bulletin, address) of the SMTP ones, for this run's report."""
+    status, error = (
+        ("unknown", INTERRUPTED)
+        if channel == "smtp"
+        else ("failed", "interrupted before the file was recorded; written again")
+    )
     with session_scope(engine) as session:
-        rows = session.execute(
-            select(m.Delivery.bulletin_id, m.Delivery.email).where(
+        pending = session.execute(
+            select(m.Delivery.id, m.Delivery.bulletin_id, m.Delivery.email).where(
                 m.Delivery.bulletin_id.in_(bulletin_ids),
                 m.Delivery.channel == channel,
-                m.Delivery.status == "sent",
+                m.Delivery.status == "pending",
             )
-        )
-        return {(bulletin_id, email.lower()) for bulletin_id, email in rows}
+        ).all()
+        if pending:
+            session.execute(
+                update(m.Delivery)
+                .where(m.Delivery.id.in_([row.id for row in pending]))
+                .values(status=status, error=error)
+            )
+    if pending:
+        log.warning("%d interrupted %s delivery(ies) marked %s", len(pending), channel, status)
+    if channel != "smtp":
+        return set()
+    return {(row.bulletin_id, row.email.lower()) for row in pending}
 
 
-def _log(
+def _logged(
+    engine: Engine, bulletin_ids: list[int], channel: str
+) -> dict[tuple[int, str], _Logged]:
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(
+                m.Delivery.bulletin_id,
+                m.Delivery.email,
+                m.Delivery.status,
+                m.Delivery.is_resend,
+                m.Delivery.message_id,
+            )
+            .where(m.Delivery.bulletin_id.in_(bulletin_ids), m.Delivery.channel == channel)
+            .order_by(m.Delivery.id)
+        ).all()
+    state: dict[tuple[int, str], _Logged] = {}
+    for bulletin_id, email, status, is_resend, message_id in rows:
+        key = (bulletin_id, email.lower())
+        known = state.get(key, _Logged())
+        if not is_resend and status in _DELIVERED_OR_MAYBE:
+            known = _Logged(status, message_id, known.resent)
+        elif is_resend and status == "sent":
+            known = _Logged(known.first_status, known.message_id, True)
+        state[key] = known
+    return state
+
+
+def _record_intent(
     engine: Engine,
     bulletin: BulletinToSend,
     recipient: Recipient,
     *,
     channel: str,
+    is_resend: bool,
+    sha256: str,
+    message_id: str,
+    eml_path: Path | None,
+    fence: CycleFence | None,
+) -> int | None:
+    """Write the ``pending`` row and commit it before sending; None when another run already
+    holds this first delivery (the partial unique index)."""
+    try:
+        with session_scope(engine) as session:
+            if fence is not None:
+                fence.verify(session)
+            row = m.Delivery(
+                bulletin_id=bulletin.id,
+                bulletin_sha256=sha256,
+                recipient_name=recipient.name,
+                email=recipient.email.lower(),
+                channel=channel,
+                status="pending",
+                is_resend=is_resend,
+                attempts=0,
+                message_id=message_id,
+                eml_path=None if eml_path is None else str(eml_path),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        log.warning(
+            "delivery of %s to %s is already logged by another run",
+            bulletin.subject_key,
+            recipient.email,
+        )
+        return None
+
+
+def _record_outcome(
+    engine: Engine,
+    delivery_id: int,
+    bulletin_id: int,
     status: str,
     attempts: int,
     error: str | None,
-    is_resend: bool,
-    sha256: str | None,
-    eml_path: Path | None,
 ) -> None:
+    """Move the delivery row to its outcome (by id: whatever else happened, this is what this
+    process saw, so it is recorded even if the run lost its period meanwhile)."""
     sent_at = now_wib() if status == "sent" else None
-    try:
-        with session_scope(engine) as session:
-            session.add(
-                m.Delivery(
-                    bulletin_id=bulletin.id,
-                    bulletin_sha256=sha256,
-                    recipient_name=recipient.name,
-                    email=recipient.email.lower(),
-                    channel=channel,
-                    status=status,
-                    is_resend=is_resend,
-                    attempts=attempts,
-                    error=error,
-                    eml_path=None if eml_path is None else str(eml_path),
-                    sent_at=sent_at,
-                )
-            )
-            if sent_at is not None:
-                row = session.get(m.Bulletin, bulletin.id)
-                if row is not None and row.sent_at is None:
-                    row.sent_at = sent_at
-    except IntegrityError:
-        # Another run logged the same first delivery at the same moment: keep theirs.
-        log.warning(
-            "delivery of %s to %s was already logged", bulletin.subject_key, recipient.email
+    with session_scope(engine) as session:
+        session.execute(
+            update(m.Delivery)
+            .where(m.Delivery.id == delivery_id)
+            .values(status=status, attempts=attempts, error=error, sent_at=sent_at)
         )
+        if sent_at is not None:
+            row = session.get(m.Bulletin, bulletin_id)
+            if row is not None and row.sent_at is None:
+                row.sent_at = sent_at
+
+
+def _write_eml(path: Path, payload: bytes) -> None:
+    """Write an .eml file whole or not at all (a reader never sees half a message)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(payload)
+    temporary.replace(path)
 
 
 def deliver_period(
@@ -274,18 +402,24 @@ def deliver_period(
     *,
     settings: Settings,
     resend: bool = False,
+    resend_unknown: bool = False,
     recipients_file: Path | None = None,
     output_dir: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    fence: CycleFence | None = None,
 ) -> DeliveryReport:
-    """Deliver every rendered bulletin of a period to its recipients, once (or again on resend)."""
+    """Deliver every rendered bulletin of a period to its recipients, at most once each (see
+    the module docstring). ``resend``: send everything again; ``resend_unknown``: send again
+    only what may not have arrived. Within a cycle run (``fence``), a delivery is only begun
+    while the run holds its period."""
     recipients = read_recipients(recipients_file or settings.catalog_dir / "recipients.csv")
     channel = "smtp" if settings.smtp_host else "eml"
     if channel == "smtp":
         check_smtp_settings(settings)
     _, bulletins = _bulletins(engine, period)
-    # Sent before over this channel: skipped, or with resend sent again and marked as a resend.
-    done = _already_sent(engine, [b.id for b in bulletins], channel)
+    ids = [b.id for b in bulletins]
+    interrupted = _settle_interrupted(engine, ids, channel)
+    logged = _logged(engine, ids, channel)
     outbox = (output_dir or settings.output_dir) / period / OUTBOX_DIR
     report = DeliveryReport(period, channel)
     with SmtpSender(settings) as sender:
@@ -294,6 +428,10 @@ def deliver_period(
             if not targets:
                 log.info("no recipients for %s %s", bulletin.audience, bulletin.subject_key)
             for recipient in targets:
+                known = logged.get((bulletin.id, recipient.email.lower()), _Logged())
+                again = resend or (
+                    resend_unknown and known.first_status == "unknown" and not known.resent
+                )
                 outcome = _deliver_one(
                     engine,
                     bulletin,
@@ -303,17 +441,30 @@ def deliver_period(
                     settings=settings,
                     sender=sender,
                     outbox=outbox,
-                    skip=not resend and (bulletin.id, recipient.email.lower()) in done,
-                    is_resend=resend and (bulletin.id, recipient.email.lower()) in done,
+                    skip=known.first_status is not None and not again,
+                    is_resend=known.first_status is not None,
+                    # A resend of an unknown delivery keeps its Message-ID.
+                    message_id=known.message_id if known.first_status == "unknown" else None,
                     sleep=sleep,
+                    fence=fence,
                 )
+                if outcome.status == "skipped" and (bulletin.id, outcome.email) in interrupted:
+                    # Found by this run: reported once, so the bureau hears of it.
+                    outcome = replace(
+                        outcome, status="unknown", error=INTERRUPTED, message_id=known.message_id
+                    )
                 report.outcomes.append(outcome)
-    if report.failed:
+    if report.failed or report.unknown:
         log.warning(
-            "%s: %d delivery(ies) failed: %s",
+            "%s: %d delivery(ies) failed, %d unknown: %s",
             period,
             report.failed,
-            ", ".join(f"{o.subject_key} -> {o.email}" for o in report.failures),
+            report.unknown,
+            ", ".join(
+                f"{o.subject_key} -> {o.email} ({o.status})"
+                for o in report.outcomes
+                if o.status in ("failed", "unknown")
+            ),
         )
     return report
 
@@ -330,9 +481,13 @@ def _deliver_one(
     outbox: Path,
     skip: bool,
     is_resend: bool,
+    message_id: str | None,
     sleep: Callable[[float], None],
+    fence: CycleFence | None,
 ) -> DeliveryOutcome:
-    def outcome(status: str, attempts: int = 0, error: str | None = None) -> DeliveryOutcome:
+    def outcome(
+        status: str, attempts: int = 0, error: str | None = None, mid: str | None = None
+    ) -> DeliveryOutcome:
         return DeliveryOutcome(
             bulletin.audience,
             bulletin.subject_key,
@@ -341,48 +496,50 @@ def _deliver_one(
             status,
             attempts,
             error,
+            mid,
         )
 
     if skip:
         return outcome("skipped")
-    eml_path: Path | None = None
-    sha256: str | None = None
-    attempts: int
-    error: str | None
     try:
         payload = bulletin.file_path.read_bytes()
-        sha256 = hashlib.sha256(payload).hexdigest()
-        message = build_message(bulletin, recipient, period, payload, settings.smtp_from)
     except OSError as exc:
-        attempts, error = 0, f"cannot read {bulletin.file_path}: {exc.strerror or exc}"
-    else:
-        if channel == "eml":
-            eml_path = _outbox_path(outbox, bulletin, recipient.email)
-            try:
-                eml_path.parent.mkdir(parents=True, exist_ok=True)
-                eml_path.write_bytes(message.as_bytes())
-                attempts, error = 1, None
-            except OSError as exc:
-                attempts, error = 1, f"cannot write {eml_path}: {exc.strerror or exc}"
-        else:
-            attempts, error = send_with_retries(
-                sender,
-                message,
-                retries=settings.smtp_retries,
-                backoff_seconds=settings.smtp_backoff_seconds,
-                sleep=sleep,
-            )
-    status = "sent" if error is None else "failed"
-    _log(
+        # Nothing was sent; no intent is recorded, so a later run tries again.
+        return outcome("failed", 0, f"cannot read {bulletin.file_path}: {exc.strerror or exc}")
+    sha256 = hashlib.sha256(payload).hexdigest()
+    mid = message_id or new_message_id(settings.smtp_from)
+    message = build_message(bulletin, recipient, period, payload, settings.smtp_from, mid)
+    eml_path = _outbox_path(outbox, bulletin, recipient.email) if channel == "eml" else None
+    delivery_id = _record_intent(
         engine,
         bulletin,
         recipient,
         channel=channel,
-        status=status,
-        attempts=attempts,
-        error=error,
         is_resend=is_resend,
         sha256=sha256,
+        message_id=mid,
         eml_path=eml_path,
+        fence=fence,
     )
-    return outcome(status, attempts, error)
+    if delivery_id is None:
+        return outcome("skipped")
+    status: str
+    if eml_path is not None:
+        try:
+            _write_eml(eml_path, message.as_bytes())
+            status, attempts, error = "sent", 1, None
+        except OSError as exc:
+            status, attempts = "failed", 1
+            error = f"cannot write {eml_path}: {exc.strerror or exc}"
+    else:
+        result = send_with_retries(
+            sender,
+            message,
+            retries=settings.smtp_retries,
+            backoff_seconds=settings.smtp_backoff_seconds,
+            sleep=sleep,
+        )
+        attempts, error = result.attempts, result.error
+        status = "sent" if error is None else "unknown" if result.uncertain else "failed"
+    _record_outcome(engine, delivery_id, bulletin.id, status, attempts, error)
+    return outcome(status, attempts, error, mid)

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from iku.settings import Settings
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +95,40 @@ def recipients_for(
     return list(unique.values())
 
 
+class _PhaseTrackingSMTP(smtplib.SMTP):
+    """``smtplib.SMTP`` that records whether the end of a message's DATA (the final ``.``)
+    went out. After that point a lost connection or a timeout leaves the outcome unknown: the
+    relay may have accepted the message (RFC 5321 4.1.1.4) and must not get it again blindly.
+    Before it, the relay cannot have accepted anything."""
+
+    data_sent = False
+    _in_data = False
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        self._in_data, self.data_sent = True, False
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s: Buffer | str) -> None:
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.data_sent = True
+
+
 class SmtpSender:
     """One SMTP connection, opened when first needed and reopened after an error."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._client: smtplib.SMTP | None = None
+        self._client: _PhaseTrackingSMTP | None = None
+        #: Whether the last :meth:`send` got as far as the end of the message's data.
+        self.data_sent = False
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _PhaseTrackingSMTP:
         s = self._settings
-        client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+        client = _PhaseTrackingSMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
         try:
             if s.smtp_starttls:
                 client.starttls(context=ssl.create_default_context())
@@ -113,9 +140,15 @@ class SmtpSender:
         return client
 
     def send(self, message: EmailMessage) -> None:
+        self.data_sent = False
         if self._client is None:
             self._client = self._connect()
-        self._client.send_message(message)
+        client = self._client
+        client.data_sent = False
+        try:
+            client.send_message(message)
+        finally:
+            self.data_sent = client.data_sent
 
     def reset(self) -> None:
         """Drop the connection (after an error its state is unknown)."""
@@ -137,6 +170,15 @@ def _decode(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
+class SendResult(NamedTuple):
+    """How sending one message ended: attempts made, the error (None: the relay accepted it)
+    and whether the outcome is unknown (the data went out, the relay's answer never came)."""
+
+    attempts: int
+    error: str | None
+    uncertain: bool = False
+
+
 def send_with_retries(
     sender: SmtpSender,
     message: EmailMessage,
@@ -144,14 +186,17 @@ def send_with_retries(
     retries: int,
     backoff_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[int, str | None]:
-    """Send one message; return (attempts, error or None). 4xx and lost connections retry."""
+) -> SendResult:
+    """Send one message. 4xx answers and connections lost before the end of the data are
+    retried with a doubling delay; 5xx answers fail at once. A connection lost (or a timeout)
+    after the end of the data is never retried: the relay may have the message, so the result
+    is ``uncertain`` and the caller decides (the delivery log marks it ``unknown``)."""
     attempts = 0
     while True:
         attempts += 1
         try:
             sender.send(message)
-            return attempts, None
+            return SendResult(attempts, None)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             transient = bool(codes) and all(400 <= code < 500 for code in codes)
@@ -160,15 +205,22 @@ def send_with_retries(
                 for address, (code, text) in exc.recipients.items()
             )
         except smtplib.SMTPResponseException as exc:
+            # The relay answered: whatever it said, it did not take the message.
             transient = 400 <= exc.smtp_code < 500
             error = f"{exc.smtp_code} {_decode(exc.smtp_error)}"
             sender.reset()
         except (smtplib.SMTPException, OSError) as exc:
-            transient = True  # connection refused, reset or timed out
             error = f"{type(exc).__name__}: {exc}"
+            sent = sender.data_sent
             sender.reset()
+            if sent:
+                log.warning("SMTP: no answer after the message's data (%s); not resent", error)
+                return SendResult(
+                    attempts, f"no answer from the relay after the data: {error}", True
+                )
+            transient = True  # connection refused, reset or timed out before the data's end
         if not transient or attempts > retries:
-            return attempts, error
+            return SendResult(attempts, error)
         delay = backoff_seconds * 2 ** (attempts - 1)
         log.info("SMTP attempt %d failed (%s); retrying in %.1f s", attempts, error, delay)
         sleep(delay)

@@ -191,13 +191,13 @@ def _send(
         path = outbox / f"pengingat-{entry.agency_code}-{entry.period}.eml"
         path.write_bytes(bytes(message))
         return "eml", None
-    _, error = send_with_retries(
+    result = send_with_retries(
         sender,
         message,
         retries=settings.smtp_retries,
         backoff_seconds=settings.smtp_backoff_seconds,
     )
-    return "smtp", error
+    return "smtp", result.error
 
 
 def today_wib(now: datetime | None = None) -> date:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.calendar import Period
-from iku.cycles import get_or_create_cycle
+from iku.cycles import counted_submissions, get_or_create_cycle
 from iku.db import bulk_insert, read_frame, table_of
 from iku.engine.panel import (
     INDICATOR_COLUMNS,
@@ -25,9 +25,6 @@ from iku.engine.panel import (
 from iku.engine.rows import achievement_rows
 from iku.rules import Rules
 from iku.targets.read import load_targets
-
-#: Submissions whose rows no longer count.
-EXCLUDED_SUBMISSION_STATUSES: Final = ("superseded", "rejected")
 
 
 def _held_rows(rules: Rules) -> Select[int, int]:
@@ -45,14 +42,16 @@ def _held_rows(rules: Rules) -> Select[int, int]:
 
 
 def load_inputs(
-    session: Session, period: Period, rules: Rules
+    session: Session, period: Period, rules: Rules, snapshot_cycle_id: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Active indicators, that year's targets and the current accepted realisations.
 
-    A realisation counts when its submission is neither superseded nor rejected; when several
-    submissions hold the same indicator and month, the latest ``received_at`` wins (then the
-    highest submission id). ``held``: the value has an open issue of a rule in
-    ``rules.aggregation.hold_until_verified`` (it waits for a steward's verification).
+    A realisation counts when its submission is neither superseded nor rejected, or, in a
+    cycle run (``snapshot_cycle_id``), when its submission is in the run's snapshot
+    (:func:`iku.cycles.counted_submissions`); when several submissions hold the same
+    indicator and month, the latest ``received_at`` wins (then the highest submission id).
+    ``held``: the value has an open issue of a rule in ``rules.aggregation.hold_until_verified``
+    (it waits for a steward's verification).
     """
     indicators = read_frame(
         session,
@@ -97,7 +96,7 @@ def load_inputs(
             & (held.c.source_row == m.Realisation.source_row),
         )
         .where(
-            m.Submission.status.not_in(EXCLUDED_SUBMISSION_STATUSES),
+            counted_submissions(snapshot_cycle_id),
             m.Realisation.period >= f"{period.year:04d}-01",
             m.Realisation.period <= str(period),
         )
@@ -151,18 +150,23 @@ def compute_frames(
     return panel, compute_panel(panel, rules)
 
 
-def compute_period(session: Session, period: str | Period, rules: Rules) -> ComputeSummary:
+def compute_period(
+    session: Session, period: str | Period, rules: Rules, *, frozen: bool = False
+) -> ComputeSummary:
     """Compute a period and replace its cycle's achievement rows, in the caller's transaction.
 
     Reads the active indicators, the year's targets and the current accepted realisations of
-    January..``period``; creates the period's evaluation_cycle if missing (its status is left to
-    the caller; ``rules_version`` is set to the rules used); deletes the cycle's achievement rows
-    and bulk-inserts the new ones, so running it twice leaves the same rows.
+    January..``period`` (``frozen``: those of the running cycle's snapshot); creates the
+    period's evaluation_cycle if missing (its status is left to the caller; ``rules_version``
+    is set to the rules used); deletes the cycle's achievement rows and bulk-inserts the new
+    ones, so running it twice leaves the same rows.
     """
     when = period if isinstance(period, Period) else Period.parse(period)
-    indicators, targets, realisations = load_inputs(session, when, rules)
-    panel, result = compute_frames(indicators, targets, realisations, when, rules)
     cycle = get_or_create_cycle(session, str(when))
+    indicators, targets, realisations = load_inputs(
+        session, when, rules, cycle.id if frozen else None
+    )
+    panel, result = compute_frames(indicators, targets, realisations, when, rules)
     cycle.rules_version = rules.version
     rows = achievement_rows(panel, result, rules, cycle_id=cycle.id, period=str(when))
     session.execute(delete(m.Achievement).where(m.Achievement.cycle_id == cycle.id))

@@ -6,18 +6,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from iku.cycles import RunOutcome, finish_cycle, period_counts, start_cycle
+from iku.cycles import RunOutcome, cycle_of, finish_cycle, period_counts, start_cycle
 from iku.db import session_scope
-from iku.locks import cycle_busy, cycle_lock
+from iku.locks import CycleFence, CycleHold, cycle_busy, cycle_lock
 from iku.runtime import Runtime
 from quality.completeness import completeness
 
 
 @contextmanager
-def hold(rt: Runtime, period: str, *, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the period's cycle (another run of it stops, or waits ``wait_seconds``)."""
-    with cycle_lock(period, engine=rt.engine, wait_seconds=wait_seconds):
-        yield
+def hold(rt: Runtime, period: str, *, wait_seconds: float = 0.0) -> Iterator[CycleHold]:
+    """Hold the period's cycle (another run of it stops, or waits ``wait_seconds``). The hold's
+    ``fence`` goes to every step of the run; ``ensure()`` before each step stops a run that
+    lost its lock (:mod:`iku.locks`)."""
+    with cycle_lock(
+        period,
+        engine=rt.engine,
+        wait_seconds=wait_seconds,
+        heartbeat_seconds=rt.settings.lock_heartbeat_seconds,
+    ) as held:
+        yield held
 
 
 def is_busy(rt: Runtime, period: str) -> bool:
@@ -25,17 +32,27 @@ def is_busy(rt: Runtime, period: str) -> bool:
     return cycle_busy(period, engine=rt.engine)
 
 
-def start(rt: Runtime, period: str) -> int:
+def start(rt: Runtime, period: str, *, fence: CycleFence | None = None) -> int:
     """Mark the period's cycle as running; return its id."""
     with session_scope(rt.engine) as session:
+        if fence is not None:
+            fence.verify(session)
         return start_cycle(session, period, rt.rules)
 
 
-def finish(rt: Runtime, period: str, outcome: RunOutcome) -> dict[str, Any]:
-    """Record the outcome, counts, rates and timings of a run; return the run's summary."""
+def finish(
+    rt: Runtime, period: str, outcome: RunOutcome, *, fence: CycleFence | None = None
+) -> dict[str, Any]:
+    """Record the outcome, counts, rates and timings of a run; return the run's summary.
+    Within a run (``fence``) the rows and values counted are those of its snapshot."""
     with session_scope(rt.engine) as session:
-        counts = period_counts(session, period)
-        rates = completeness(session, period, rt.rules)
+        snapshot = None
+        if fence is not None:
+            fence.verify(session)
+            cycle = cycle_of(session, period)
+            snapshot = None if cycle is None else cycle.id
+        counts = period_counts(session, period, snapshot)
+        rates = completeness(session, period, rt.rules, snapshot)
         counts["reporting_rate"] = rates.reporting_rate
         counts["on_time_rate"] = rates.on_time_rate
         counts["value_completeness"] = rates.value_completeness

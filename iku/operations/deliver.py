@@ -11,15 +11,30 @@ from iku.db import session_scope
 from iku.delivery.alerts import AlertOutcome, CycleAlert, send_alert
 from iku.delivery.bulletins import DeliveryReport, deliver_period
 from iku.delivery.reminders import ReminderReport, send_reminders
+from iku.locks import CycleFence
 from iku.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-def deliver(rt: Runtime, period: str, *, resend: bool = False) -> DeliveryReport:
-    """Deliver the rendered bulletins of ``period`` once each (again with ``resend``)."""
+def deliver(
+    rt: Runtime,
+    period: str,
+    *,
+    resend: bool = False,
+    resend_unknown: bool = False,
+    fence: CycleFence | None = None,
+) -> DeliveryReport:
+    """Deliver the rendered bulletins of ``period`` at most once each (again with ``resend``;
+    only those whose delivery is unknown with ``resend_unknown``)."""
     return deliver_period(
-        period, rt.engine, settings=rt.settings, resend=resend, output_dir=rt.paths.output
+        period,
+        rt.engine,
+        settings=rt.settings,
+        resend=resend,
+        resend_unknown=resend_unknown,
+        output_dir=rt.paths.output,
+        fence=fence,
     )
 
 
@@ -33,6 +48,15 @@ def summary(report: DeliveryReport) -> dict[str, Any]:
         "failed": [
             {"subject": o.subject_key, "email": o.email, "attempts": o.attempts, "error": o.error}
             for o in report.failures
+        ],
+        "unknown": [
+            {
+                "subject": o.subject_key,
+                "email": o.email,
+                "message_id": o.message_id,
+                "error": o.error,
+            }
+            for o in report.uncertain
         ],
     }
 

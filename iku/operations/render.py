@@ -15,6 +15,7 @@ from iku.bulletins.jobs import (
     plan_render,
     run_jobs,
 )
+from iku.locks import CycleFence
 from iku.runtime import Runtime
 
 
@@ -24,8 +25,10 @@ def plan(
     *,
     subjects: Collection[str] | None = None,
     generated_at: datetime | None = None,
+    fence: CycleFence | None = None,
 ) -> RenderPlan:
-    """Load the period and plan one render job per bulletin (``subjects``: only some)."""
+    """Load the period and plan one render job per bulletin (``subjects``: only some; within a
+    cycle run, ``fence``: from the run's snapshot)."""
     return plan_render(
         period,
         rt.engine,
@@ -33,14 +36,19 @@ def plan(
         rules=rt.rules,
         subjects=subjects,
         generated_at=generated_at,
+        frozen=fence is not None,
     )
 
 
 def finish(
-    rt: Runtime, render_plan: RenderPlan, outcomes: Sequence[RenderedFile | RenderFailure]
+    rt: Runtime,
+    render_plan: RenderPlan,
+    outcomes: Sequence[RenderedFile | RenderFailure],
+    *,
+    fence: CycleFence | None = None,
 ) -> RenderResult:
     """Write the index and manifest of what was rendered and record the bulletin rows."""
-    return finish_render(render_plan, outcomes, rt.engine)
+    return finish_render(render_plan, outcomes, rt.engine, fence)
 
 
 def render(
@@ -50,10 +58,15 @@ def render(
     workers: int = 1,
     subjects: Collection[str] | None = None,
     generated_at: datetime | None = None,
+    fence: CycleFence | None = None,
 ) -> RenderResult:
-    """Render every bulletin of a period (in ``workers`` processes), index, manifest, rows."""
+    """Render every bulletin of a period (in ``workers`` processes), index, manifest, rows.
+    With the period's ``fence`` (``iku render`` holds the period's lock): the bulletin rows
+    only while it holds it. The data is read live: outside a cycle there is no snapshot."""
     render_plan = plan(rt, period, subjects=subjects, generated_at=generated_at)
-    return finish(rt, render_plan, run_jobs(render_plan.jobs, workers))
+    keep_going = None if fence is None else fence.watch(rt.engine)
+    outcomes = run_jobs(render_plan.jobs, workers, keep_going=keep_going)
+    return finish(rt, render_plan, outcomes, fence=fence)
 
 
 def summary(result: RenderResult) -> dict[str, Any]:

@@ -7,16 +7,29 @@ from pathlib import Path
 from typing import Any
 
 from iku.bulletins.review_page import render_review_page
+from iku.cycles import freeze_snapshot, get_or_create_cycle
 from iku.db import session_scope
+from iku.locks import CycleFence
 from iku.runtime import Runtime
 from quality.validate import ValidationOutcome, staged_agency_groups, validate_period
 
 
-def validate(rt: Runtime, period: str, agency: str | list[str] | None = None) -> ValidationOutcome:
+def validate(
+    rt: Runtime,
+    period: str,
+    agency: str | list[str] | None = None,
+    *,
+    fence: CycleFence | None = None,
+) -> ValidationOutcome:
     """Validate the period's staged submissions (of ``agency``: a code or a group of codes;
-    default all) in one transaction."""
+    default all) in one transaction. Within a cycle run (``fence``) the transaction proves the
+    run still holds the period, and the versions it validates become the run's snapshot."""
     with session_scope(rt.engine) as session:
-        return validate_period(session, period, rt.rules, agency=agency)
+        snapshot = None
+        if fence is not None:
+            fence.verify(session)
+            snapshot = get_or_create_cycle(session, period).id
+        return validate_period(session, period, rt.rules, agency=agency, snapshot_cycle_id=snapshot)
 
 
 def summary(outcome: ValidationOutcome) -> dict[str, Any]:
@@ -46,9 +59,16 @@ def merge_summaries(parts: list[dict[str, Any]], period: str) -> dict[str, Any]:
     return merged
 
 
-def agency_groups(rt: Runtime, period: str, groups: int) -> list[list[str]]:
-    """Agencies with staged submissions, in groups that can be validated in parallel."""
+def agency_groups(
+    rt: Runtime, period: str, groups: int, *, fence: CycleFence | None = None
+) -> list[list[str]]:
+    """Agencies with staged submissions, in groups that can be validated in parallel. Within
+    a cycle run (``fence``), first record the run's snapshot: the current versions of
+    January..``period`` that the run computes with (validation refreshes its own agencies')."""
     with session_scope(rt.engine) as session:
+        if fence is not None:
+            fence.verify(session)
+            freeze_snapshot(session, get_or_create_cycle(session, period).id, period)
         return staged_agency_groups(session, period, groups)
 
 

@@ -1,9 +1,13 @@
-"""A real SMTP server for tests: aiosmtpd on 127.0.0.1 that keeps, refuses or defers mail."""
+"""A real SMTP server for tests: aiosmtpd on 127.0.0.1 that keeps, refuses or defers mail, and
+misbehaves on request: it can keep a message and then drop the connection before answering,
+or keep a message and hold its answer until the test releases it (a slow relay)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
@@ -18,6 +22,12 @@ class Mailbox:
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.refuse: set[str] = set()
         self.defer: dict[str, int] = {}  # address -> how many more times to answer 451
+        #: Addresses whose message is kept, then the connection dropped before the answer.
+        self.drop_after_data: set[str] = set()
+        #: Addresses whose message is kept, then the answer held until ``release`` is set.
+        self.hold: set[str] = set()
+        self.holding = threading.Event()  # a held message has arrived
+        self.release = threading.Event()
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -33,8 +43,20 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)
+        # Kept first, as a relay that queued the message to disk before answering.
         self.messages.append((list(envelope.rcpt_tos), message))
+        addresses = {address.lower() for address in envelope.rcpt_tos}
+        if addresses & self.hold:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        if addresses & self.drop_after_data:
+            server.transport.abort()
         return "250 Message accepted for delivery"
+
+    def copies(self, address: str) -> list[EmailMessage]:
+        """The messages received for ``address``."""
+        return [m for tos, m in self.messages if address.lower() in {a.lower() for a in tos}]
 
     def recipients(self) -> list[str]:
         return sorted(address.lower() for tos, _ in self.messages for address in tos)

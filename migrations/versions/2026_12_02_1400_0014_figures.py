@@ -1,8 +1,8 @@
 """trustworthy figures: year-to-date completeness, target met, held values, basis, scales;
 bulletin revisions (re-issue when delivered figures change)
 
-Revision ID: 0011_figures
-Revises: 0010_intake
+Revision ID: 0014_figures
+Revises: 0013_decision_log_guard
 Create Date: 2026-12-02 14:00:00+07:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_figures"
-down_revision: str | None = "0010_intake"
+revision: str = "0014_figures"
+down_revision: str | None = "0013_decision_log_guard"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
