@@ -86,7 +86,10 @@ def attention_items(
 ) -> list[AttentionItem]:
     """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it)."""
     cycle = cycle_of(session, period)
-    names = dict(session.execute(select(m.Agency.code, m.Agency.name)).tuples())
+    # Rows, not the result: SQLAlchemy 2.1's Result has keys(), so dict() read it as a mapping.
+    names: dict[str, str] = {
+        code: name for code, name in session.execute(select(m.Agency.code, m.Agency.name))
+    }
     items: list[AttentionItem] = []
 
     rates = completeness(session, period, rules)
@@ -140,7 +143,7 @@ def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionIte
         .join(m.Agency, m.Agency.id == a.agency_id)
         .outerjoin(m.Indicator, m.Indicator.id == a.indicator_id)
         .where(a.cycle_id == cycle_id, a.level.in_(("indicator", "agency")))
-    ).tuples()
+    ).all()
     items = []
     for row, agency_code, agency_name, code, name in rows:
         indicator = row.level == "indicator"
