@@ -20,8 +20,14 @@ from iku.settings import TIMEZONE
 from quality.validate import validate_period
 from tests.conftest import CATALOG_DIR
 
-#: When an October file arrives: before the deadline (5 November), so nothing is late.
-RECEIVED = datetime(2026, 11, 3, 10, tzinfo=TIMEZONE)
+
+def on_time(period: str) -> datetime:
+    """When a file of ``period`` arrives by default: the 3rd of the next month, 10.00 WIB
+    (before the deadline, the 5th: nothing is late)."""
+    year, month = int(period[:4]), int(period[5:7])
+    return datetime(year + month // 12, month % 12 + 1, 3, 10, tzinfo=TIMEZONE)
+
+
 EVIDENCE = "https://bukti.example/dokumen.pdf"
 
 _files = itertools.count(1)
@@ -33,7 +39,7 @@ def stage(
     period: str,
     rows: dict[str, str],
     *,
-    received: datetime = RECEIVED,
+    received: datetime | None = None,
 ) -> int:
     """An agency's file for ``period`` as ingestion leaves it (a staged submission, one staged
     row per IKU with the realisasi cell as written); returns the submission id. Validation
@@ -50,7 +56,7 @@ def stage(
             sha256=f"{n:064x}",
             size_bytes=100,
             archive_path=f"/archive/{n}",
-            received_at=received,
+            received_at=received or on_time(period),
             status="staged",
             row_count=len(rows),
         )
