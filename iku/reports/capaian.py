@@ -13,7 +13,6 @@ import contextlib
 import csv
 import io
 from collections.abc import Collection, Iterable, Mapping
-from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -177,11 +176,3 @@ def to_csv(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
     for row in rows:
         writer.writerow([cell(row.get(column)) for column in columns])
     return buffer.getvalue()
-
-
-def write_csv(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...], path: Path) -> Path:
-    """Write ``rows`` to ``path`` (replacing it whole, never half-written)."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(to_csv(rows, columns), encoding="utf-8")
-    temporary.replace(path)
-    return path
