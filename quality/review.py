@@ -23,9 +23,7 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from iku import models as m
-from iku.calendar import shift_period
 from iku.db import now_wib
-from iku.formatting import angka
 from iku.rules import Rules
 
 
@@ -216,6 +214,8 @@ def check_override(
     """A steward's corrected value is checked like any submitted value: outside the IKU's hard
     bounds it is refused; implausible (a capaian above the verification level, or far from the
     series' history) it needs ``confirm``, the steward's explicit word that it is right."""
+    from iku.formatting import angka  # babel and numpy only when a value is checked
+
     low, high = indicator.min_value, indicator.max_value
     if (low is not None and value < low) or (high is not None and value > high):
         lowest = "-" if low is None else angka(low, 2, 0)
@@ -246,8 +246,12 @@ def check_override(
 def _implausible(
     session: Session, indicator: m.Indicator, period: str, value: float, rules: Rules
 ) -> list[str]:
-    """Why a value would be flagged by the plausibility checks (empty: plausible)."""
+    """Why a value would be flagged by the plausibility checks (empty: plausible). The
+    numerical modules are imported here: the web application imports this module and starts
+    without them."""
     from iku import capaian as cp
+    from iku.calendar import shift_period
+    from iku.formatting import angka
     from iku.stats import center_and_scale, modified_zscore
     from iku.targets.read import load_targets
     from iku.targets.resolve import month_targets

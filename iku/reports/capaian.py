@@ -15,7 +15,6 @@ import io
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -162,7 +161,10 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         if value != value:
             return ""
-        return np.format_float_positional(round(value, 6), trim="-")
+        # Plain Python, not numpy: the web application imports this module and starts
+        # without the numerical libraries.
+        text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
     if isinstance(value, list | tuple):
         return ";".join(str(v) for v in value)
     return str(value)
