@@ -217,15 +217,16 @@ def check_override(
     from iku.formatting import angka  # babel and numpy only when a value is checked
 
     low, high = indicator.min_value, indicator.max_value
+    written = angka(value, 6, 0)  # as the steward typed it (4.345,708, not 4.345,71)
     if (low is not None and value < low) or (high is not None and value > high):
         lowest = "-" if low is None else angka(low, 2, 0)
         highest = "-" if high is None else angka(high, 2, 0)
         bounds = f"{lowest} s.d. {highest}"
         raise ReviewError(
-            f"nilai {angka(value, 2, 0)} di luar batas IKU {indicator.code} ({bounds}); "
+            f"nilai {written} di luar batas IKU {indicator.code} ({bounds}); "
             "periksa satuannya dan masukkan nilai yang benar",
             reason="out_of_bounds",
-            value=angka(value, 2, 0),
+            value=written,
             code=indicator.code,
             bounds=bounds,
         )
@@ -234,10 +235,10 @@ def check_override(
     doubts = _implausible(session, indicator, period, value, rules)
     if doubts:
         raise ReviewError(
-            f"nilai {angka(value, 2, 0)} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
+            f"nilai {written} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
             "periksa kembali, atau konfirmasi bahwa nilainya benar",
             reason="implausible",
-            value=angka(value, 2, 0),
+            value=written,
             code=indicator.code,
             why="; ".join(doubts),
         )
