@@ -47,11 +47,13 @@ CAPAIAN_COLUMNS = [
     "ytd_months_reported",
     "ytd_months_expected",
     "ytd_complete",
+    "year_end_capaian_pct",
     "in_aggregate",
     "projection_pct",
     "is_at_risk",
     "n_included",
     "n_total",
+    "n_held",
     "n_agencies_included",
     "n_agencies",
     "flags",
@@ -68,9 +70,11 @@ NUMERIC = {
     "ytd_capaian_pct",
     "ytd_months_reported",
     "ytd_months_expected",
+    "year_end_capaian_pct",
     "projection_pct",
     "n_included",
     "n_total",
+    "n_held",
     "n_agencies_included",
     "n_agencies",
 }
@@ -157,7 +161,12 @@ def test_export_writes_both_files_with_every_level(
     dbd = iku["DINKES-01"]
     assert (dbd["tercapai"], dbd["target_text"], dbd["realisasi"]) == ("false", "<49", "51.14")
     assert (dbd["target_value"], dbd["target_lower"]) == ("40.833333", "")  # the line to date
-    assert iku["DINKES-02"]["tercapai"] == "true"
+    # Immunisation (cumulative): 80 against the line to date 95 x 10/12, the year's 95 beside.
+    coverage = iku["DINKES-02"]
+    assert coverage["tercapai"] == "true"
+    assert float(coverage["capaian_pct"]) == pytest.approx(80 / (95 * 10 / 12) * 100, abs=1e-6)
+    assert float(coverage["year_end_capaian_pct"]) == pytest.approx(80 / 95 * 100, abs=1e-6)
+    assert deaths["year_end_capaian_pct"] == ""  # a count, not a cumulative coverage
     unreported = iku["DINKES-05"]
     assert (unreported["realisasi"], unreported["tercapai"], unreported["capaian_pct"]) == (
         "",
@@ -177,7 +186,7 @@ def test_export_writes_both_files_with_every_level(
     agencies = {r["agency_code"]: r for r in by_level["agency"]}
     rsudam = agencies["RSUDAM"]
     assert float(rsudam["capaian_pct"]) == pytest.approx((120 - 55) / 60 * 100, abs=1e-6)
-    assert (rsudam["n_included"], rsudam["n_total"]) == ("1", "6")
+    assert (rsudam["n_included"], rsudam["n_total"], rsudam["n_held"]) == ("1", "6", "1")
     assert (rsudam["tercapai"], rsudam["in_aggregate"], rsudam["n_agencies"]) == ("", "", "")
     province = by_level["province"][0]
     assert (province["n_agencies_included"], province["n_agencies"]) == (
