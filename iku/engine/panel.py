@@ -75,6 +75,8 @@ INDICATOR_COLUMNS: Final = (
     "weight",
     "cumulative",
 )
+#: Optional: ``scale``, a qualitative IKU's ordinal scale (the catatan write its grades).
+OPTIONAL_INDICATOR_COLUMNS: Final = ("scale",)
 REALISATION_COLUMNS: Final = ("indicator_id", "month", "value", "state", "held")
 
 

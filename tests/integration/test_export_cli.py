@@ -207,8 +207,9 @@ def test_export_writes_both_files_with_every_level(
     } <= found
     assert ("belum_melapor", "DINKES", "") not in found
     assert f"({len(items)} butir perlu tindakan)" in result.output
-    dbd_item = next(i for i in items if i["indicator_code"] == "DINKES-01")
-    assert dbd_item["detail"] == "Realisasi 51,14 belum mencapai target <49."
+    details = {i["indicator_code"]: i["detail"] for i in items if i["reason"] == "tidak_tercapai"}
+    assert details["DINKES-01"] == "Realisasi 51,14 belum mencapai target <49."
+    assert details["INSPEKTORAT-05"] == "Realisasi WDP belum mencapai target WTP."
 
 
 def test_export_replaces_earlier_files(computed: dict[str, int], tmp_path: Path) -> None:
