@@ -447,6 +447,12 @@ def test_qualitative_targets_load_from_the_catalog_and_compute_on_their_scores(
         assert row["realisasi"] == scale.score(grade)
         assert row["capaian_raw"] == pytest.approx(capaian), code
         assert row["tercapai"] is met, code
+        # The catatan write the grades, never their scores; an annual value is the projection.
+        assert row["projection"] == pytest.approx(capaian), code
+    assert figures["indicator:INSPEKTORAT-05"]["note"].startswith(
+        "Realisasi WDP dibandingkan target WTP: target belum tercapai, capaian 75%."
+    )
+    assert "perlu 3" not in figures["indicator:INSPEKTORAT-05"]["note"]
     with session_scope(migrated) as session:
         exported = {
             r["indicator_code"]: r

@@ -536,6 +536,14 @@ PROJECTIONS: dict[str, tuple[Any, ...]] = {
         3,
         None,
     ),
+    # One value a year: once released it is the year-end value (min_months does not apply).
+    "annual IKU: its reported value": (
+        ind("X-01", frequency="annual"),
+        [tgt("X-01", "73,4")],
+        {3: 70.0},
+        5,
+        70 / 73.4 * 100,
+    ),
 }
 
 
