@@ -9,6 +9,10 @@ Formulas (``R`` realisasi, ``T`` the target value used, result in percent):
 - negative polarity: ``(2T - R) / T x 100`` ("2T-R", "kondisi khusus", reproduces LKj Lampung:
   DBD 56,23 against 49 -> 85,24) or ``T / R x 100`` ("T/R"), chosen per indicator
   (``indicator.negative_formula``; null means ``rules.capaian.negative_formula``);
+- a negative target (``T < 0``: a growth target of -1,5): ``(1 + (R - T) / |T|) x 100``
+  (positive) and ``(1 + (T - R) / |T|) x 100`` (negative, either formula), so better than the
+  target is above 100 for either polarity (design decision, docs/engine.md: no published
+  formula covers it; for ``T > 0`` these are exactly ``R/T`` and ``2T-R``);
 - range polarity (stabilisation indicators such as inflation): inside ``[lower, upper]`` the
   policy value ``rules.capaian.range_inside_value``; below the band the positive formula against
   the lower bound (``R / L``); above it the indicator's negative formula against the upper bound;
@@ -169,16 +173,20 @@ def compute_capaian(
         np.where(use_negative, np.where(neg == FORMULA_T_R, F_T_R, F_2T_R), F_NONE),
     ).astype(np.int8)
 
+    negative_target = target < 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # A negative target (an economic growth target of -1,5) divides by |T|, so doing better
         # than the target is above 100 for either polarity; for T > 0 it is the usual formula.
-        positive = np.where(target < 0, 1.0 + (r - target) / np.abs(target), r / target)
+        # The ratio T/R has no meaning when T < 0 (-2 / -3 would read a better -3 as 66,67%):
+        # a negative target uses the distance form 1 + (T - R) / |T| with either formula.
+        positive = np.where(negative_target, 1.0 + (r - target) / np.abs(target), r / target)
         two_t = np.where(
-            target < 0, 1.0 + (target - r) / np.abs(target), (2.0 * target - r) / target
+            negative_target, 1.0 + (target - r) / np.abs(target), (2.0 * target - r) / target
         )
+        t_over_r = np.where(negative_target, two_t, target / r)
         raw = np.select(
             [formula == F_POSITIVE, formula == F_2T_R, formula == F_T_R],
-            [positive * 100.0, two_t * 100.0, target / r * 100.0],
+            [positive * 100.0, two_t * 100.0, t_over_r * 100.0],
             default=np.nan,
         )
 
@@ -197,7 +205,7 @@ def compute_capaian(
     only_zero_target = zero_target & ~zero_zero
     raw[only_zero_target] = np.nan
     situation[only_zero_target] = S_ZERO_TARGET
-    zero_r = (formula == F_T_R) & (r == 0) & ~zero_target
+    zero_r = (formula == F_T_R) & (r == 0) & ~zero_target & ~negative_target
     raw[zero_r] = np.nan
     situation[zero_r] = S_ZERO_REALISASI
 

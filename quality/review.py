@@ -23,10 +23,8 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from iku import models as m
-from iku.calendar import shift_period
 from iku.db import now_wib
 from iku.flags import label as flag_label
-from iku.formatting import angka
 from iku.rules import Rules
 from quality.decisions import decide
 
@@ -222,16 +220,19 @@ def check_override(
     """A steward's corrected value is checked like any submitted value: outside the IKU's hard
     bounds it is refused; implausible (a capaian above the verification level, or far from the
     series' history) it needs ``confirm``, the steward's explicit word that it is right."""
+    from iku.formatting import angka  # babel and numpy only when a value is checked
+
     low, high = indicator.min_value, indicator.max_value
+    written = angka(value, 6, 0)  # as the steward typed it (4.345,708, not 4.345,71)
     if (low is not None and value < low) or (high is not None and value > high):
         lowest = "-" if low is None else angka(low, 2, 0)
         highest = "-" if high is None else angka(high, 2, 0)
         bounds = f"{lowest} s.d. {highest}"
         raise ReviewError(
-            f"Nilai {angka(value, 2, 0)} di luar batas IKU {indicator.code} ({bounds}); "
+            f"Nilai {written} di luar batas IKU {indicator.code} ({bounds}); "
             "periksa satuannya dan masukkan nilai yang benar.",
             reason="out_of_bounds",
-            value=angka(value, 2, 0),
+            value=written,
             code=indicator.code,
             bounds=bounds,
         )
@@ -240,10 +241,10 @@ def check_override(
     doubts = _implausible(session, indicator, period, value, rules)
     if doubts:
         raise ReviewError(
-            f"Nilai {angka(value, 2, 0)} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
+            f"Nilai {written} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
             "periksa kembali, atau tegaskan dengan --confirm bahwa nilainya benar.",
             reason="implausible",
-            value=angka(value, 2, 0),
+            value=written,
             code=indicator.code,
             why="; ".join(doubts),
         )
@@ -252,8 +253,12 @@ def check_override(
 def _implausible(
     session: Session, indicator: m.Indicator, period: str, value: float, rules: Rules
 ) -> list[str]:
-    """Why a value would be flagged by the plausibility checks (empty: plausible)."""
+    """Why a value would be flagged by the plausibility checks (empty: plausible). The
+    numerical modules are imported here: the web application imports this module and starts
+    without them."""
     from iku import capaian as cp
+    from iku.calendar import shift_period
+    from iku.formatting import angka
     from iku.stats import center_and_scale, modified_zscore
     from iku.targets.read import load_targets
     from iku.targets.resolve import month_targets

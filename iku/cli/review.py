@@ -361,6 +361,9 @@ def _decide(
             )
         ) from None
     except ReviewError as exc:
+        if exc.reason == "implausible":
+            # The operation's sentence says "confirm"; on the command line that is a flag.
+            raise UserError(f"{exc} (--confirm)") from None
         raise UserError(str(exc)) from None
     message = (
         _(

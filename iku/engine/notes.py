@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+import pandas as pd
 
 from iku import capaian as cp
 from iku.calendar import ANNUAL, MONTH_NAMES
 from iku.engine.panel import AVERAGE, LAST, P_TOO_FEW, SUM, Level, Panel, PanelResult
 from iku.formatting import angka
-from iku.rules import Rules
+from iku.rules import Rules, Scale
 
 _SIGNS: Final = {
     cp.CMP_LE: "paling tinggi ",
@@ -26,22 +27,40 @@ _SIGNS: Final = {
 }
 
 
-def _n(value: float) -> str:
-    return angka(float(value), 2, 0)
+def _n(value: float, scale: Scale | None = None) -> str:
+    """A number the Indonesian way; a qualitative IKU's score as its grade ("WDP")."""
+    grade = scale.grade(float(value)) if scale is not None else None
+    return grade if grade is not None else angka(float(value), 2, 0)
 
 
 def _pct(value: float) -> str:
     return f"{_n(value)}%"
 
 
-def _target(lower: float, upper: float, comparator: int) -> str:
-    """A target as a reader says it: "49", "kurang dari 49", "80–90"."""
+def _target(lower: float, upper: float, comparator: int, scale: Scale | None = None) -> str:
+    """A target as a reader says it: "49", "kurang dari 49", "80–90"; a grade as the PK writes
+    it ("WTP": a better grade meets it too)."""
     if np.isnan(lower) and np.isnan(upper):
         return "-"
     if not np.isnan(lower) and not np.isnan(upper) and lower != upper:
-        return f"{_n(lower)}–{_n(upper)}"
+        return f"{_n(lower, scale)}–{_n(upper, scale)}"
     value = upper if np.isnan(lower) else lower
-    return _SIGNS.get(comparator, "") + _n(value)
+    if scale is not None and comparator == cp.CMP_GE and scale.grade(float(value)) is not None:
+        return _n(value, scale)
+    return _SIGNS.get(comparator, "") + _n(value, scale)
+
+
+def _scales(panel: Panel, rules: Rules) -> list[Scale | None]:
+    """Each IKU's ordinal scale (a qualitative IKU), or None."""
+    codes: list[object] = panel.indicators.get("scale", pd.Series(dtype=object)).tolist()
+    found: list[Scale | None] = [None] * len(panel.indicators)
+    for i, code in enumerate(codes):
+        if isinstance(code, str) and code:
+            try:
+                found[i] = rules.scale(code)
+            except KeyError:  # a scale the rules file no longer has: its scores are shown
+                found[i] = None
+    return found
 
 
 def _point(lower: float, upper: float) -> float | None:
@@ -66,12 +85,13 @@ def _comparison(
     situation: int,
     raw: float,
     met: int,
+    scale: Scale | None = None,
 ) -> str:
     """The month's own comparison, or why there is none."""
     if situation == cp.S_INSIDE:
         return (
-            f"Realisasi {_n(realisasi)} berada di dalam rentang target "
-            f"{_target(lower, upper, comparator)}: target tercapai, capaian {_pct(raw)} "
+            f"Realisasi {_n(realisasi, scale)} berada di dalam rentang target "
+            f"{_target(lower, upper, comparator, scale)}: target tercapai, capaian {_pct(raw)} "
             "(nilai kebijakan untuk realisasi di dalam rentang)."
         )
     if situation == cp.S_ZERO_ZERO:
@@ -89,7 +109,8 @@ def _comparison(
     outcome = _met(met)
     outcome = f"{outcome}, " if outcome else ""
     return (
-        f"Realisasi {_n(realisasi)} dibandingkan target {_target(lower, upper, comparator)}: "
+        f"Realisasi {_n(realisasi, scale)} dibandingkan target "
+        f"{_target(lower, upper, comparator, scale)}: "
         f"{outcome}capaian {_pct(raw)}."
     )
 
@@ -103,9 +124,11 @@ def indicator_notes(panel: Panel, result: PanelResult, rules: Rules) -> list[str
     at_risk_label = rules.predikat.band(rules.projection.at_risk_below_band).label
     kind = np.where(panel.frequency == ANNUAL, LAST, panel.consolidation)
     cap = rules.aggregation.cap
+    scales = _scales(panel, rules)
     notes: list[str] = []
     for i in range(len(panel.indicators)):
         parts: list[str] = []
+        scale = scales[i]
         situation = int(month.situation[i, mi])
         negative = int(panel.polarity[i]) == cp.NEGATIVE
         if situation == cp.S_NOT_EXPECTED:
@@ -129,6 +152,7 @@ def indicator_notes(panel: Panel, result: PanelResult, rules: Rules) -> list[str
                     situation,
                     float(month.raw[i, mi]),
                     int(result.met[i, mi]),
+                    scale,
                 )
             )
         if negative and not np.isnan(month.raw[i, mi]) and situation != cp.S_INSIDE:
@@ -147,7 +171,7 @@ def indicator_notes(panel: Panel, result: PanelResult, rules: Rules) -> list[str
         if result.overdue[i, mi]:
             if latest > 0:
                 parts.append(
-                    f"Angka terakhir, {_n(result.latest_value[i, mi])} dari "
+                    f"Angka terakhir, {_n(result.latest_value[i, mi], scale)} dari "
                     f"{_month(year, latest)}, sudah lewat jadwal; angka terbaru belum ada, "
                     "sehingga s.d. bulan ini dihitung belum melapor."
                 )

@@ -28,8 +28,9 @@ Policies (see also ``docs/engine.md``):
   path, ``R_ytd / (planned YTD target / annual target)`` (linear in months when the PK has no
   breakdown; seasonal breakdowns such as rice harvests are followed); ``last``: the least-squares
   line through the reported values evaluated at December; ``average``: the mean of the reported
-  values and of that line at the remaining reporting months; annual IKU: their reported value.
-  No projection with fewer than ``rules.projection.min_months`` reported values. ``is_at_risk``
+  values and of that line at the remaining reporting months; annual IKU: their reported value
+  (one value a year: ``min_months`` does not apply). Otherwise no projection with fewer than
+  ``rules.projection.min_months`` reported values. ``is_at_risk``
   when the projection is below the lower bound of band ``rules.projection.at_risk_below_band``.
   Agency, sector and province projections aggregate the IKU projections like the figures.
 - Persistence (:mod:`iku.engine.store`): ``compute_period`` replaces the achievement rows of
@@ -75,6 +76,8 @@ INDICATOR_COLUMNS: Final = (
     "weight",
     "cumulative",
 )
+#: Optional: ``scale``, a qualitative IKU's ordinal scale (the catatan write its grades).
+OPTIONAL_INDICATOR_COLUMNS: Final = ("scale",)
 REALISATION_COLUMNS: Final = ("indicator_id", "month", "value", "state", "held")
 
 
@@ -483,7 +486,8 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
         [P_ANNUAL, P_PATH, P_MEAN],
         default=P_LINE,
     ) * np.ones((1, months), dtype=np.int64)
-    enough = reported >= rules.projection.min_months
+    # An annual IKU has one value a year: once reported, it is the year-end value itself.
+    enough = (reported >= rules.projection.min_months) | (annual & (reported > 0))
     projected_r = np.where(enough, projected_r, np.nan)
     projected = _evaluate(
         projected_r,

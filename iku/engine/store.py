@@ -16,6 +16,7 @@ from iku.cycles import counted_submissions, get_or_create_cycle
 from iku.db import bulk_insert, read_frame, table_of
 from iku.engine.panel import (
     INDICATOR_COLUMNS,
+    OPTIONAL_INDICATOR_COLUMNS,
     REALISATION_COLUMNS,
     Panel,
     PanelResult,
@@ -68,12 +69,13 @@ def load_inputs(
             m.Indicator.frequency,
             m.Indicator.weight,
             m.Indicator.cumulative,
+            m.Indicator.scale,
         )
         .join(m.Agency, m.Agency.id == m.Indicator.agency_id)
         .where(m.Indicator.is_active, m.Agency.is_active)
         .order_by(m.Indicator.code),
     )
-    indicators.columns = pd.Index(INDICATOR_COLUMNS)
+    indicators.columns = pd.Index([*INDICATOR_COLUMNS, *OPTIONAL_INDICATOR_COLUMNS])
 
     targets = load_targets(session, period.year)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from iku.db import now_wib, session_scope
 from iku.reports.attention import ATTENTION_COLUMNS, attention_items
-from iku.reports.capaian import CAPAIAN_COLUMNS, capaian_rows, write_csv
+from iku.reports.capaian import CAPAIAN_COLUMNS, capaian_rows, to_csv
 from iku.runtime import Runtime
 
 CAPAIAN_FILE = "capaian.csv"
@@ -28,15 +28,52 @@ class Exported:
     items: int
 
 
+def _folder(out_dir: Path) -> None:
+    """The target folder, created when its parent exists (never a chain of folders nobody
+    named)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} bukan folder; pilih folder tujuan lain")
+    if out_dir.is_dir():
+        return
+    if not out_dir.parent.is_dir():
+        raise ExportError(f"folder {out_dir.parent} tidak ada; buat dulu atau pilih folder lain")
+    try:
+        out_dir.mkdir()
+    except OSError as exc:
+        raise ExportError(
+            f"folder {out_dir} tidak dapat dibuat ({exc.strerror or exc}); pilih folder lain"
+        ) from None
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file or none: each goes to a temporary file beside it first, and only when
+    all are written do they replace the earlier export (a reader never sees half of one)."""
+    temporary = {path: path.with_name(path.name + ".tmp") for path in files}
+    try:
+        for path, text in files.items():
+            temporary[path].write_text(text, encoding="utf-8")
+        for path in files:
+            temporary[path].replace(path)
+    except OSError as exc:
+        raise ExportError(
+            f"tidak dapat menulis {_target(exc, files)} ({exc.strerror or exc}); "
+            "periksa folder tujuan atau pilih folder lain"
+        ) from None
+    finally:
+        for tmp in temporary.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _target(exc: OSError, files: dict[Path, str]) -> str:
+    """The file a write failed on, as the user named it (not its temporary twin)."""
+    name = str(exc.filename2 or exc.filename or next(iter(files)))
+    return name.removesuffix(".tmp")
+
+
 def export(rt: Runtime, period: str, out_dir: Path, *, as_of: datetime | None = None) -> Exported:
     """Write the period's ``capaian.csv`` and ``perlu_tindakan.csv`` into ``out_dir`` (created
-    when its parent exists; never a chain of folders nobody named)."""
-    if not out_dir.is_dir():
-        if not out_dir.parent.is_dir():
-            raise ExportError(
-                f"folder {out_dir.parent} tidak ada; buat dulu atau pilih folder lain"
-            )
-        out_dir.mkdir()
+    when its parent exists). A period never computed, or a folder that cannot be written, is an
+    :class:`ExportError` and leaves nothing behind."""
     with session_scope(rt.engine) as session:
         rows = capaian_rows(session, period, rt.rules)
         if not rows:
@@ -44,6 +81,12 @@ def export(rt: Runtime, period: str, out_dir: Path, *, as_of: datetime | None = 
                 f"periode {period} belum dihitung; jalankan `iku run --period {period}` dulu"
             )
         items = attention_items(session, period, rt.rules, as_of=as_of or now_wib())
-    capaian = write_csv(rows, CAPAIAN_COLUMNS, out_dir / CAPAIAN_FILE)
-    attention = write_csv([i.as_row() for i in items], ATTENTION_COLUMNS, out_dir / ATTENTION_FILE)
+    _folder(out_dir)
+    capaian, attention = out_dir / CAPAIAN_FILE, out_dir / ATTENTION_FILE
+    _write_all(
+        {
+            capaian: to_csv(rows, CAPAIAN_COLUMNS),
+            attention: to_csv([i.as_row() for i in items], ATTENTION_COLUMNS),
+        }
+    )
     return Exported(period, capaian, attention, len(rows), len(items))

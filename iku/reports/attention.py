@@ -18,6 +18,7 @@ Never "nothing to report" while any of these exists: the list is all of them.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,7 +87,10 @@ def attention_items(
 ) -> list[AttentionItem]:
     """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it)."""
     cycle = cycle_of(session, period)
-    names = {code: name for code, name in session.execute(select(m.Agency.code, m.Agency.name))}
+    # Rows, not the result: SQLAlchemy 2.1's Result has keys(), so dict() read it as a mapping.
+    names: dict[str, str] = {
+        code: name for code, name in session.execute(select(m.Agency.code, m.Agency.name))
+    }
     items: list[AttentionItem] = []
 
     rates = completeness(session, period, rules)
@@ -136,13 +140,15 @@ def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionIte
     low = cp.band_lower(rules.attention.low_below_band, rules.predikat)
     at_risk = rules.predikat.band(rules.projection.at_risk_below_band).label
     rows = session.execute(
-        select(a, m.Agency.code, m.Agency.name, m.Indicator.code, m.Indicator.name)
+        select(
+            a, m.Agency.code, m.Agency.name, m.Indicator.code, m.Indicator.name, m.Indicator.scale
+        )
         .join(m.Agency, m.Agency.id == a.agency_id)
         .outerjoin(m.Indicator, m.Indicator.id == a.indicator_id)
         .where(a.cycle_id == cycle_id, a.level.in_(("indicator", "agency")))
-    )
+    ).all()
     items = []
-    for row, agency_code, agency_name, code, name in rows:
+    for row, agency_code, agency_name, code, name, scale in rows:
         indicator = row.level == "indicator"
         subject = (
             agency_code,
@@ -156,7 +162,7 @@ def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionIte
                 AttentionItem(
                     *subject,
                     "tidak_tercapai",
-                    f"Realisasi {angka(row.realisasi, 2, 0)} belum mencapai target "
+                    f"Realisasi {_realisasi(row.realisasi, scale, rules)} belum mencapai target "
                     f"{row.target_text or '-'}.",
                 )
             )
@@ -191,3 +197,13 @@ def _scored(raw: float | None, rules: Rules) -> float | None:
     if raw is None:
         return None
     return float(cp.score([raw], rules.scoring)[0])
+
+
+def _realisasi(value: float, scale: str | None, rules: Rules) -> str:
+    """A realisasi as the agency wrote it: a number, or a qualitative IKU's grade ("WDP")."""
+    if scale is not None:
+        with contextlib.suppress(KeyError):  # a scale the rules file no longer has: the score
+            grade = rules.scale(scale).grade(value)
+            if grade is not None:
+                return grade
+    return angka(value, 2, 0)

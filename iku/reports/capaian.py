@@ -13,10 +13,8 @@ import contextlib
 import csv
 import io
 from collections.abc import Collection, Iterable, Mapping
-from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,11 +43,13 @@ CAPAIAN_COLUMNS: Final = (
     "ytd_months_reported",
     "ytd_months_expected",
     "ytd_complete",
+    "year_end_capaian_pct",
     "in_aggregate",
     "projection_pct",
     "is_at_risk",
     "n_included",
     "n_total",
+    "n_held",
     "n_agencies_included",
     "n_agencies",
     "flags",
@@ -143,11 +143,13 @@ def _row(
         "ytd_months_reported": row.ytd_months_reported,
         "ytd_months_expected": row.ytd_months_expected,
         "ytd_complete": row.ytd_complete,
+        "year_end_capaian_pct": row.year_end_capaian,
         "in_aggregate": row.in_aggregate if is_indicator else None,
         "projection_pct": row.projection,
         "is_at_risk": row.is_at_risk,
         "n_included": row.n_included,
         "n_total": row.n_total,
+        "n_held": row.n_held,
         "n_agencies_included": row.n_agencies_included,
         "n_agencies": row.n_agencies,
         "flags": list(row.flags or []),
@@ -163,7 +165,10 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         if value != value:
             return ""
-        return np.format_float_positional(round(value, 6), trim="-")
+        # Plain Python, not numpy: the web application imports this module and starts
+        # without the numerical libraries.
+        text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
     if isinstance(value, list | tuple):
         return ";".join(str(v) for v in value)
     return str(value)
@@ -177,11 +182,3 @@ def to_csv(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
     for row in rows:
         writer.writerow([cell(row.get(column)) for column in columns])
     return buffer.getvalue()
-
-
-def write_csv(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...], path: Path) -> Path:
-    """Write ``rows`` to ``path`` (replacing it whole, never half-written)."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(to_csv(rows, columns), encoding="utf-8")
-    temporary.replace(path)
-    return path

@@ -138,12 +138,13 @@ def test_review_decisions_need_a_named_enabled_steward(database: str) -> None:
     assert unknown.exit_code == 1 and "Tidak ada akun" in unknown.output
     leader = runner.invoke(app, [*base, "--by", "pimpinan", "--value", "3"])
     assert leader.exit_code == 1 and "tidak berwenang" in leader.output
-    accepted = runner.invoke(app, [*base, "--by", "rina", "--value", "3,5"])
+    # 7,5 maternal deaths in October: plausible against 95/12 (a corrected value is checked).
+    accepted = runner.invoke(app, [*base, "--by", "rina", "--value", "7,5"])
     assert accepted.exit_code == 0, accepted.output
     assert "diterima oleh rina" in accepted.output and "2026-10" in accepted.output
     with session_scope(engine) as session:
         decision = session.scalars(select(m.ReviewDecision)).one()
-        assert (decision.decided_by, decision.value) == ("rina", 3.5)
+        assert (decision.decided_by, decision.value) == ("rina", 7.5)
         event = session.scalars(
             select(m.AuditEvent).where(m.AuditEvent.action == "review.decide")
         ).one()

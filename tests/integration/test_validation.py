@@ -183,18 +183,18 @@ def test_accept_override_enters_realisation_and_is_audited(validated: Engine) ->
             rules=load_rules(RULES_FILE),
             by="Rina",
             note="dikonfirmasi via telepon",
-            value=8.0,  # about the monthly target: a plausible value
+            value=7.0,  # maternal deaths in a month: plausible against 95/12 (check_override)
         )
     with session_scope(validated) as session:
         detail = get_issue(session, issue.id)
         assert detail.issue.status == "accepted" and detail.issue.steward == "Rina"
         assert [(d.decision, d.decided_by, d.value) for d in detail.decisions] == [
-            ("accept", "Rina", 8.0)
+            ("accept", "Rina", 7.0)
         ]
         realisation = session.scalars(
             select(m.Realisation).where(m.Realisation.source_row == 4)
         ).one()
-        assert (realisation.value, realisation.accepted_by) == (8.0, "Rina")
+        assert (realisation.value, realisation.accepted_by) == (7.0, "Rina")
         sub = session.get(m.Submission, realisation.submission_id)
         assert sub is not None and (sub.accepted_rows, sub.quarantined_rows) == (4, 2)
     with (

@@ -76,8 +76,13 @@ def run(
     values: dict[str, dict[int, float | str]],
     month: int,
     rules: Rules = RULES,
+    held: dict[str, set[int]] | None = None,
 ) -> pd.DataFrame:
-    """Compute month ``month`` of 2026 and return the achievement rows by subject_key."""
+    """Compute month ``month`` of 2026 and return the achievement rows by subject_key.
+
+    ``held``: per IKU code, the months whose value waits for a steward's verification (what
+    :func:`iku.engine.store.load_inputs` reads from the open issues of
+    ``aggregation.hold_until_verified``)."""
     frame = pd.DataFrame(indicators)
     frame.insert(0, "indicator_id", range(1, len(frame) + 1))
     agencies = {code: i for i, code in enumerate(sorted(set(frame["agency_code"])), start=1)}
@@ -89,13 +94,20 @@ def run(
     records = []
     for code, series in values.items():
         for m, v in series.items():
+            hold = int(m in (held or {}).get(code, set()))
             if isinstance(v, str):
                 records.append(
-                    {"indicator_id": ids[code], "month": m, "value": None, "state": v, "held": 0}
+                    {"indicator_id": ids[code], "month": m, "value": None, "state": v, "held": hold}
                 )
             else:
                 records.append(
-                    {"indicator_id": ids[code], "month": m, "value": v, "state": "angka", "held": 0}
+                    {
+                        "indicator_id": ids[code],
+                        "month": m,
+                        "value": v,
+                        "state": "angka",
+                        "held": hold,
+                    }
                 )
     realisations = pd.DataFrame(records, columns=list(a.REALISATION_COLUMNS))
     panel, result = compute_frames(
@@ -524,6 +536,14 @@ PROJECTIONS: dict[str, tuple[Any, ...]] = {
         3,
         None,
     ),
+    # One value a year: once released it is the year-end value (min_months does not apply).
+    "annual IKU: its reported value": (
+        ind("X-01", frequency="annual"),
+        [tgt("X-01", "73,4")],
+        {3: 70.0},
+        5,
+        70 / 73.4 * 100,
+    ),
 }
 
 
@@ -587,3 +607,455 @@ def test_period_parsing() -> None:
     for bad in ("2026-13", "2026-7", "Juli 2026", ""):
         with pytest.raises(PeriodError):
             Period.parse(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 13 ("Why"): figures leaders can trust on the data agencies really send
+# --------------------------------------------------------------------------------------------
+
+DISDIKBUD_05_PLAN = ["0", "150", "250", "200", "250", "150", "250", "300", "300", "300", "250", "0"]
+
+# Missing months are never zero: the year to date rests on the months reported, against the
+# targets of those same months, and says how many of the due months it rests on.
+# name: (indicator, targets, values, month, ytd realisasi, ytd target, ytd capaian,
+#        months reported, months expected, complete)
+MISSING_MONTH_CASES: dict[str, tuple[Any, ...]] = {
+    # Maternal deaths (DINKES-04, negative sum, annual 95), first report in October: with the
+    # missing months as zeros the target to date was 95 x 10/12 = 79,17 and 9 deaths read
+    # 188,63%. October's own target is 95/12.
+    "negative sum starting in October": (
+        ind("X-01", polarity="negative", consolidation="sum"),
+        [tgt("X-01", "95")],
+        {10: 9.0},
+        10,
+        9.0,
+        95 / 12,
+        (2 * 95 / 12 - 9) / (95 / 12) * 100,
+        1,
+        10,
+        False,
+    ),
+    # Teacher training (DISDIKBUD-05, PK breakdown summing to 2.150 by October): 300 trained in
+    # October read 300 / 2.150 = 13,95%; October's own planned 300 is what it is compared with.
+    "sum with a breakdown starting in October": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "2.400"), *monthly("X-01", DISDIKBUD_05_PLAN)],
+        {10: 300.0},
+        10,
+        300.0,
+        300.0,
+        100.0,
+        1,
+        10,
+        False,
+    ),
+    # A gap in the middle: February's target leaves the year to date with February.
+    "sum with a month missing in between": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.200")],
+        {1: 100.0, 3: 100.0, 4: 100.0},
+        4,
+        300.0,
+        300.0,
+        100.0,
+        3,
+        4,
+        True,  # 3 of 4 = 0,75: exactly the threshold
+    ),
+    "sum with half the months: incomplete": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.200")],
+        {3: 100.0, 4: 100.0},
+        4,
+        200.0,
+        200.0,
+        100.0,
+        2,
+        4,
+        False,
+    ),
+    # "belum tersedia" is a state, not a number: it adds nothing on either side.
+    "sum with a month not yet available": (
+        ind("X-01", consolidation="sum"),
+        [tgt("X-01", "1.200")],
+        {1: 100.0, 2: "belum_tersedia", 3: 100.0},
+        3,
+        200.0,
+        200.0,
+        100.0,
+        2,
+        3,
+        False,
+    ),
+    "average over the reported months only": (
+        ind("X-01", consolidation="average"),
+        [tgt("X-01", "100")],
+        {1: 50.0, 3: 70.0},
+        3,
+        60.0,
+        100.0,
+        60.0,
+        2,
+        3,
+        False,
+    ),
+    "quarterly sum: quarters, not months": (
+        ind("X-01", consolidation="sum", frequency="quarterly"),
+        [tgt("X-01", "1.200")],
+        {6: 300.0, 9: 300.0},
+        10,
+        600.0,
+        600.0,
+        100.0,
+        2,
+        3,
+        False,
+    ),
+    "annual IKU: one value, one expected": (
+        ind("X-01", frequency="annual"),
+        [tgt("X-01", "73,4")],
+        {3: 73.4},
+        10,
+        73.4,
+        73.4,
+        100.0,
+        1,
+        1,
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MISSING_MONTH_CASES)
+def test_missing_months_are_not_zero(name: str) -> None:
+    indicator, targets, values, month, r, t, c, reported, expected, complete = MISSING_MONTH_CASES[
+        name
+    ]
+    row = run([indicator], targets, {"X-01": values}, month).loc["indicator:X-01"]
+    assert approx(row["ytd_realisasi"], r), row["note"]
+    assert approx(row["ytd_target"], t), row["note"]
+    assert approx(row["ytd_capaian"], c), row["note"]
+    assert (row["ytd_months_reported"], row["ytd_months_expected"]) == (reported, expected)
+    assert row["ytd_complete"] is complete
+    assert ("ytd_incomplete" in row["flags"]) is not complete
+
+
+def test_the_completeness_threshold_is_the_rules_file_s() -> None:
+    args = (
+        [ind("X-01", consolidation="sum")],
+        [tgt("X-01", "1.200")],
+        {"X-01": {3: 100.0, 4: 100.0}},
+        4,
+    )
+    assert run(*args).loc["indicator:X-01", "ytd_complete"] is False  # 2 of 4 < 0,75
+    lenient = run(*args, changed("year_to_date.min_completeness", 0.5))
+    assert lenient.loc["indicator:X-01", "ytd_complete"] is True
+    assert "ytd_incomplete" not in lenient.loc["indicator:X-01", "flags"]
+
+
+def test_an_incomplete_year_to_date_says_so_in_words() -> None:
+    note = run(
+        [ind("X-01", polarity="negative", consolidation="sum")],
+        [tgt("X-01", "95")],
+        {"X-01": {10: 9.0}},
+        10,
+    ).loc["indicator:X-01", "note"]
+    assert "untuk 1 dari 10 bulan yang wajib dilaporkan, belum lengkap" in note
+    assert "188" not in note
+
+
+# Cumulative coverage against the target line to date (PWS monitoring), the year-end
+# comparison beside it; the policy `year_to_date.cumulative_target: annual` compares with the
+# year-end target only.
+# name: (policy, indicator, targets, values, month, capaian, predikat, year-end capaian)
+CUMULATIVE_CASES: dict[str, tuple[Any, ...]] = {
+    # Immunisation (DINKES-02, target 95) exactly on plan in March: 95 x 3/12 = 23,75.
+    "on plan in March, against the line to date": (
+        "to_date",
+        ind("X-01", cumulative=True),
+        [tgt("X-01", "95")],
+        {3: 23.75},
+        3,
+        100.0,
+        "ST",
+        25.0,
+    ),
+    "the same value, against the year-end target (policy annual)": (
+        "annual",
+        ind("X-01", cumulative=True),
+        [tgt("X-01", "95")],
+        {3: 23.75},
+        3,
+        25.0,
+        "SR",
+        None,
+    ),
+    "a PK breakdown gives the line": (
+        "to_date",
+        ind("X-01", cumulative=True),
+        [tgt("X-01", "95"), *monthly("X-01", ["10", "20", "40", *["95"] * 9])],
+        {3: 40.0},
+        3,
+        100.0,
+        "ST",
+        40 / 95 * 100,
+    ),
+    # Incidence counted since January (DINKES-01, "< 49", negative): the line is 49 x 6/12.
+    "negative incidence below the line in June": (
+        "to_date",
+        ind("X-01", polarity="negative", cumulative=True),
+        [tgt("X-01", "< 49")],
+        {6: 20.0},
+        6,
+        (2 * 24.5 - 20) / 24.5 * 100,
+        "ST",
+        (2 * 49 - 20) / 49 * 100,
+    ),
+    # Not cumulative: a rate is compared with the year's target every month.
+    "a rate that is not cumulative": (
+        "to_date",
+        ind("X-01"),
+        [tgt("X-01", "95")],
+        {3: 23.75},
+        3,
+        25.0,
+        "SR",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CUMULATIVE_CASES)
+def test_cumulative_coverage_against_the_target_line(name: str) -> None:
+    policy, indicator, targets, values, month, capaian, band, year_end = CUMULATIVE_CASES[name]
+    rules = changed("year_to_date.cumulative_target", policy)
+    row = run([indicator], targets, {"X-01": values}, month, rules).loc["indicator:X-01"]
+    assert approx(row["capaian_raw"], capaian), row["note"]
+    assert row["predikat"] == band
+    assert approx(row["ytd_capaian"], capaian), row["note"]
+    assert approx(row["year_end_capaian"], year_end), row["note"]
+    assert ("target_to_date" in row["flags"]) is (year_end is not None)
+
+
+def test_the_line_to_date_is_named_in_the_catatan() -> None:
+    note = run([ind("X-01", cumulative=True)], [tgt("X-01", "95")], {"X-01": {3: 23.75}}, 3).loc[
+        "indicator:X-01", "note"
+    ]
+    assert "Dibandingkan target s.d. bulan ini 23,75: capaian 100%" in note
+    assert "terhadap target akhir tahun 25%" in note
+
+
+# One bad value does not carry the headline: in agency, sector and province figures an IKU
+# counts at most `aggregation.cap`, and not at all while its value waits for verification.
+CAP_INDICATORS = [ind("A-01"), ind("A-02")]
+CAP_TARGETS = [tgt("A-01", "100"), tgt("A-02", "100")]
+
+
+# name: (values, held months, policy changes, A-01 in_aggregate, A-01 flags, agency figure,
+#        agency n_included, agency n_held)
+AGGREGATE_CASES: dict[str, tuple[Any, ...]] = {
+    "a verified extreme value counts at the cap": (
+        {"A-01": {1: 300.0}, "A-02": {1: 90.0}},
+        {},
+        {},
+        True,
+        {"capped_in_aggregate"},
+        (150 + 90) / 2,
+        2,
+        0,
+    ),
+    "without the cap (policy null) it would carry the figure": (
+        {"A-01": {1: 300.0}, "A-02": {1: 90.0}},
+        {},
+        {"aggregation.cap": None},
+        True,
+        set(),
+        (300 + 90) / 2,
+        2,
+        0,
+    ),
+    "a lower cap (policy 120)": (
+        {"A-01": {1: 300.0}, "A-02": {1: 90.0}},
+        {},
+        {"aggregation.cap": 120},
+        True,
+        {"capped_in_aggregate"},
+        (120 + 90) / 2,
+        2,
+        0,
+    ),
+    "a value awaiting verification stays out": (
+        {"A-01": {1: 1190.48}, "A-02": {1: 90.0}},
+        {"A-01": {1}},
+        {},
+        False,
+        {"awaiting_verification"},
+        90.0,
+        1,
+        1,
+    ),
+    "a value under the cap counts as it is": (
+        {"A-01": {1: 120.0}, "A-02": {1: 90.0}},
+        {},
+        {},
+        True,
+        set(),
+        (120 + 90) / 2,
+        2,
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", AGGREGATE_CASES)
+def test_one_bad_value_does_not_dominate(name: str) -> None:
+    values, held, policy, counted, flags, figure, included, n_held = AGGREGATE_CASES[name]
+    rules = RULES
+    for key, value in policy.items():
+        rules = changed(key, value)
+    rows = run(CAP_INDICATORS, CAP_TARGETS, values, 1, rules, held=held)
+    iku = rows.loc["indicator:A-01"]
+    raw = values["A-01"][1]
+    assert iku["capaian_raw"] == pytest.approx(raw)  # the IKU's own capaian is kept as it is
+    assert iku["ytd_capaian"] == pytest.approx(raw)
+    assert iku["in_aggregate"] is counted
+    assert bool(iku["awaiting_verification"]) is (not counted)
+    assert flags <= set(iku["flags"])
+    assert not ({"capped_in_aggregate", "awaiting_verification"} - flags) & set(iku["flags"])
+    for subject in ("agency:OPD_A", "sector:ekonomi", "province"):
+        assert rows.loc[subject, "capaian_scored"] == pytest.approx(figure), subject
+        assert rows.loc[subject, "n_included"] == included, subject
+        assert rows.loc[subject, "n_held"] == n_held, subject
+
+
+def test_a_held_sum_month_holds_the_year_to_date_and_a_later_last_value_does_not() -> None:
+    indicators = [ind("S-01", consolidation="sum"), ind("L-01")]
+    targets = [tgt("S-01", "1.200"), tgt("L-01", "100")]
+    values = {"S-01": {1: 100.0, 2: 900.0, 3: 100.0}, "L-01": {1: 90.0, 2: 500.0, 3: 95.0}}
+    rows = run(indicators, targets, values, 3, held={"S-01": {2}, "L-01": {2}})
+    # February's held value is part of the sum to date: the whole year to date waits.
+    assert rows.loc["indicator:S-01", "in_aggregate"] is False
+    # A `last` IKU's year to date is March's value: February's doubt no longer matters.
+    assert rows.loc["indicator:L-01", "in_aggregate"] is True
+    assert rows.loc["agency:OPD_A", "capaian_scored"] == pytest.approx(95.0)
+    assert "Menunggu verifikasi" in rows.loc["indicator:S-01", "note"]
+
+
+# Stale values are dated: a `last` value carries the month it comes from; a value older than
+# the latest due month is overdue and counts as missing.
+# name: (indicator, values, month, realisasi_period, overdue, ytd realisasi, in_aggregate)
+STALE_CASES: dict[str, tuple[Any, ...]] = {
+    # Quarterly growth (PEMPROV-04) reported for June, shown in August: June's value, dated.
+    "quarterly value between reports": (
+        ind("X-01", frequency="quarterly"),
+        {6: 5.0},
+        8,
+        "2026-06",
+        False,
+        5.0,
+        True,
+    ),
+    # ... shown in October, after September was due and did not come: overdue.
+    "quarterly value after the next report was due": (
+        ind("X-01", frequency="quarterly"),
+        {6: 5.0},
+        10,
+        "2026-06",
+        True,
+        None,
+        False,
+    ),
+    "quarterly value of the latest quarter": (
+        ind("X-01", frequency="quarterly"),
+        {6: 5.0, 9: 5.2},
+        10,
+        "2026-09",
+        False,
+        5.2,
+        True,
+    ),
+    "monthly value of an earlier month": (
+        ind("X-01"),
+        {1: 5.0, 2: 5.1},
+        4,
+        "2026-02",
+        True,
+        None,
+        False,
+    ),
+    "annual value released in March, shown in October": (
+        ind("X-01", frequency="annual"),
+        {3: 5.0},
+        10,
+        "2026-03",
+        False,
+        5.0,
+        True,
+    ),
+    "nothing reported yet": (
+        ind("X-01", frequency="quarterly"),
+        {},
+        2,
+        None,
+        False,
+        None,
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", STALE_CASES)
+def test_stale_values_are_dated(name: str) -> None:
+    indicator, values, month, period, overdue, ytd, counted = STALE_CASES[name]
+    rows = run([indicator], [tgt("X-01", "5,1")], {"X-01": values}, month)
+    row = rows.loc["indicator:X-01"]
+    assert row["realisasi_period"] == period
+    assert ("overdue" in row["flags"]) is overdue
+    assert approx(row["ytd_realisasi"], ytd), row["note"]
+    assert row["in_aggregate"] is counted
+    assert rows.loc["agency:OPD_A", "n_included"] == int(counted)
+
+
+def test_an_overdue_value_says_where_it_comes_from() -> None:
+    note = run(
+        [ind("X-01", frequency="quarterly")], [tgt("X-01", "5,1")], {"X-01": {6: 5.0}}, 10
+    ).loc["indicator:X-01", "note"]
+    assert "Angka terakhir, 5 dari Juni 2026, sudah lewat jadwal" in note
+
+
+# A missed target is not green: tercapai says whether the realisasi met the target as
+# written, beside the predikat band (formulas: tests/unit/test_capaian.py TARGET_MET).
+def test_tercapai_beside_the_predikat_of_each_row() -> None:
+    rows = run(
+        [ind("X-01", polarity="negative"), ind("X-02", polarity="negative"), ind("X-03")],
+        [tgt("X-01", "< 49"), tgt("X-02", "< 49"), tgt("X-03", "90")],
+        {"X-01": {12: 51.14}, "X-02": {12: 49.0}, "X-03": {12: 91.0}},
+        12,
+    )
+    dbd = rows.loc["indicator:X-01"]
+    assert round(dbd["capaian_raw"], 2) == 95.63 and dbd["predikat"] == "ST"
+    assert dbd["tercapai"] is False and dbd["ytd_tercapai"] is False
+    assert "target belum tercapai" in dbd["note"]
+    exactly = rows.loc["indicator:X-02"]
+    assert exactly["capaian_raw"] == pytest.approx(100.0) and exactly["tercapai"] is False
+    assert rows.loc["indicator:X-03", "tercapai"] is True
+    assert rows.loc["agency:OPD_A", "tercapai"] is None  # an aggregate has no target
+
+
+# The headline states its basis: how many agencies and IKU the province figure rests on.
+def test_the_province_row_states_its_basis() -> None:
+    indicators, targets, values = TWO_AGENCIES
+    rows = run(
+        [*indicators, ind("C-01", "OPD_C"), ind("C-02", "OPD_C")],
+        [*targets, tgt("C-01", "100"), tgt("C-02", "100")],
+        values,
+        1,
+    )
+    province = rows.loc["province"]
+    assert (province["n_agencies_included"], province["n_agencies"]) == (2, 3)
+    assert (province["n_included"], province["n_total"]) == (3, 6)
+    assert province["capaian_scored"] == pytest.approx(75.0)  # OPD_C is not a zero either
+    assert "dari 2 dari 3 OPD (3 dari 6 IKU)" in province["note"]
+    agency = rows.loc["agency:OPD_B"]
+    assert (agency["n_included"], agency["n_total"]) == (1, 2)
+    assert approx(agency["n_agencies"], None)  # only the province counts agencies

@@ -107,6 +107,25 @@ FORMS = [
     ("range", "2 - 4", 5.0, "T/R", 80.0, "batas atas rentang dipakai; rumus T/R"),
     # range polarity with a plain number: inside only at the number
     ("range", "3", 3.0, None, 100.0, "di dalam rentang"),
+    # "3 ± 1" is the range 2-4 (issue 13)
+    ("range", "3 ± 1", 3.5, None, 100.0, "di dalam rentang"),
+    ("range", "3 ± 1", 5.0, None, 75.0, "batas atas rentang dipakai"),
+    ("range", "3 ± 1", 1.0, None, 50.0, "batas bawah rentang dipakai"),
+    ("positive", "3 ± 1", 5.0, None, 125.0, "batas atas rentang dipakai"),
+    # A negative target (economic growth -1,5; a decrease of -2): better than the target is
+    # above 100 for either polarity, 1 + (R - T) / |T| (positive) and 1 + (T - R) / |T|
+    # (negative); for T > 0 these are R/T and 2T-R (docs/engine.md, design decision).
+    ("positive", "-1,5", -0.5, None, (1 + 1.0 / 1.5) * 100, "rumus R/T"),
+    ("positive", "-1,5", -1.5, None, 100.0, "rumus R/T"),
+    ("positive", "-1,5", -3.0, None, 0.0, "rumus R/T"),
+    ("positive", "-1,5", 1.0, None, (1 + 2.5 / 1.5) * 100, "rumus R/T"),
+    ("negative", "-2", -3.0, None, 150.0, "rumus 2T-R"),
+    ("negative", "-2", -1.0, None, 50.0, "rumus 2T-R"),
+    ("negative", "-2", -2.0, None, 100.0, "rumus 2T-R"),
+    ("negative", "-2", -3.0, "T/R", 150.0, "rumus T/R"),
+    ("negative", "-2", -1.0, "T/R", 50.0, "rumus T/R"),
+    ("negative", "-2", 1.0, "T/R", -50.0, "rumus T/R"),
+    ("range", "-2 - 3", -3.0, None, 50.0, "batas bawah rentang dipakai"),
 ]
 
 
@@ -326,6 +345,32 @@ def test_range_polarity_rises_towards_the_band_and_falls_beyond_it(
     assert _raw(cp.RANGE, formula, "range", a, width, inside) == RULES.capaian.range_inside_value
 
 
+negative_target = st.floats(min_value=-1e6, max_value=-0.01, allow_nan=False)
+any_realisasi = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.sampled_from(
+        [(cp.POSITIVE, -1), (cp.NEGATIVE, cp.FORMULA_2T_R), (cp.NEGATIVE, cp.FORMULA_T_R)]
+    ),
+    negative_target,
+    any_realisasi,
+)
+def test_better_than_a_negative_target_is_above_100_for_either_polarity(
+    polarity_formula: tuple[int, int], target: float, r: float
+) -> None:
+    polarity, formula = polarity_formula
+    raw = _raw(polarity, formula, "eq", target, 0.0, r)
+    gain = (r - target) if polarity == cp.POSITIVE else (target - r)
+    if abs(gain) <= 1e-9 * max(1.0, abs(target)):  # on target, up to rounding
+        assert raw == pytest.approx(100.0)
+    elif gain > 0:
+        assert raw > 100.0
+    else:
+        assert raw < 100.0
+
+
 @settings(max_examples=300, deadline=None, database=None)
 @given(
     st.sampled_from([cp.POSITIVE, cp.NEGATIVE, cp.RANGE]),
@@ -462,3 +507,101 @@ def test_evaluate_frame_reads_words() -> None:
     assert out.loc["inflasi", "catatan"] == "di dalam rentang: kebijakan 100"
     assert out.loc["contoh", "target_used"] == 90.0
     assert out["predikat"].tolist() == ["T", "ST", "ST"]
+
+
+# --------------------------------------------------------------------------------------------
+# Tercapai: did the realisasi meet the target as written (issue 13), beside the predikat
+# --------------------------------------------------------------------------------------------
+
+# polarity, target text, realisasi, tercapai (None: cannot say), capaian, predikat
+TARGET_MET = [
+    # IR DBD 51,14 against "< 49": 95,63% is the top band, but the target was missed.
+    ("negative", "< 49", 51.14, False, (2 * 49 - 51.14) / 49 * 100, "ST"),
+    # "< 49" reached exactly is not met, although its capaian is 100.
+    ("negative", "< 49", 49.0, False, 100.0, "ST"),
+    ("negative", "< 49", 48.9, True, (2 * 49 - 48.9) / 49 * 100, "ST"),
+    ("negative", "<= 60 menit", 60.0, True, 100.0, "ST"),
+    ("negative", "<= 60 menit", 61.0, False, (120 - 61) / 60 * 100, "ST"),
+    ("negative", "49", 49.0, True, 100.0, "ST"),  # a plain number: at most T
+    ("positive", "95", 94.9, False, 94.9 / 95 * 100, "ST"),
+    ("positive", "95", 95.0, True, 100.0, "ST"),
+    ("positive", "> 95", 95.0, False, 100.0, "ST"),
+    ("positive", ">= 95", 95.0, True, 100.0, "ST"),
+    ("positive", "80-90", 85.0, True, 100.0, "ST"),  # inside a range
+    ("positive", "80-90", 79.0, False, 79 / 80 * 100, "ST"),  # missed, still the top band
+    ("positive", "80-90", 95.0, True, 95 / 90 * 100, "ST"),  # beyond the upper bound is met
+    ("negative", "11,9 - 12,4", 12.0, True, 100.0, "ST"),
+    ("negative", "11,9 - 12,4", 12.5, False, (2 * 12.4 - 12.5) / 12.4 * 100, "ST"),
+    ("range", "2 - 4", 3.0, True, 100.0, "ST"),
+    ("range", "2 - 4", 5.0, False, 75.0, "S"),  # a stabilisation band: leaving it is a miss
+    ("range", "2 - 4", 1.5, False, 75.0, "S"),
+    ("range", "3 ± 1", 4.0, True, 100.0, "ST"),
+    ("positive", "-1,5", -0.5, True, (1 + 1 / 1.5) * 100, "ST"),
+    ("negative", "-2", -1.0, False, 50.0, "SR"),
+    ("positive", "95", None, None, None, None),
+]
+
+
+@pytest.mark.parametrize(("polarity", "target", "realisasi", "met", "capaian", "band"), TARGET_MET)
+def test_tercapai_is_the_target_as_written_not_the_band(
+    polarity: str,
+    target: str,
+    realisasi: float | None,
+    met: bool | None,
+    capaian: float | None,
+    band: str | None,
+) -> None:
+    parsed = parse_target(target)
+    code = cp.target_met(
+        [np.nan if realisasi is None else realisasi],
+        [np.nan if parsed.lower is None else parsed.lower],
+        [np.nan if parsed.upper is None else parsed.upper],
+        cp.encode([parsed.comparator], cp.COMPARATORS),
+        cp.encode([polarity], cp.POLARITIES),
+    )[0]
+    assert code == {True: cp.MET, False: cp.NOT_MET, None: cp.MET_UNKNOWN}[met]
+    result = one(
+        polarity, target, realisasi, state="angka" if realisasi is not None else "tidak_dilaporkan"
+    )
+    if capaian is None:
+        assert math.isnan(result.raw[0])
+    else:
+        assert float(result.raw[0]) == pytest.approx(capaian)
+    assert result.predikat[0] == band
+
+
+# --------------------------------------------------------------------------------------------
+# Qualitative targets: ordinal scales of the rules file (issue 13)
+# --------------------------------------------------------------------------------------------
+
+# scale, target text, realisasi grade, capaian, tercapai
+GRADES = [
+    ("opini_bpk", "WTP", "WTP", 100.0, True),
+    ("opini_bpk", "WTP", "WDP", 75.0, False),  # andhika201/E-Sakip: WTP = 4, WDP = 3
+    ("opini_bpk", "wtp", "TMP", 25.0, False),  # grades are read whatever their case
+    ("akreditasi_rs", "Paripurna", "Paripurna", 100.0, True),
+    ("akreditasi_rs", "Paripurna", "Utama", 75.0, False),
+    ("predikat_sakip", "BB", "A", 120.0, True),  # better than the target grade: above 100
+    ("predikat_sakip", "BB", "B", 80.0, False),
+    ("predikat_sakip", "minimal BB", "BB", 100.0, True),
+]
+
+
+@pytest.mark.parametrize(("scale", "target", "grade", "capaian", "met"), GRADES)
+def test_a_qualitative_target_is_computed_on_the_grade_scores(
+    scale: str, target: str, grade: str, capaian: float, met: bool
+) -> None:
+    ordinal = RULES.scale(scale)
+    parsed = parse_target(target, ordinal)
+    realisasi = ordinal.score(grade)
+    assert realisasi is not None
+    args = (
+        [realisasi],
+        [np.nan if parsed.lower is None else parsed.lower],
+        [np.nan if parsed.upper is None else parsed.upper],
+        cp.encode([parsed.comparator], cp.COMPARATORS),
+        cp.encode(["positive"], cp.POLARITIES),
+    )
+    result = cp.evaluate(*args, [-1], RULES)
+    assert float(result.raw[0]) == pytest.approx(capaian)
+    assert cp.target_met(*args)[0] == (cp.MET if met else cp.NOT_MET)

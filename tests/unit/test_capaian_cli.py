@@ -192,3 +192,47 @@ def test_missing_input_and_unwritable_output(tmp_path: Path) -> None:
     assert unwritable.exit_code == 1 and "tidak ada" in unwritable.output
     assert not (tmp_path / "no").exists()  # no folder the user did not name
     assert "Traceback" not in unwritable.output
+
+
+# Issue 13's target forms in the calculator: a qualitative IKU names its scale (column
+# `scale`), "3 ± 1" is the range 2-4, and better than a negative target is above 100.
+# scale, polarity, target, realisasi, formula, capaian_pct, predikat, catatan words
+FORMS_13 = [
+    ("opini_bpk", "positif", "WTP", "WDP", "", "75", "S", "batas minimum"),
+    ("akreditasi_rs", "positif", "Paripurna", "Paripurna", "", "100", "ST", "batas minimum"),
+    ("predikat_sakip", "positif", "BB", "A", "", "120", "ST", "batas minimum"),
+    ("predikat_sakip", "positif", "minimal BB", "bb", "", "100", "ST", "batas minimum"),
+    ("opini", "positif", "WTP", "WTP", "", "", "", "skala 'opini' tidak dikenal"),
+    ("opini_bpk", "positif", "WTP", "Baik", "", "", "", "realisasi 'Baik' bukan tingkat"),
+    ("opini_bpk", "positif", "Wajar", "WTP", "", "", "", "tulis salah satu: WTP, WDP, TW, TMP"),
+    ("", "rentang", "3 ± 1", "3,5", "", "100", "ST", "di dalam rentang"),
+    ("", "rentang", "3 ± 1", "5", "", "75", "S", "batas atas rentang dipakai"),
+    ("", "positif", "-1,5", "-0,5", "", "166.66666666666669", "ST", "rumus R/T"),
+    ("", "negatif", "-2", "-3", "T/R", "150", "ST", "rumus T/R"),
+    ("", "negatif", "-2", "-1", "", "50", "SR", "rumus 2T-R"),
+]
+
+
+def test_qualitative_scales_and_issue_13_target_forms(tmp_path: Path) -> None:
+    source = tmp_path / "hitung.csv"
+    lines = ["skala;polaritas;target;realisasi;rumus"]
+    lines += [";".join(row[:5]) for row in FORMS_13]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["capaian", "-i", str(source)])
+    assert result.exit_code == 0, result.output
+    records = parse_output(result.stdout, ";")
+    assert records[0] == [
+        *lines[0].split(";"),
+        "capaian_pct",
+        "capaian_pct_full",
+        "predikat",
+        "catatan",
+    ]
+    for record, (*cells, pct, band, words) in zip(records[1:], FORMS_13, strict=True):
+        assert record[:5] == cells
+        if pct:  # a semicolon file gets comma decimals
+            assert float(record[6].replace(",", ".")) == pytest.approx(float(pct)), record
+        else:
+            assert record[5] == record[6] == "", record
+        assert record[7] == band, record
+        assert words in record[8], record
