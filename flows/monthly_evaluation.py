@@ -46,6 +46,7 @@ LOCK_WAIT_SECONDS = 3600.0
 
 log = logging.getLogger(__name__)
 
+
 def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
     settings = process_runtime().settings
     fence = held.fence
@@ -128,7 +129,6 @@ def _alert_hook(outcome: str) -> Any:
 
     hook.__name__ = f"alert_bureau_{outcome}"
     return hook
-
 
 
 @flow(

@@ -29,9 +29,7 @@ def validate(
         if fence is not None:
             fence.verify(session)
             snapshot = get_or_create_cycle(session, period).id
-        return validate_period(
-            session, period, rt.rules, agency=agency, snapshot_cycle_id=snapshot
-        )
+        return validate_period(session, period, rt.rules, agency=agency, snapshot_cycle_id=snapshot)
 
 
 def summary(outcome: ValidationOutcome) -> dict[str, Any]:
