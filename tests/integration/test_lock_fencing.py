@@ -106,14 +106,14 @@ def test_a_step_commits_only_while_its_run_holds_the_period(migrated: Engine) ->
         # inside its transaction and leaves nothing behind.
         with migrated.begin() as connection:
             connection.execute(update(m.CycleLock).values(owner="vm:1:another-run"))
-        lost = pytest.raises(CycleLockLostError, match="another run took over")
+        lost = pytest.raises(CycleLockLostError, match="proses lain mengambil alih")
         with lost, session_scope(migrated) as session:
             session.add(m.EvaluationCycle(period="2026-11", status="running"))
             session.flush()
             hold.fence.verify(session)
         assert not hold.fence.holds(migrated)
         if migrated.dialect.name == "sqlite":
-            with pytest.raises(CycleLockLostError, match="lease row was taken over"):
+            with pytest.raises(CycleLockLostError, match="tabel kunci diambil alih"):
                 hold.ensure()
     with migrated.connect() as connection:
         assert connection.scalars(select(m.EvaluationCycle.period)).all() == [PERIOD]
@@ -154,7 +154,7 @@ def test_a_run_whose_period_was_taken_over_stops(migrated: Engine) -> None:
     with held(migrated) as first:
         terminate_lock_backend(PERIOD, migrated)
         with held(migrated, wait_seconds=30) as second:  # the period is free: taken
-            with pytest.raises(CycleLockLostError, match="another run holds the period"):
+            with pytest.raises(CycleLockLostError, match="proses lain sedang memegang periode"):
                 first.ensure()
             with pytest.raises(CycleLockLostError), session_scope(migrated) as session:
                 first.fence.verify(session)
