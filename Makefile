@@ -47,8 +47,11 @@ system-packages: ## Install the system libraries the PDF engine needs (apt-get, 
 demo: $(STAMP) ## Create the environment and run the demo on the embedded SQLite database
 	@$(BIN)/iku demo
 
+# Test processes (pytest-xdist): one per logical CPU; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= logical
+
 test: $(STAMP) browser ## Create the environment (and the test browser) and run the test suite
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 CHROMIUM := /usr/bin/chromium
 
