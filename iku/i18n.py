@@ -88,6 +88,18 @@ def _from_env_file(path: Path) -> str | None:
     return found
 
 
+@contextmanager
+def process_language(language: str | None) -> Iterator[str]:
+    """The process's default language inside the block, the earlier one restored after it (one
+    CLI invocation; a test process invokes the CLI many times, in either language)."""
+    previous = _process_default[0]
+    set_default_language(language or DEFAULT_LANGUAGE)
+    try:
+        yield _process_default[0]
+    finally:
+        _process_default[0] = previous
+
+
 def current_language() -> str:
     return _current.get() or _process_default[0]
 

@@ -32,7 +32,7 @@ from typer._click import exceptions as cx
 from typer.core import TyperGroup
 
 from iku.errors import UserError
-from iku.i18n import N_, _, configured_language, set_default_language
+from iku.i18n import N_, _, configured_language, process_language, set_default_language
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -385,8 +385,17 @@ class IkuGroup(TyperGroup):
     ) -> Any:
         arguments = list(sys.argv[1:] if args is None else args)
         name = "iku"  # the console script's name, whatever launched it (python -m, tests)
-        # The language first: usage errors and help pages come before any command runs.
-        set_default_language(configured_language())
+        # The language first: usage errors and help pages come before any command runs. The
+        # process's earlier language comes back afterwards (tests invoke the CLI in-process).
+        with process_language(configured_language()):
+            code = self._invoke(arguments, name, complete_var, extra)
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+    def _invoke(
+        self, arguments: list[str], name: str, complete_var: str | None, extra: dict[str, Any]
+    ) -> int:
         if _shows_help(self, arguments):
             _localise_help(self)
         try:
@@ -410,6 +419,4 @@ class IkuGroup(TyperGroup):
             code = report_failure(exc, command)
         else:
             code = result if isinstance(result, int) else 0
-        if not standalone_mode:
-            return code
-        sys.exit(code)
+        return int(code or 0)
