@@ -191,3 +191,26 @@ def test_the_process_language_is_restored() -> None:
         with i18n.using("id"):
             assert i18n.gettext("Aborted.") == "Dibatalkan."
     assert i18n.current_language() == "id"
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "setting", "expected"),
+    [
+        # a request that chooses no language gets the IKU_LANGUAGE setting
+        ([], b"", "id", "id"),
+        ([], b"", "en", "en"),
+        # the person's choice wins over the setting
+        ([(b"accept-language", b"id-ID,id;q=0.9")], b"", "en", "id"),
+        ([(b"cookie", b"iku_lang=en")], b"", "id", "en"),
+        ([], b"lang=id", "en", "id"),
+        # a browser language the catalogs lack falls back to the setting
+        ([(b"accept-language", b"fr-FR")], b"", "en", "en"),
+    ],
+)
+def test_the_web_falls_back_to_the_language_setting(
+    headers: list[tuple[bytes, bytes]], query: bytes, setting: str, expected: str
+) -> None:
+    from iku.web.middleware import request_language
+
+    scope = {"type": "http", "headers": headers, "query_string": query}
+    assert request_language(scope, setting)[0] == expected
