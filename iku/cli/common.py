@@ -32,7 +32,7 @@ from typer._click import exceptions as cx
 from typer.core import TyperGroup
 
 from iku.errors import UserError
-from iku.i18n import N_, _, configured_language, process_language, set_default_language
+from iku.i18n import N_, _, configured_language, process_language
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -172,11 +172,9 @@ def runtime() -> Runtime:
     """The CLI process's runtime (settings, engine, rules, folders), built on first use."""
     from iku.runtime import process_runtime
 
-    rt = process_runtime()
-    # The settings have the last word on the language (the start of the invocation read the
-    # same setting without building them; see IkuGroup.main).
-    set_default_language(rt.settings.language)
-    return rt
+    # Building it sets the process language from the settings, which have the last word (the
+    # start of the invocation read the same setting without building them; IkuGroup.main).
+    return process_runtime()
 
 
 def start_process() -> None:

@@ -169,3 +169,26 @@ def test_an_invocation_leaves_the_process_language_as_it_was(isolated_settings: 
     runner.invoke(app, ["--help"], env={"IKU_LANGUAGE": "en"})
     assert i18n.current_language() == "id"
     assert i18n.gettext("Aborted.") == "Dibatalkan."
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("id", "Siklus periode 2026-10 sedang berjalan"),
+        ("en", "The cycle of period 2026-10 is running"),
+    ],
+)
+def test_a_process_speaks_the_language_its_runtime_was_built_with(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, language: str, sentence: str
+) -> None:
+    """A flow run or a worker builds its runtime from the environment: the messages it raises
+    (here the lock's) are in the setting's language."""
+    from iku.locks import busy_message
+    from iku.runtime import Runtime
+
+    monkeypatch.setenv("IKU_LANGUAGE", language)
+    with i18n.process_language(None):
+        Runtime.from_environment()
+        assert i18n.current_language() == language
+        assert busy_message("2026-10").startswith(sentence)
+    assert i18n.current_language() == "id"
