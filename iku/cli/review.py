@@ -255,8 +255,7 @@ def review_list(
         return
     from rich.table import Table
 
-    from iku.flags import SEVERITY_LABELS
-    from iku.flags import label as rule_label
+    from iku.flags import rule_title, severity_title
 
     table = Table(title=_(TITLE_ISSUES, count=len(issues)))
     for column in COLUMNS_ISSUES:
@@ -264,13 +263,13 @@ def review_list(
     for i in issues:
         table.add_row(
             str(i.id),
-            SEVERITY_LABELS.get(i.severity, i.severity),
+            severity_title(i.severity),
             _data(i.agency_code),
             _data(i.period),
             _data(i.file_name),
             str(i.source_row or "-"),
             _data(i.indicator_code),
-            rule_label(i.rule),
+            rule_title(i.rule),
             _data(i.observed),
         )
     console.print(table)
@@ -280,8 +279,7 @@ def review_list(
 def review_show(issue_id: Annotated[int, typer.Argument(help=HELP_ISSUE)]) -> None:
     """Show one issue: the row as found, the rule, and every decision taken on it."""
     from iku.db import session_scope
-    from iku.flags import SEVERITY_LABELS
-    from iku.flags import label as rule_label
+    from iku.flags import rule_title, severity_title
     from quality.review import get_issue
 
     require_schema()
@@ -293,8 +291,8 @@ def review_show(issue_id: Annotated[int, typer.Argument(help=HELP_ISSUE)]) -> No
                 MSG_ISSUE_HEAD,
                 id=i.id,
                 status=_words(STATUS_WORDS, i.status),
-                severity=SEVERITY_LABELS.get(i.severity, i.severity),
-                rule=rule_label(i.rule),
+                severity=severity_title(i.severity),
+                rule=rule_title(i.rule),
             )
         )
         console.print(

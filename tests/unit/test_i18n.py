@@ -102,6 +102,7 @@ def test_languages_are_chosen_by_context() -> None:
 CLI_SOURCES = (
     *sorted((ROOT / "iku" / "cli").glob("*.py")),
     ROOT / "iku" / "errors.py",
+    ROOT / "iku" / "flags.py",
     ROOT / "iku" / "accounts.py",
     ROOT / "iku" / "calendar.py",
     ROOT / "iku" / "locks.py",
