@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from iku.errors import ConfigurationError
+from iku.i18n import N_, _
 from iku.settings import Settings
 
-MSG_NO_DASK: Final = (
-    "IKU_TASK_RUNNER=dask memerlukan paket prefect-dask yang belum terpasang; pasang dengan "
-    "`pip install '.[dask]'` (atau `make install EXTRAS=dask`), atau kembalikan "
-    "IKU_TASK_RUNNER=thread."
+MSG_NO_DASK: Final = N_(
+    "IKU_TASK_RUNNER=dask needs the prefect-dask package, which is not installed; install it "
+    "with `pip install '.[dask]'` (or `make install EXTRAS=dask`), or set IKU_TASK_RUNNER=thread "
+    "again."
 )
 
 
@@ -22,7 +23,7 @@ def make_task_runner(settings: Settings) -> Any:
         try:
             from prefect_dask import DaskTaskRunner
         except ImportError:
-            raise ConfigurationError(MSG_NO_DASK) from None
+            raise ConfigurationError(_(MSG_NO_DASK)) from None
 
         if settings.dask_address:
             return DaskTaskRunner(address=settings.dask_address)

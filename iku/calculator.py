@@ -30,6 +30,7 @@ from typing import Final
 import numpy as np
 
 from iku import capaian as cp
+from iku.i18n import _
 from iku.numbers import STATE_NOT_AVAILABLE, STATE_NOT_REPORTED, choose_by_magnitude, read_number
 from iku.rules import Rules
 from iku.targets.text import TargetParseError, parse_target
@@ -73,7 +74,9 @@ class CsvTable:
 def read_table(path: Path) -> CsvTable:
     """Read a comma or semicolon CSV (UTF-8 with or without BOM; Windows-1252 accepted)."""
     if not path.is_file():
-        raise CalculatorInputError(f"Berkas masukan {path} tidak ada; periksa jalurnya.")
+        raise CalculatorInputError(
+            _("The input file %(path)s does not exist; check its path.", path=path)
+        )
     data = path.read_bytes()
     had_bom = data.startswith(b"\xef\xbb\xbf")
     try:
@@ -83,8 +86,11 @@ def read_table(path: Path) -> CsvTable:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise CalculatorInputError(
-            f"Berkas masukan {path} kosong; berkas memerlukan baris judul dengan polarity, target "
-            "dan realisasi."
+            _(
+                "The input file %(path)s is empty; the file needs a header row with polarity, "
+                "target and realisasi.",
+                path=path,
+            )
         )
     delimiter = max(
         (",", ";"), key=lambda d: (len(next(csv.reader([lines[0]], delimiter=d))), d == ",")
@@ -115,15 +121,21 @@ def calculate(table: CsvTable, rules: Rules) -> list[list[str]]:
     clashes = [c for c in OUTPUT_COLUMNS if c in (h.lower() for h in header)]
     if clashes:
         raise CalculatorInputError(
-            f"Masukan sudah memiliki kolom {', '.join(clashes)}; ganti nama atau hapus kolom itu "
-            "(kalkulator menambahkannya)."
+            _(
+                "The input already has the columns %(columns)s; rename or remove them (the "
+                "calculator adds them).",
+                columns=", ".join(clashes),
+            )
         )
     positions = {name: _column(header, name) for name in COLUMN_ALIASES}
     missing = [n for n in ("polarity", "target", "realisasi") if positions[n] is None]
     if missing:
         raise CalculatorInputError(
-            f"Masukan tidak memiliki kolom {', '.join(missing)}; baris judul memerlukan "
-            "polarity, target dan realisasi (formula boleh tidak ada)."
+            _(
+                "The input lacks the columns %(columns)s; the header row needs polarity, target "
+                "and realisasi (formula is optional).",
+                columns=", ".join(missing),
+            )
         )
     width = len(table.header)
     count = len(table.rows)

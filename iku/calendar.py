@@ -29,6 +29,7 @@ import numpy as np
 from babel.dates import get_day_names, get_month_names
 
 from iku.enums import FREQUENCIES
+from iku.i18n import _
 from iku.settings import TIMEZONE
 
 LOCALE: Final = "id_ID"
@@ -47,7 +48,7 @@ DAY_NAMES: Final[tuple[str, ...]] = tuple(get_day_names("wide", locale=LOCALE)[d
 
 
 class PeriodError(ValueError):
-    """A period that cannot be read; the message (Indonesian) says how to write one."""
+    """A period that cannot be read; the message (through the catalogs) says how to write one."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -69,7 +70,9 @@ class Period:
         """Read a canonical ``YYYY-MM`` period (what users type on the command line)."""
         match = _CANONICAL.fullmatch(str(text).strip())
         if not match:
-            raise PeriodError(f"periode '{text}' tidak sah; tulis bulan seperti 2026-10")
+            raise PeriodError(
+                _("period '%(text)s' is not valid; write a month like 2026-10", text=text)
+            )
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
@@ -113,7 +116,7 @@ def is_period(text: str) -> bool:
 def make_period(year: int, month: int) -> str:
     """``make_period(2026, 7) == "2026-07"``; a year outside 1900-2200 is refused."""
     if not (1 <= month <= 12 and 1900 <= year <= 2200):
-        raise PeriodError(f"periode {month}/{year} tidak sah")
+        raise PeriodError(_("period %(month)s/%(year)s is not valid", month=month, year=year))
     return f"{year:04d}-{month:02d}"
 
 
@@ -222,7 +225,10 @@ def read_period(raw: object) -> str | None:
     if (match := _WORDS.match(text)) and match[1] in _MONTH_WORDS:
         return make_period(int(match[2]), _MONTH_WORDS[match[1]])
     raise PeriodError(
-        f"periode '{raw}' tidak dapat dibaca; tulis misalnya 2026-10, 10/2026 atau Oktober 2026"
+        _(
+            "period '%(raw)s' cannot be read; write for example 2026-10, 10/2026 or Oktober 2026",
+            raw=raw,
+        )
     )
 
 

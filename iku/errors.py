@@ -3,17 +3,19 @@
 Every entry point (the CLI, the web application, a flow's start) ends a failure the same way:
 :func:`explain` turns an exception into a :class:`Failure`. An *expected* failure (a bad
 argument, a missing setting, an unreachable database, a decision that cannot be taken) is one
-sentence in Bahasa Indonesia saying what is wrong and what to do. Anything else is a bug: its
-traceback goes to a rotating log file, and the person reads one sentence with that file's path;
-a traceback is never shown on the terminal or in a page.
+sentence (Bahasa Indonesia by default) saying what is wrong and what to do. Anything else is a
+bug: its traceback goes to a rotating log file, and the person reads one sentence with that
+file's path; a traceback is never shown on the terminal or in a page.
 
 Expected failures are recognised by class. The stage modules that define them are not imported
 here (the vocabulary imports no stage, and ``iku --help`` must stay light): an exception of a
 class from a module that was never imported cannot have been raised, so :func:`classify` only
 looks at modules already in :data:`sys.modules`.
 
-The sentences below are user-facing text, kept in one place so they can move into the message
-catalogs.
+The sentences below are user-facing text: English msgids translated through the gettext
+catalogs (:mod:`iku.i18n`) when a failure is explained, in the language of the moment (the
+CLI's ``IKU_LANGUAGE``, a web request's language). The classes' own messages are translated
+where they are raised, the same way.
 """
 
 from __future__ import annotations
@@ -30,43 +32,52 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Final
 
-# --- user-facing sentences (Bahasa Indonesia) -------------------------------------------------
-MSG_UNEXPECTED: Final = (
-    "Terjadi kesalahan yang tidak terduga ({kind}); rinciannya dicatat di {log}: kirimkan berkas "
-    "itu kepada pengelola sistem."
+from iku.i18n import N_, _
+
+# --- user-facing sentences: English msgids (N_), translated through iku/locale when shown -----
+MSG_UNEXPECTED: Final = N_(
+    "An unexpected error occurred (%(kind)s); the details are logged in %(log)s: send that "
+    "file to the system administrator."
 )
-MSG_UNEXPECTED_NO_LOG: Final = (
-    "Terjadi kesalahan yang tidak terduga ({kind}) dan catatannya tidak dapat ditulis ke {log} "
-    "({reason}); periksa IKU_LOG_FILE lalu jalankan lagi."
+MSG_UNEXPECTED_NO_LOG: Final = N_(
+    "An unexpected error occurred (%(kind)s) and its record could not be written to %(log)s "
+    "(%(reason)s); check IKU_LOG_FILE, then run again."
 )
-MSG_INTERRUPTED: Final = "Dihentikan oleh pengguna; jalankan perintah yang sama lagi bila perlu."
-MSG_DATABASE: Final = (
-    "Basis data {url} tidak dapat dipakai ({detail}); periksa IKU_DATABASE_URL dan pastikan "
-    "server basis datanya berjalan."
+MSG_INTERRUPTED: Final = N_("Stopped by the user; run the same command again if needed.")
+MSG_DATABASE: Final = N_(
+    "The database %(url)s cannot be used (%(detail)s); check IKU_DATABASE_URL and make sure "
+    "its database server is running."
 )
-MSG_DATABASE_URL: Final = (
-    "IKU_DATABASE_URL {url} tidak dapat dipakai ({detail}); tulis misalnya "
-    "postgresql+psycopg2://pengguna:sandi@host:5432/iku."
+MSG_DATABASE_URL: Final = N_(
+    "IKU_DATABASE_URL %(url)s cannot be used (%(detail)s); write for example "
+    "postgresql+psycopg2://user:password@host:5432/iku."
 )
-MSG_DATABASE_ERROR: Final = (
-    "Basis data menolak perintah ({detail}); periksa apakah skemanya mutakhir (`iku db upgrade`)."
+MSG_DATABASE_ERROR: Final = N_(
+    "The database refused the command (%(detail)s); check whether its schema is up to date "
+    "(`iku db upgrade`)."
 )
-MSG_FILE_MISSING: Final = "Berkas atau folder {path} tidak ada; periksa jalurnya."
-MSG_NO_PERMISSION: Final = "Tidak ada izin untuk membuka {path}; periksa hak akses berkas itu."
-MSG_OS: Final = "{path} tidak dapat dipakai ({detail}); periksa jalurnya dan ruang disk."
-MSG_SETTING: Final = "Pengaturan {name} tidak sah ({detail}); perbaiki di lingkungan atau di .env."
-MSG_CATALOG: Final = (
-    "Katalog berisi {count} masalah dan tidak dimuat (basis data tidak berubah); perbaiki "
-    "baris berikut lalu jalankan lagi:\n{problems}"
+MSG_FILE_MISSING: Final = N_("The file or folder %(path)s does not exist; check the path.")
+MSG_NO_PERMISSION: Final = N_(
+    "There is no permission to open %(path)s; check that file's access rights."
 )
-MSG_RULES: Final = (
-    "Berkas aturan tidak sah: {detail}; perbaiki lalu periksa dengan `iku rules check`."
+MSG_OS: Final = N_("%(path)s cannot be used (%(detail)s); check the path and the disk space.")
+MSG_SETTING: Final = N_(
+    "The setting %(name)s is not valid (%(detail)s); fix it in the environment or in .env."
+)
+MSG_CATALOG: Final = N_(
+    "The catalog has %(count)s problems and was not loaded (the database is unchanged); fix "
+    "the following rows, then run again:\n%(problems)s"
+)
+MSG_CONFIGURED: Final = N_("that is configured")
+MSG_INVALID_VALUE: Final = N_("invalid value")
+MSG_RULES: Final = N_(
+    "The rules file is not valid: %(detail)s; fix it, then check it with `iku rules check`."
 )
 
 
 class UserError(Exception):
-    """A problem the user can fix. The message is one sentence in Bahasa Indonesia: what is
-    wrong and what to do."""
+    """A problem the user can fix. The message is one sentence, translated through the catalogs
+    (Bahasa Indonesia by default): what is wrong and what to do."""
 
 
 class ConfigurationError(UserError):
@@ -90,11 +101,11 @@ def _as_is(exc: BaseException) -> str:
 
 def _catalog(exc: BaseException) -> str:
     problems: list[str] = list(getattr(exc, "problems", []) or [str(exc)])
-    return MSG_CATALOG.format(count=len(problems), problems="\n".join(problems))
+    return _(MSG_CATALOG, count=len(problems), problems="\n".join(problems))
 
 
 def _rules(exc: BaseException) -> str:
-    return MSG_RULES.format(detail=str(exc).rstrip("."))
+    return _(MSG_RULES, detail=str(exc).rstrip("."))
 
 
 #: Expected failures by (module, class): how to say them. The classes' own messages are already
@@ -142,13 +153,13 @@ def _database_message(exc: BaseException, database_url: str | None) -> str | Non
     sa_exc = sys.modules.get("sqlalchemy.exc")
     if sa_exc is None:
         return None
-    url = _safe_url(database_url) if database_url else "yang diatur"
+    url = _safe_url(database_url) if database_url else _(MSG_CONFIGURED)
     if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):
-        return MSG_DATABASE_URL.format(url=url, detail=_first_line(exc))
+        return _(MSG_DATABASE_URL, url=url, detail=_first_line(exc))
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return MSG_DATABASE.format(url=url, detail=_first_line(getattr(exc, "orig", exc)))
+        return _(MSG_DATABASE, url=url, detail=_first_line(getattr(exc, "orig", exc)))
     if isinstance(exc, sa_exc.ProgrammingError):
-        return MSG_DATABASE_ERROR.format(detail=_first_line(getattr(exc, "orig", exc)))
+        return _(MSG_DATABASE_ERROR, detail=_first_line(getattr(exc, "orig", exc)))
     return None
 
 
@@ -160,7 +171,7 @@ def _settings_message(exc: BaseException) -> str | None:
         return None
     first = exc.errors()[0]
     name = "IKU_" + "_".join(str(part) for part in first.get("loc", ())).upper()
-    return MSG_SETTING.format(name=name, detail=first.get("msg", "nilai tidak sah"))
+    return _(MSG_SETTING, name=name, detail=first.get("msg") or _(MSG_INVALID_VALUE))
 
 
 def _os_message(exc: BaseException) -> str | None:
@@ -168,10 +179,10 @@ def _os_message(exc: BaseException) -> str | None:
         return None
     path = exc.filename
     if isinstance(exc, FileNotFoundError):
-        return MSG_FILE_MISSING.format(path=path)
+        return _(MSG_FILE_MISSING, path=path)
     if isinstance(exc, PermissionError):
-        return MSG_NO_PERMISSION.format(path=path)
-    return MSG_OS.format(path=path, detail=exc.strerror or type(exc).__name__)
+        return _(MSG_NO_PERMISSION, path=path)
+    return _(MSG_OS, path=path, detail=exc.strerror or type(exc).__name__)
 
 
 def classify(exc: BaseException, *, database_url: str | None = None) -> str | None:
@@ -180,7 +191,7 @@ def classify(exc: BaseException, *, database_url: str | None = None) -> str | No
     ``database_url``: the URL in use, shown (without its password) when the database fails.
     """
     if isinstance(exc, KeyboardInterrupt):
-        return MSG_INTERRUPTED
+        return _(MSG_INTERRUPTED)
     for probe in (
         _expected_message,
         lambda e: _database_message(e, database_url),
@@ -252,6 +263,6 @@ def explain(
     except OSError as problem:
         reason = problem.strerror or type(problem).__name__
         return Failure(
-            MSG_UNEXPECTED_NO_LOG.format(kind=kind, log=log_file, reason=reason), expected=False
+            _(MSG_UNEXPECTED_NO_LOG, kind=kind, log=log_file, reason=reason), expected=False
         )
-    return Failure(MSG_UNEXPECTED.format(kind=kind, log=written), expected=False, log_file=written)
+    return Failure(_(MSG_UNEXPECTED, kind=kind, log=written), expected=False, log_file=written)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from iku.i18n import N_, _
+
 Severity = Literal["info", "warning", "error", "blocking"]
 
 
@@ -82,6 +84,37 @@ SEVERITY_LABELS: Final[dict[str, str]] = {
     "blocking": "Ditolak",
 }
 
+#: The rules' titles and the severities in the reader's language, for what speaks it (the CLI;
+#: the web's validation titles are these same msgids). The English msgids translate, in the
+#: ``id`` catalog, to the Indonesian labels above (tests/unit/test_flags.py holds them equal),
+#: which the bulletins and the review page print whatever the language.
+RULE_TITLES: Final[dict[str, str]] = {
+    "empty_submission": N_("File without data rows"),
+    "agency_mismatch": N_("Agency code does not match"),
+    "multiple_periods": N_("More than one period"),
+    "read_problem": N_("Row held while reading"),
+    "unknown_indicator": N_("Unknown IKU code"),
+    "not_a_number": N_("Realisasi is not a number"),
+    "ambiguous_number": N_("Number can be read two ways"),
+    "state_without_reason": N_("Status without a reason"),
+    "duplicate_row": N_("IKU reported twice"),
+    "below_minimum": N_("Value below the bound"),
+    "above_maximum": N_("Value above the bound"),
+    "outlier_zscore": N_("Value departs from its history"),
+    "capaian_over_150": N_("Capaian above the verification bound"),
+    "percent_as_fraction": N_("Percent written as a fraction"),
+    "cumulative_decrease": N_("Cumulative value decreased"),
+    "missing_evidence": N_("Supporting evidence missing"),
+    "late_submission": N_("Late submission"),
+    "identical_to_other_agency": N_("File identical to another agency's submission"),
+}
+SEVERITY_TITLES: Final[dict[str, str]] = {
+    "info": N_("Information"),
+    "warning": N_("Warning"),
+    "error": N_("Held"),
+    "blocking": N_("Rejected"),
+}
+
 
 def flag(code: str) -> Flag:
     """The flag of a code; :class:`KeyError` for a code nobody defined."""
@@ -92,3 +125,16 @@ def label(code: str) -> str:
     """The Indonesian label of a code (an unknown code reads as its words, never as a code)."""
     known = BY_CODE.get(code)
     return known.label if known is not None else code.replace("_", " ")
+
+
+def rule_title(code: str) -> str:
+    """A validation rule's title in the current language (:mod:`iku.i18n`); any other code
+    reads as its Indonesian label."""
+    title = RULE_TITLES.get(code)
+    return _(title) if title else label(code)
+
+
+def severity_title(severity: str) -> str:
+    """A severity in the current language (the code itself when unknown)."""
+    title = SEVERITY_TITLES.get(severity)
+    return _(title) if title else severity

@@ -5,13 +5,19 @@ Messages are written in English in the code (``_("Sign in")``) and translated by
 messages`` extracts, updates and compiles; a test holds every message translated in both
 languages and the ``.mo`` equal to its ``.po``). The language of a message is the one in force
 in the current context: the web application sets it per request (the account's preference,
-``?lang=``, ``Accept-Language``), the CLI from the ``IKU_LANGUAGE`` setting.
+``?lang=``, ``Accept-Language``, else the ``IKU_LANGUAGE`` setting), the CLI from the
+``IKU_LANGUAGE`` setting (:func:`configured_language`, read before the command line is parsed).
+
+Placeholders are named, ``%(name)s``, so a translation can move them. A module-level constant
+is marked with :func:`N_` and translated where it is used (``_(MSG_X, name=...)``): the
+language is the one of the moment it is shown, not of the moment the module was imported.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -22,6 +28,8 @@ LANGUAGES: Final = ("id", "en")
 DEFAULT_LANGUAGE: Final = "id"
 DOMAIN: Final = "iku"
 LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
+#: The setting that chooses the language (iku.settings.Settings.language, prefix IKU_).
+SETTING: Final = "IKU_LANGUAGE"
 
 _process_default = [DEFAULT_LANGUAGE]
 _current: ContextVar[str | None] = ContextVar("iku_language", default=None)
@@ -48,6 +56,50 @@ def set_default_language(language: str) -> None:
     _process_default[0] = normalise(language) or DEFAULT_LANGUAGE
 
 
+def configured_language(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> str:
+    """The language the ``IKU_LANGUAGE`` setting chooses, read as the settings read it (the
+    environment first, then the ``.env`` file of the working directory) without building the
+    settings: the CLI needs it before parsing its command line, and ``iku --help`` must not pay
+    for pydantic. Unknown or empty: Bahasa Indonesia."""
+    environ = os.environ if environ is None else environ
+    # pydantic-settings reads names case-insensitively (iku_language=en works there too)
+    value = next((v for k, v in environ.items() if k.upper() == SETTING), None)
+    if value is None:
+        value = _from_env_file(Path(".env") if env_file is None else env_file)
+    return normalise(value) or DEFAULT_LANGUAGE
+
+
+def _from_env_file(path: Path) -> str | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):  # no .env (the usual case) or an unreadable one
+        return None
+    found = None
+    for line in lines:
+        text = line.strip()
+        if text.startswith("export "):
+            text = text[len("export ") :].strip()
+        key, sep, value = text.partition("=")
+        if sep and key.strip().upper() == SETTING:
+            value = value.split(" #", 1)[0].strip()
+            found = value.strip("'\"").strip()  # the last assignment wins, as in python-dotenv
+    return found
+
+
+@contextmanager
+def process_language(language: str | None) -> Iterator[str]:
+    """The process's default language inside the block, the earlier one restored after it (one
+    CLI invocation; a test process invokes the CLI many times, in either language)."""
+    previous = _process_default[0]
+    set_default_language(language or DEFAULT_LANGUAGE)
+    try:
+        yield _process_default[0]
+    finally:
+        _process_default[0] = previous
+
+
 def current_language() -> str:
     return _current.get() or _process_default[0]
 
@@ -70,13 +122,13 @@ def activate(language: str | None) -> str:
     return chosen
 
 
-def gettext(message: str, **params: Any) -> str:
+def gettext(message: str, /, **params: Any) -> str:
     """``message`` in the current language, with ``%(name)s`` placeholders filled."""
     text = translations(current_language()).gettext(message)
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
     text = translations(current_language()).ngettext(singular, plural, n)
     return text % {"num": n, **params}
 

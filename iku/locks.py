@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from iku import models as m
 from iku.db import now_wib
+from iku.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +62,33 @@ class CycleLockLostError(RuntimeError):
 
 def busy_message(period: str) -> str:
     """The one sentence a second run of a period gets, whenever and however it starts."""
-    return (
-        f"Siklus periode {period} sedang berjalan; tunggu sampai selesai, atau jalankan "
-        "lagi dengan --wait untuk mengantre."
+    return _(
+        "The cycle of period %(period)s is running; wait until it ends, or run again with "
+        "--wait to queue behind it.",
+        period=period,
     )
 
 
 def _lost_message(period: str, why: str) -> str:
-    return (
-        f"Siklus periode {period} dihentikan: {why}. Agar dua proses satu periode tidak pernah "
-        "bertumpang tindih, proses ini tidak menulis apa pun lagi; periksa proses yang lain, "
-        "lalu jalankan periode ini lagi."
+    return _(
+        "The cycle of period %(period)s was stopped: %(why)s. So that two processes of one "
+        "period never overlap, this process writes nothing more; check the other process, then "
+        "run this period again.",
+        period=period,
+        why=why,
     )
 
 
-_DROPPED = "kuncinya di basis data hilang (koneksinya terputus)"
+#: Why a run lost its period (parts of the sentence above).
+MSG_TAKEN_OVER = N_("another process took its period over")
+MSG_DROPPED_HELD = N_(
+    "its lock in the database was lost (the connection dropped) and another process holds "
+    "this period"
+)
+MSG_DROPPED_HAD = N_(
+    "its lock in the database was lost (the connection dropped) and another process held this "
+    "period meanwhile"
+)
 
 
 def advisory_key(period: str, schema: str) -> int:
@@ -125,9 +138,7 @@ class CycleFence:
             query = query.with_for_update(read=True)
         holder = session.scalar(query)
         if holder != self.token:
-            raise CycleLockLostError(
-                _lost_message(self.period, "proses lain mengambil alih periodenya")
-            )
+            raise CycleLockLostError(_lost_message(self.period, _(MSG_TAKEN_OVER)))
 
     def holds(self, engine: Engine) -> bool:
         """Whether the run still holds the period (one short read; for long steps that write
@@ -234,10 +245,10 @@ class CycleHold:
             )
             return
         if not acquired:
-            self._lost = f"{_DROPPED} dan proses lain sedang memegang periode ini"
+            self._lost = _(MSG_DROPPED_HELD)
             return
         if not self.fence.holds(self._engine):
-            self._lost = f"{_DROPPED} dan proses lain sempat memegang periode ini"
+            self._lost = _(MSG_DROPPED_HAD)
             self._release_advisory()
             return
         log.warning("cycle %s: the lock connection dropped; lock taken again", self.period)

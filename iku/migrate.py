@@ -11,10 +11,11 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect
 
 from iku.errors import UserError
+from iku.i18n import N_, _
 
-MSG_UNKNOWN_REVISION = (
-    "Revisi skema '{revision}' tidak dikenal ({detail}); pakai head, base, -1 atau kode revisi "
-    "dari `iku db current`."
+MSG_UNKNOWN_REVISION = N_(
+    "The schema revision '%(revision)s' is unknown (%(detail)s); use head, base, -1 or a "
+    "revision code from `iku db current`."
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def _with_connection(config: Config, action: str, revision: str) -> None:
                 except CommandError as exc:
                     detail = str(exc).rstrip(".")
                     raise UserError(
-                        MSG_UNKNOWN_REVISION.format(revision=revision, detail=detail)
+                        _(MSG_UNKNOWN_REVISION, revision=revision, detail=detail)
                     ) from None
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
@@ -113,7 +114,9 @@ def grant_application_role(engine: Engine, role: str) -> list[str]:
     schema or the decision log: an owner can truncate, drop, or disable the triggers that
     keep the log append-only, whatever it was granted."""
     if engine.dialect.name != "postgresql":
-        raise RoleError("database roles exist on PostgreSQL only; SQLite has no users")
+        raise RoleError(
+            _("Database roles exist on PostgreSQL only; SQLite has no users: nothing to grant.")
+        )
     from sqlalchemy import text
 
     with engine.begin() as connection:
@@ -121,9 +124,21 @@ def grant_application_role(engine: Engine, role: str) -> list[str]:
             text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
         ).first()
         if found is None:
-            raise RoleError(f"role {role!r} does not exist; create it first (CREATE ROLE)")
+            raise RoleError(
+                _(
+                    "The role '%(role)s' does not exist; create it first (CREATE ROLE), then "
+                    "run again.",
+                    role=role,
+                )
+            )
         if found[0]:
-            raise RoleError(f"role {role!r} is a superuser; the application needs a plain role")
+            raise RoleError(
+                _(
+                    "The role '%(role)s' is a superuser; the application needs a plain role: "
+                    "create one and grant it instead.",
+                    role=role,
+                )
+            )
         schema, schema_owner = connection.execute(
             text(
                 "SELECT n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n "
@@ -140,7 +155,9 @@ def grant_application_role(engine: Engine, role: str) -> list[str]:
                 {"table": table},
             )
             if owner is None:
-                raise RoleError(f"table {table} not found; run `iku db upgrade` first")
+                raise RoleError(
+                    _("The table %(table)s is missing; run `iku db upgrade` first.", table=table)
+                )
             owners.add(owner)
         for owner in sorted(owners):
             member = connection.scalar(
@@ -149,9 +166,14 @@ def grant_application_role(engine: Engine, role: str) -> list[str]:
             )
             if member:
                 raise RoleError(
-                    f"role {role!r} is (or is a member of) {owner!r}, which owns the schema "
-                    f"{schema} or the decision log; the application must connect as another "
-                    "role (README, 'Running in production')"
+                    _(
+                        "The role '%(role)s' is (or is a member of) '%(owner)s', which owns the "
+                        "schema %(schema)s or the decision log; the application must connect as "
+                        "another role (README, 'Running in production').",
+                        role=role,
+                        owner=owner,
+                        schema=schema,
+                    )
                 )
         quote = connection.dialect.identifier_preparer.quote
         who, where = quote(role), quote(schema)

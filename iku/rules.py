@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from iku.i18n import _
+
 NegativeFormula = Literal["2T-R", "T/R"]
 
 
@@ -315,7 +317,7 @@ def _describe(error: ValidationError, source: str) -> str:
 def parse_rules(data: object, source: str = "rules") -> Rules:
     """Validate already-loaded rules data."""
     if not isinstance(data, dict):
-        raise RulesError(f"{source} harus berisi pasangan kunci dan nilai")
+        raise RulesError(_("%(source)s must hold keys and values", source=source))
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:
@@ -326,10 +328,14 @@ def load_rules(path: Path) -> Rules:
     """Read and validate a rules file; raise :class:`RulesError` with every problem found."""
     if not path.is_file():
         raise RulesError(
-            f"berkas {path} tidak ada (atur IKU_RULES_FILE atau jalankan dari folder proyek)"
+            _(
+                "the file %(path)s does not exist (set IKU_RULES_FILE or run from the project "
+                "folder)",
+                path=path,
+            )
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise RulesError(f"{path} bukan YAML yang sah: {exc}") from None
+        raise RulesError(_("%(path)s is not valid YAML: %(error)s", path=path, error=exc)) from None
     return parse_rules(data, str(path))

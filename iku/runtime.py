@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
+from iku.i18n import set_default_language
 from iku.rules import Rules, load_rules
 from iku.settings import Settings
 
@@ -64,9 +65,12 @@ class Runtime:
     def from_environment(cls) -> Runtime:
         """The runtime the environment (``IKU_*`` variables, ``.env``) describes. Building it
         is where a process starts, so it also sets the process umask (``IKU_UMASK``, 027 by
-        default): every file and folder the process writes is closed to other users."""
+        default): every file and folder the process writes is closed to other users; and the
+        process's language (``IKU_LANGUAGE``): the messages a CLI command, a flow run or a worker
+        raises are in it (a web request's own choice still wins, see :mod:`iku.i18n`)."""
         settings = Settings()
         restrict_new_files(settings)
+        set_default_language(settings.language)
         return cls(settings)
 
     @property

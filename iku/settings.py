@@ -10,14 +10,15 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from iku.errors import ConfigurationError
+from iku.i18n import N_, _
 
 #: Lampung's time zone (WIB, UTC+7, no daylight saving). Every timestamp is shown in it.
 TIMEZONE = ZoneInfo("Asia/Jakarta")
 
-MSG_DATABASE_URL_REQUIRED = (
-    "IKU_DATABASE_URL belum diatur, padahal proses ini wajib memakai basis data produksi "
-    "(IKU_REQUIRE_DATABASE_URL=true, yang dipasang deployment); atur IKU_DATABASE_URL di "
-    "lingkungan worker atau di berkas .env proyek, lalu jalankan lagi."
+MSG_DATABASE_URL_REQUIRED = N_(
+    "IKU_DATABASE_URL is not set, yet this process must use the production database "
+    "(IKU_REQUIRE_DATABASE_URL=true, which the deployments set); set IKU_DATABASE_URL in the "
+    "worker's environment or in the project's .env file, then run again."
 )
 
 
@@ -149,7 +150,7 @@ class Settings(BaseSettings):
         url = self.database_url.strip()
         if not url and self.require_database_url:
             # Not a ValueError: pydantic lets it through unwrapped, as one sentence.
-            raise ConfigurationError(MSG_DATABASE_URL_REQUIRED)
+            raise ConfigurationError(_(MSG_DATABASE_URL_REQUIRED))
         self.database_url = url or f"sqlite:///{self.state_dir / 'iku.db'}"
         return self
 

@@ -25,11 +25,17 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.db import now_wib
 from iku.flags import label as flag_label
+from iku.i18n import N_, _
 from iku.rules import Rules
 from quality.decisions import decide
 
 #: How a decided issue's status reads in a message.
-STATUS_WORDS = {"accepted": "diterima", "rejected": "ditolak", "resolved": "selesai otomatis"}
+STATUS_WORDS = {
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "resolved": N_("auto-resolved"),
+}
+MSG_NOT_FOUND = N_("Issue #%(id)s does not exist; see the queue with `iku review list`.")
 
 
 class ReviewError(ValueError):
@@ -155,7 +161,7 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
     views = _views(session, query)
     if not views:
         raise ReviewError(
-            f"Isu #{issue_id} tidak ada; lihat antrean dengan `iku review list`.",
+            _(MSG_NOT_FOUND, id=issue_id),
             reason="not_found",
             id=issue_id,
         )
@@ -167,21 +173,28 @@ def get_issue(session: Session, issue_id: int) -> IssueDetail:
 
 def _open_issue(session: Session, issue_id: int, by: str, note: str) -> m.ValidationIssue:
     if not by.strip():
-        raise ReviewError("Sebutkan siapa yang memutuskan: --by NAMA.")
+        raise ReviewError(_("Say who decides: --by NAME."))
     if not note.strip():
-        raise ReviewError("Keputusan memerlukan alasan: --note TEKS.", reason="note_required")
+        raise ReviewError(_("A decision needs a reason: --note TEXT."), reason="note_required")
     issue = session.get(m.ValidationIssue, issue_id, with_for_update=True)
     if issue is None:
         raise ReviewError(
-            f"Isu #{issue_id} tidak ada; lihat antrean dengan `iku review list`.",
+            _(MSG_NOT_FOUND, id=issue_id),
             reason="not_found",
             id=issue_id,
         )
     if issue.status != "open":
         raise ReviewError(
-            f"Isu #{issue_id} sudah diputuskan ({STATUS_WORDS.get(issue.status, issue.status)}, "
-            f"oleh {issue.steward} pada {issue.decided_at:%Y-%m-%d %H:%M} WIB); keputusan bersifat "
-            "final.",
+            _(
+                "Issue #%(id)s is already decided (%(status)s, by %(steward)s at %(at)s WIB); "
+                "decisions are final.",
+                id=issue_id,
+                status=_(STATUS_WORDS[issue.status])
+                if issue.status in STATUS_WORDS
+                else issue.status,
+                steward=issue.steward,
+                at=issue.decided_at.strftime("%Y-%m-%d %H:%M") if issue.decided_at else "-",
+            ),
             reason="already_decided",
             id=issue_id,
             status=issue.status,
@@ -199,8 +212,12 @@ def _current_submission(session: Session, issue: m.ValidationIssue) -> m.Submiss
             select(m.Submission.id).where(m.Submission.supersedes_id == submission.id)
         )
         raise ReviewError(
-            f"Berkas isu #{issue.id} sudah diganti oleh kiriman #{newer}; tinjau isu berkas yang "
-            "lebih baru.",
+            _(
+                "The file of issue #%(id)s was replaced by submission #%(newer)s; review the "
+                "issues of the newer file.",
+                id=issue.id,
+                newer=newer,
+            ),
             reason="superseded",
             id=issue.id,
             newer=newer,
@@ -227,10 +244,15 @@ def check_override(
     if (low is not None and value < low) or (high is not None and value > high):
         lowest = "-" if low is None else angka(low, 2, 0)
         highest = "-" if high is None else angka(high, 2, 0)
-        bounds = f"{lowest} s.d. {highest}"
+        bounds = _("%(low)s to %(high)s", low=lowest, high=highest)
         raise ReviewError(
-            f"Nilai {written} di luar batas IKU {indicator.code} ({bounds}); "
-            "periksa satuannya dan masukkan nilai yang benar.",
+            _(
+                "The value %(value)s is outside the bounds of IKU %(code)s (%(bounds)s); check "
+                "its unit and enter the correct value.",
+                value=written,
+                code=indicator.code,
+                bounds=bounds,
+            ),
             reason="out_of_bounds",
             value=written,
             code=indicator.code,
@@ -241,8 +263,13 @@ def check_override(
     doubts = _implausible(session, indicator, period, value, rules)
     if doubts:
         raise ReviewError(
-            f"Nilai {written} untuk {indicator.code} tidak wajar ({'; '.join(doubts)}); "
-            "periksa kembali, atau tegaskan dengan --confirm bahwa nilainya benar.",
+            _(
+                "The value %(value)s for %(code)s is implausible (%(why)s); check it again, or "
+                "confirm with --confirm that the value is right.",
+                value=written,
+                code=indicator.code,
+                why="; ".join(doubts),
+            ),
             reason="implausible",
             value=written,
             code=indicator.code,
@@ -284,8 +311,11 @@ def _implausible(
     raw = float(result.raw[0])
     if raw == raw and raw > rules.plausibility.capaian_verification_above:
         doubts.append(
-            f"capaian {angka(raw, 2, 0)}% di atas "
-            f"{angka(rules.plausibility.capaian_verification_above, 2, 0)}%"
+            _(
+                "capaian %(capaian)s%% above %(limit)s%%",
+                capaian=angka(raw, 2, 0),
+                limit=angka(rules.plausibility.capaian_verification_above, 2, 0),
+            )
         )
     first = shift_period(period, -rules.plausibility.history_months)
     history = session.scalars(
@@ -303,7 +333,9 @@ def _implausible(
     if found is not None:
         z = float(modified_zscore(value, *found))
         if z > rules.plausibility.modified_zscore_threshold:
-            doubts.append(f"jauh dari riwayatnya (median {angka(found[0], 2, 0)})")
+            doubts.append(
+                _("far from its history (median %(median)s)", median=angka(found[0], 2, 0))
+            )
     return doubts
 
 
@@ -323,9 +355,12 @@ def accept_issue(
     issue = _open_issue(session, issue_id, by, note)
     if issue.severity == "blocking":
         raise ReviewError(
-            f"Isu #{issue_id} menolak seluruh berkas ({flag_label(issue.rule)}) sehingga tidak "
-            "dapat diterima; minta perangkat daerah mengirim ulang, lalu tolak isu ini dengan "
-            "`iku review reject`.",
+            _(
+                "Issue #%(id)s rejects the whole file (%(rule)s), so it cannot be accepted; ask "
+                "the agency to submit again, then reject this issue with `iku review reject`.",
+                id=issue_id,
+                rule=flag_label(issue.rule),
+            ),
             reason="blocking",
             id=issue_id,
             rule=issue.rule,
@@ -355,7 +390,7 @@ def accept_issue(
         return decide(session, issue, "accept", by, note, value)
     if staged is None:
         raise ReviewError(
-            f"Isu #{issue_id} tidak memiliki baris untuk diterima; tolak isu ini.",
+            _("Issue #%(id)s has no row to accept; reject this issue.", id=issue_id),
             reason="no_staged_row",
             id=issue_id,
         )
@@ -368,9 +403,11 @@ def accept_issue(
     )
     if indicator is None:
         raise ReviewError(
-            f"IKU '{staged.indicator_code}' bukan indikator aktif perangkat daerah ini sehingga "
-            "barisnya tidak dapat masuk; tolak isu ini dan minta pengiriman ulang dengan kode yang "
-            "benar.",
+            _(
+                "IKU '%(code)s' is not an active indicator of this agency, so its row cannot "
+                "enter; reject this issue and ask for a resubmission with the right code.",
+                code=staged.indicator_code,
+            ),
             reason="inactive_indicator",
             code=staged.indicator_code,
         )
@@ -381,8 +418,12 @@ def accept_issue(
         check_override(session, indicator, staged.period, value, rules, confirm=confirm)
     if state == "angka" and number is None:
         raise ReviewError(
-            f"Baris {staged.source_row} tidak berisi angka yang terbaca ('{staged.raw_value}'); "
-            "berikan nilai yang benar dengan --value.",
+            _(
+                "Row %(row)s holds no readable number ('%(raw)s'); give the correct value with "
+                "--value.",
+                row=staged.source_row,
+                raw=staged.raw_value,
+            ),
             reason="value_required",
             row=staged.source_row,
             raw=staged.raw_value,
@@ -396,8 +437,12 @@ def accept_issue(
     )
     if taken is not None:
         raise ReviewError(
-            f"Berkas ini sudah memiliki nilai yang diterima untuk {indicator.code} "
-            f"{staged.period}; tolak isu ganda ini.",
+            _(
+                "This file already has an accepted value for %(code)s %(period)s; reject this "
+                "duplicate issue.",
+                code=indicator.code,
+                period=staged.period,
+            ),
             reason="duplicate",
             code=indicator.code,
             period=staged.period,

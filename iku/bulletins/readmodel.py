@@ -16,6 +16,7 @@ from iku import models as m
 from iku.calendar import Period
 from iku.cycles import counted_submissions, cycle_of
 from iku.db import now_wib, session_scope
+from iku.i18n import _
 from iku.reports.attention import AttentionItem, attention_items
 from iku.reports.issues import open_issues
 from iku.rules import Rules
@@ -285,8 +286,11 @@ def load_period(
         cycle = cycle_of(session, period)
         if cycle is None:
             raise RenderError(
-                f"Belum ada siklus evaluasi untuk {period}; hitung periodenya dulu "
-                f"(`iku run --period {period}`)."
+                _(
+                    "There is no evaluation cycle for %(period)s yet; compute the period first "
+                    "(`iku run --period %(period)s`).",
+                    period=period,
+                )
             )
         results = {
             row.subject_key: _result(row)

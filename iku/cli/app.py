@@ -13,76 +13,85 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 
 from iku.cli.common import (
-    STATUS_LABELS,
     IkuGroup,
     console,
     require_schema,
     runtime,
     safe_url,
     start_process,
+    status_label,
 )
+from iku.i18n import N_, _
 
 if TYPE_CHECKING:
     from iku.catalog import LoadReport
 
-# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_APP: Final = (
-    "IKU Lampung: evaluasi bulanan Indikator Kinerja Utama perangkat daerah Provinsi Lampung."
+# --- user-facing text: English msgids (N_), translated through iku/locale when shown -----------
+HELP_APP: Final = N_(
+    "IKU Lampung: the monthly evaluation of the key performance indicators (IKU) of the "
+    "agencies of Lampung Province."
 )
-HELP_DB: Final = "Skema basis data (migrasi Alembic)."
-HELP_CATALOG: Final = "Data induk: perangkat daerah, indikator, target."
-HELP_RULES: Final = "Berkas aturan (kebijakan evaluasi)."
-HELP_DB_UPGRADE: Final = "Naikkan skema basis data (bawaan: ke revisi terbaru)."
-HELP_DB_DOWNGRADE: Final = (
-    "Turunkan skema basis data (bawaan: satu revisi; 'base' menghapus semua tabel)."
+HELP_DB: Final = N_("The database schema (Alembic migrations).")
+HELP_CATALOG: Final = N_("Master data: agencies, indicators, targets.")
+HELP_RULES: Final = N_("The rules file (the evaluation's policies).")
+HELP_DB_UPGRADE: Final = N_("Upgrade the database schema (default: to the latest revision).")
+HELP_DB_DOWNGRADE: Final = N_(
+    "Downgrade the database schema (default: one revision; 'base' removes every table)."
 )
-HELP_DB_CURRENT: Final = "Tampilkan revisi skema basis data."
-HELP_DB_GRANT: Final = (
-    "PostgreSQL: beri peran aplikasi hak yang diperlukan dan tidak lebih (jalankan sebagai "
-    "pemilik skema, setelah setiap upgrade); log keputusan hanya SELECT dan INSERT."
+HELP_DB_CURRENT: Final = N_("Show the database schema's revision.")
+HELP_DB_GRANT: Final = N_(
+    "PostgreSQL: give the application's role the rights it needs and no more (run as the "
+    "schema owner, after every upgrade); the decision log only SELECT and INSERT."
 )
-HELP_ROLE: Final = "Peran (role) PostgreSQL yang dipakai aplikasi untuk terhubung."
-MSG_GRANTED: Final = (
-    "Peran {role} dapat memakai aplikasi; log keputusan tetap hanya dapat ditambah."
+HELP_ROLE: Final = N_("The PostgreSQL role the application connects as.")
+MSG_GRANTED: Final = N_(
+    "The role %(role)s can use the application; the decision log can still only be appended to."
 )
-HELP_REVISION: Final = "Revisi Alembic, misalnya head, base, -1 atau kodenya."
-HELP_CATALOG_LOAD: Final = (
-    "Periksa katalog lalu muat dalam satu transaksi (tidak ada yang berubah bila bermasalah)."
+HELP_REVISION: Final = N_("An Alembic revision, for example head, base, -1 or its code.")
+HELP_CATALOG_LOAD: Final = N_(
+    "Check the catalog, then load it in one transaction (nothing changes when it has problems)."
 )
-HELP_CATALOG_CHECK: Final = "Periksa berkas katalog tanpa menyentuh basis data."
-HELP_CATALOG_DIR: Final = "Folder katalog (bawaan: IKU_CATALOG_DIR)."
-HELP_RULES_CHECK: Final = "Periksa berkas aturan dan tampilkan versinya."
-HELP_RULES_FILE: Final = "Berkas aturan (bawaan: IKU_RULES_FILE)."
-HELP_SETUP: Final = (
-    "Buat atau migrasikan basis data dan muat katalog (yang diperlukan run pertama)."
+HELP_CATALOG_CHECK: Final = N_("Check the catalog files without touching the database.")
+HELP_CATALOG_DIR: Final = N_("The catalog folder (default: IKU_CATALOG_DIR).")
+HELP_RULES_CHECK: Final = N_("Check the rules file and show its version.")
+HELP_RULES_FILE: Final = N_("The rules file (default: IKU_RULES_FILE).")
+HELP_SETUP: Final = N_(
+    "Create or migrate the database and load the catalog (what the first run needs)."
 )
-HELP_DEMO: Final = (
-    "Siapkan basis data bawaan, simulasikan kiriman Januari sampai bulan lalu, jalankan setiap "
-    "siklus bulanan, lalu tunjukkan letak buletinnya."
+HELP_DEMO: Final = N_(
+    "Set up the embedded database, simulate the submissions from January to last month, run "
+    "every monthly cycle, then show where the bulletins are."
 )
-HELP_DEMO_MONTHS: Final = (
-    "Hanya N bulan pertama (Januari dst.); bawaan: sampai bulan lalu. Untuk uji cepat."
+HELP_DEMO_MONTHS: Final = N_(
+    "Only the first N months (January onwards); default: up to last month. For quick tests."
 )
-MSG_DB_AT: Final = "Basis data {url} pada revisi {revision}."
-MSG_DB_EMPTY: Final = "base (kosong)"
-MSG_DB_CURRENT: Final = "{url}: {revision} ({state})."
-MSG_DB_UP_TO_DATE: Final = "mutakhir"
-MSG_DB_BEHIND: Final = "tertinggal dari revisi terbaru {heads}"
-MSG_CATALOG_VALID: Final = (
-    "Katalog sah: {agencies} perangkat daerah, {indicators} indikator, {targets} target, "
-    "{names} nama lama."
+MSG_DB_AT: Final = N_("Database %(url)s at revision %(revision)s.")
+MSG_DB_EMPTY: Final = N_("base (empty)")
+MSG_DB_CURRENT: Final = N_("%(url)s: %(revision)s (%(state)s).")
+MSG_DB_UP_TO_DATE: Final = N_("up to date")
+MSG_DB_BEHIND: Final = N_("behind the latest revision %(heads)s")
+MSG_CATALOG_VALID: Final = N_(
+    "The catalog is valid: %(agencies)s agencies, %(indicators)s indicators, %(targets)s "
+    "targets, %(names)s former names."
 )
-MSG_RULES_VALID: Final = "Aturan versi {version} sah. Predikat: {bands}."
-MSG_RULES_FILE: Final = "Berkas aturan {path} (versi {version})."
-TITLE_LOAD: Final = "Katalog dimuat"
-COLUMNS_LOAD: Final = ("tabel", "baris", "ditambah", "diubah", "tetap", "dihapus")
-MSG_DEMO_STARTING: Final = "Memulai"
-MSG_DEMO_SIMULATED: Final = "{files} berkas perangkat daerah disimulasikan untuk {first} .. {last}."
-MSG_DEMO_CYCLES: Final = "Siklus: {statuses}"
-MSG_DEMO_PDF: Final = "Buletin provinsi (PDF): {path}"
-MSG_DEMO_INDEX: Final = "Daftar semua buletin:  {path}"
-MSG_DEMO_REVIEW: Final = "Halaman tinjauan data: {path}"
-MSG_DEMO_ISSUES: Final = "Isu kualitas data terbuka: {count} (`iku review list`)"
+MSG_RULES_VALID: Final = N_("Rules version %(version)s are valid. Predikat: %(bands)s.")
+MSG_RULES_FILE: Final = N_("Rules file %(path)s (version %(version)s).")
+TITLE_LOAD: Final = N_("Catalog loaded")
+COLUMNS_LOAD: Final = (
+    N_("table"),
+    N_("rows"),
+    N_("added"),
+    N_("changed"),
+    N_("unchanged"),
+    N_("removed"),
+)
+MSG_DEMO_STARTING: Final = N_("Starting")
+MSG_DEMO_SIMULATED: Final = N_("%(files)s agency files simulated for %(first)s .. %(last)s.")
+MSG_DEMO_CYCLES: Final = N_("Cycles: %(statuses)s")
+MSG_DEMO_PDF: Final = N_("Province bulletin (PDF): %(path)s")
+MSG_DEMO_INDEX: Final = N_("List of all bulletins:  %(path)s")
+MSG_DEMO_REVIEW: Final = N_("Data review page: %(path)s")
+MSG_DEMO_ISSUES: Final = N_("Open data quality issues: %(count)s (`iku review list`)")
 
 app = typer.Typer(
     cls=IkuGroup,
@@ -110,9 +119,9 @@ app.add_typer(rules_app, name="rules")
 def print_load_report(report: LoadReport) -> None:
     from rich.table import Table
 
-    table = Table(title=TITLE_LOAD)
+    table = Table(title=_(TITLE_LOAD))
     for index, column in enumerate(COLUMNS_LOAD):
-        table.add_column(column, justify="left" if index == 0 else "right")
+        table.add_column(_(column), justify="left" if index == 0 else "right")
     for name, counts in report.tables.items():
         table.add_row(
             name,
@@ -132,7 +141,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help=HELP_REVISION)] = "h
 
     rt = runtime()
     at = upgrade_schema(rt, revision)
-    console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=at))
+    console.print(_(MSG_DB_AT, url=safe_url(rt.settings.database_url), revision=at))
 
 
 @db_app.command("downgrade", help=HELP_DB_DOWNGRADE)
@@ -142,8 +151,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help=HELP_REVISION)] = 
 
     rt = runtime()
     migrate.downgrade(rt.engine, revision=revision)
-    at = migrate.current_revision(rt.engine) or MSG_DB_EMPTY
-    console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=at))
+    at = migrate.current_revision(rt.engine) or _(MSG_DB_EMPTY)
+    console.print(_(MSG_DB_AT, url=safe_url(rt.settings.database_url), revision=at))
 
 
 @db_app.command("grant", help=HELP_DB_GRANT)
@@ -159,7 +168,7 @@ def db_grant(role: Annotated[str, typer.Argument(help=HELP_ROLE)]) -> None:
         raise UserError(str(exc)) from None
     for statement in statements:
         console.print(statement, highlight=False, markup=False)
-    console.print(MSG_GRANTED.format(role=role), highlight=False, markup=False)
+    console.print(_(MSG_GRANTED, role=role), highlight=False, markup=False)
 
 
 @db_app.command("current", help=HELP_DB_CURRENT)
@@ -170,13 +179,16 @@ def db_current() -> None:
     rt = runtime()
     current = migrate.current_revision(rt.engine)
     state = (
-        MSG_DB_UP_TO_DATE
+        _(MSG_DB_UP_TO_DATE)
         if migrate.is_up_to_date(rt.engine)
-        else MSG_DB_BEHIND.format(heads=", ".join(migrate.heads()))
+        else _(MSG_DB_BEHIND, heads=", ".join(migrate.heads()))
     )
     console.print(
-        MSG_DB_CURRENT.format(
-            url=safe_url(rt.settings.database_url), revision=current or MSG_DB_EMPTY, state=state
+        _(
+            MSG_DB_CURRENT,
+            url=safe_url(rt.settings.database_url),
+            revision=current or _(MSG_DB_EMPTY),
+            state=state,
         )
     )
 
@@ -202,7 +214,8 @@ def catalog_check(
     rt = runtime()
     catalog = read_catalog(directory or rt.paths.catalog, rt.rules)
     console.print(
-        MSG_CATALOG_VALID.format(
+        _(
+            MSG_CATALOG_VALID,
             agencies=len(catalog.agencies),
             indicators=len(catalog.indicators),
             targets=len(catalog.targets),
@@ -220,7 +233,7 @@ def rules_check(
 
     rules = load_rules(path) if path is not None else runtime().rules
     bands = ", ".join(f"{b.code} {b.label}" for b in rules.predikat.bands)
-    console.print(MSG_RULES_VALID.format(version=rules.version, bands=bands))
+    console.print(_(MSG_RULES_VALID, version=rules.version, bands=bands))
 
 
 @app.command("setup", help=HELP_SETUP)
@@ -231,8 +244,8 @@ def setup() -> None:
     rt = runtime()
     rules = rt.rules
     revision, report = set_up(rt)
-    console.print(MSG_DB_AT.format(url=safe_url(rt.settings.database_url), revision=revision))
-    console.print(MSG_RULES_FILE.format(path=rt.paths.rules_file, version=rules.version))
+    console.print(_(MSG_DB_AT, url=safe_url(rt.settings.database_url), revision=revision))
+    console.print(_(MSG_RULES_FILE, path=rt.paths.rules_file, version=rules.version))
     print_load_report(report)
 
 
@@ -260,23 +273,19 @@ def demo(
         TimeElapsedColumn(),
         console=console.real,
     ) as bar:
-        job = bar.add_task(MSG_DEMO_STARTING, total=1)
+        job = bar.add_task(_(MSG_DEMO_STARTING), total=1)
 
         def progress(label: str, done: int, total: int) -> None:
             bar.update(job, description=label, completed=done, total=total)
 
         result = run_demo(rt, progress, months=months)
-    statuses = ", ".join(
-        f"{c['period']} {STATUS_LABELS.get(c['status'], c['status'])}" for c in result.cycles
-    )
-    console.print(
-        MSG_DEMO_SIMULATED.format(files=result.files, first=result.first, last=result.last)
-    )
-    console.print(MSG_DEMO_CYCLES.format(statuses=statuses))
-    console.print(MSG_DEMO_PDF.format(path=result.province_pdf))
-    console.print(MSG_DEMO_INDEX.format(path=result.index_html))
-    console.print(MSG_DEMO_REVIEW.format(path=result.review_html))
-    console.print(MSG_DEMO_ISSUES.format(count=result.open_issues))
+    statuses = ", ".join(f"{c['period']} {status_label(c['status'])}" for c in result.cycles)
+    console.print(_(MSG_DEMO_SIMULATED, files=result.files, first=result.first, last=result.last))
+    console.print(_(MSG_DEMO_CYCLES, statuses=statuses))
+    console.print(_(MSG_DEMO_PDF, path=result.province_pdf))
+    console.print(_(MSG_DEMO_INDEX, path=result.index_html))
+    console.print(_(MSG_DEMO_REVIEW, path=result.review_html))
+    console.print(_(MSG_DEMO_ISSUES, count=result.open_issues))
 
 
 #: Feature command modules of :mod:`iku.cli`; each defines ``register(app)``.

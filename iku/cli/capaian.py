@@ -10,16 +10,25 @@ from typing import Annotated, Final
 
 import typer
 
+from iku.i18n import N_, _
+
 # --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_CAPAIAN: Final = (
-    "Hitung capaian, predikat dan catatan untuk setiap baris CSV (kalkulator perencana); angka "
-    "ditulis menurut konvensi berkasnya (koma desimal di berkas titik koma)."
+HELP_CAPAIAN: Final = N_(
+    "Compute capaian, predikat and catatan for every row of a CSV (the planners' "
+    "calculator); numbers are written by the file's convention (decimal comma in a semicolon "
+    "file)."
 )
-HELP_INPUT: Final = "CSV dengan kolom polarity, target, realisasi dan (boleh) formula."
-HELP_OUTPUT: Final = "Berkas hasil (bawaan: layar); foldernya harus ada."
-MSG_SUMMARY: Final = "Aturan versi {version} ({path}); {rows} baris, {computed} dengan capaian."
-MSG_WRITTEN: Final = "Ditulis ke {path}"
-MSG_CANNOT_WRITE: Final = "{path} tidak dapat ditulis ({reason}); periksa folder dan hak aksesnya."
+HELP_INPUT: Final = N_(
+    "A CSV with the columns polarity, target, realisasi and (optionally) formula."
+)
+HELP_OUTPUT: Final = N_("The result file (default: the screen); its folder must exist.")
+MSG_SUMMARY: Final = N_(
+    "Rules version %(version)s (%(path)s); %(rows)s rows, %(computed)s with a capaian."
+)
+MSG_WRITTEN: Final = N_("Written to %(path)s")
+MSG_CANNOT_WRITE: Final = N_(
+    "%(path)s cannot be written (%(reason)s); check the folder and its permissions."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +54,8 @@ def register(app: typer.Typer) -> None:
         first = -len(OUTPUT_COLUMNS)  # capaian_pct
         computed = sum(1 for r in rows[1:] if r[first])
         err.print(
-            MSG_SUMMARY.format(
+            _(
+                MSG_SUMMARY,
                 version=rules.version,
                 path=rt.paths.rules_file,
                 rows=len(rows) - 1,
@@ -61,5 +71,5 @@ def register(app: typer.Typer) -> None:
             target.write_text(text, encoding=encoding)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise UserError(MSG_CANNOT_WRITE.format(path=target, reason=reason)) from None
-        err.print(MSG_WRITTEN.format(path=target), highlight=False)
+            raise UserError(_(MSG_CANNOT_WRITE, path=target, reason=reason)) from None
+        err.print(_(MSG_WRITTEN, path=target), highlight=False)

@@ -8,50 +8,53 @@ from typing import Annotated, Final
 import typer
 from rich.markup import escape
 
-# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_SCHEDULE: Final = "Jadwal deployment di prefect.yaml yang mengikuti berkas aturan."
-HELP_RUN: Final = (
-    "Jalankan flow evaluasi bulanan untuk satu periode: terima, validasi, hitung, buat buletin, "
-    "kirim."
+from iku.i18n import N_, _
+
+# --- user-facing text: English msgids (N_), translated through iku/locale when shown -----------
+HELP_SCHEDULE: Final = N_("The deployment schedules in prefect.yaml that follow the rules file.")
+HELP_RUN: Final = N_(
+    "Run the monthly evaluation flow for one period: take in, validate, compute, make the "
+    "bulletins, deliver."
 )
-HELP_PERIOD: Final = "Periode YYYY-MM [bawaan: bulan lalu, WIB]."
-HELP_RESEND: Final = "Kirim lagi buletin yang sudah terkirim."
-HELP_WAIT: Final = "Antre di belakang siklus periode yang sama yang sedang berjalan."
-HELP_JSON: Final = "Cetak ringkasan sebagai JSON."
-HELP_REMIND: Final = (
-    "Ingatkan perangkat daerah yang belum mengirim (hanya pada hari pengingat, sekali sehari)."
+HELP_PERIOD: Final = N_("The period YYYY-MM [default: last month, WIB].")
+HELP_RESEND: Final = N_("Send bulletins that were already delivered again.")
+HELP_WAIT: Final = N_("Queue behind a running cycle of the same period.")
+HELP_JSON: Final = N_("Print the summary as JSON.")
+HELP_REMIND: Final = N_(
+    "Remind the agencies that have not submitted (only on reminder days, once a day)."
 )
-HELP_DAY: Final = "Hari YYYY-MM-DD [bawaan: hari ini, WIB]."
-HELP_SCHEDULE_CHECK: Final = "Periksa bahwa jadwal di prefect.yaml mengikuti berkas aturan."
-HELP_SCHEDULE_SYNC: Final = (
-    "Tulis ulang jadwal prefect.yaml dari berkas aturan; lalu deploy lagi dengan "
+HELP_DAY: Final = N_("The day YYYY-MM-DD [default: today, WIB].")
+HELP_SCHEDULE_CHECK: Final = N_("Check that the schedules in prefect.yaml follow the rules file.")
+HELP_SCHEDULE_SYNC: Final = N_(
+    "Rewrite the schedules of prefect.yaml from the rules file; then deploy again with "
     "`prefect deploy --all`."
 )
-MSG_EVALUATING: Final = "Mengevaluasi {period}..."
-MSG_CYCLE: Final = "Siklus {period}: {status}."
-MSG_ROWS: Final = (
-    "Baris: {rows_in} masuk, {accepted} diterima, {quarantined} ditahan; isu terbuka {issues}."
+MSG_EVALUATING: Final = N_("Evaluating %(period)s...")
+MSG_CYCLE: Final = N_("Cycle %(period)s: %(status)s.")
+MSG_ROWS: Final = N_(
+    "Rows: %(rows_in)s in, %(accepted)s accepted, %(quarantined)s held; open issues %(issues)s."
 )
-MSG_BULLETINS: Final = "Buletin: {path}"
-MSG_BULLETIN_FAILED: Final = "[red]Buletin gagal[/] {subject}: {error}"
-MSG_BAD_DAY: Final = "Hari '{day}' bukan tanggal seperti 2026-11-03; tulis --day YYYY-MM-DD."
-MSG_NOT_REMINDER_DAY: Final = "{day} bukan hari pengingat; tidak ada yang dikirim."
-MSG_REMINDERS: Final = (
-    "Pengingat untuk {period}: {sent} terkirim, {skipped} sudah diingatkan hari ini, "
-    "{failed} gagal."
+MSG_BULLETINS: Final = N_("Bulletins: %(path)s")
+MSG_BULLETIN_FAILED: Final = N_("[red]Bulletin failed[/] %(subject)s: %(error)s")
+MSG_BAD_DAY: Final = N_("The day '%(day)s' is not a date like 2026-11-03; write --day YYYY-MM-DD.")
+MSG_NOT_REMINDER_DAY: Final = N_("%(day)s is not a reminder day; nothing was sent.")
+MSG_REMINDERS: Final = N_(
+    "Reminders for %(period)s: %(sent)s sent, %(skipped)s already reminded today, %(failed)s "
+    "failed."
 )
-MSG_NOT_REMINDED: Final = "[red]Tidak terkirim[/] {agency}: {error}"
-MSG_SCHEDULE_DRIFT: Final = (
-    "Jadwal prefect.yaml tidak mengikuti berkas aturan ({problems}); jalankan `iku schedule sync`."
+MSG_NOT_REMINDED: Final = N_("[red]Not sent[/] %(agency)s: %(error)s")
+MSG_SCHEDULE_DRIFT: Final = N_(
+    "The schedules of prefect.yaml do not follow the rules file (%(problems)s); run `iku "
+    "schedule sync`."
 )
-MSG_SCHEDULE_OK: Final = "Jadwal prefect.yaml mengikuti berkas aturan."
-MSG_SCHEDULE_SET: Final = "diatur: {change}"
+MSG_SCHEDULE_OK: Final = N_("The schedules of prefect.yaml follow the rules file.")
+MSG_SCHEDULE_SET: Final = N_("set: %(change)s")
 
 schedule_app = typer.Typer(help=HELP_SCHEDULE, no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    from iku.cli.common import STATUS_LABELS, UserError, console, err, require_schema, runtime
+    from iku.cli.common import UserError, console, err, require_schema, runtime, status_label
 
     app.add_typer(schedule_app, name="schedule")
 
@@ -84,7 +87,7 @@ def register(app: typer.Typer) -> None:
         # cluster and the render workers end with it.
         reap_descendants_at_exit()
         try:
-            with console.status(MSG_EVALUATING.format(period=chosen)):
+            with console.status(_(MSG_EVALUATING, period=chosen)):
                 summary = evaluate(rt, chosen, resend=resend, wait=wait)
         except (CycleBusyError, CycleLockLostError) as exc:
             raise UserError(str(exc)) from None
@@ -92,10 +95,11 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
             return
         counts = summary["counts"]
-        status = STATUS_LABELS.get(summary["status"], summary["status"])
-        console.print(MSG_CYCLE.format(period=chosen, status=status))
+        status = status_label(summary["status"])
+        console.print(_(MSG_CYCLE, period=chosen, status=status))
         console.print(
-            MSG_ROWS.format(
+            _(
+                MSG_ROWS,
                 rows_in=counts["rows_in"],
                 accepted=counts["rows_accepted"],
                 quarantined=counts["rows_quarantined"],
@@ -104,11 +108,13 @@ def register(app: typer.Typer) -> None:
         )
         render = counts["steps"].get("render") or {}
         if render.get("index"):
-            console.print(MSG_BULLETINS.format(path=render["index"]))
+            console.print(_(MSG_BULLETINS, path=render["index"]))
         for failure in render.get("failures", []):
             err.print(
-                MSG_BULLETIN_FAILED.format(
-                    subject=escape(str(failure["subject"])), error=escape(str(failure["error"]))
+                _(
+                    MSG_BULLETIN_FAILED,
+                    subject=escape(str(failure["subject"])),
+                    error=escape(str(failure["error"])),
                 )
             )
 
@@ -125,14 +131,15 @@ def register(app: typer.Typer) -> None:
         try:
             chosen = date.fromisoformat(day) if day else today_wib()
         except ValueError:
-            raise UserError(MSG_BAD_DAY.format(day=day)) from None
+            raise UserError(_(MSG_BAD_DAY, day=day)) from None
         require_schema()
         report = remind(runtime(), chosen)
         if not report.in_window:
-            console.print(MSG_NOT_REMINDER_DAY.format(day=chosen))
+            console.print(_(MSG_NOT_REMINDER_DAY, day=chosen))
             return
         console.print(
-            MSG_REMINDERS.format(
+            _(
+                MSG_REMINDERS,
                 period=report.period,
                 sent=len(report.sent),
                 skipped=len(report.skipped),
@@ -140,7 +147,7 @@ def register(app: typer.Typer) -> None:
             )
         )
         for agency, error in report.failed:
-            err.print(MSG_NOT_REMINDED.format(agency=escape(str(agency)), error=escape(str(error))))
+            err.print(_(MSG_NOT_REMINDED, agency=escape(str(agency)), error=escape(str(error))))
 
     @schedule_app.command("check", help=HELP_SCHEDULE_CHECK)
     def schedule_check() -> None:
@@ -149,8 +156,8 @@ def register(app: typer.Typer) -> None:
 
         problems = drift(runtime().rules)
         if problems:
-            raise UserError(MSG_SCHEDULE_DRIFT.format(problems="; ".join(problems)))
-        console.print(MSG_SCHEDULE_OK)
+            raise UserError(_(MSG_SCHEDULE_DRIFT, problems="; ".join(problems)))
+        console.print(_(MSG_SCHEDULE_OK))
 
     @schedule_app.command("sync", help=HELP_SCHEDULE_SYNC)
     def schedule_sync() -> None:
@@ -158,4 +165,4 @@ def register(app: typer.Typer) -> None:
         from iku.schedule import sync
 
         for change in sync(runtime().rules):
-            console.print(MSG_SCHEDULE_SET.format(change=change))
+            console.print(_(MSG_SCHEDULE_SET, change=change))

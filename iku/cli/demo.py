@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from iku.calendar import Period, periods_between, previous_period
+from iku.i18n import N_, _
 from iku.runtime import Runtime
 
 DEMO_YEAR = 2026
@@ -38,10 +39,10 @@ class DemoResult:
     open_issues: int
 
 
-MSG_SETUP: Final = "Menyiapkan basis data dan katalog"
-MSG_SIMULATING: Final = "Menyimulasikan kiriman {first} .. {last}"
-MSG_CYCLE: Final = "Evaluasi bulanan {period}"
-MSG_DONE: Final = "Selesai"
+MSG_SETUP: Final = N_("Setting up the database and the catalog")
+MSG_SIMULATING: Final = N_("Simulating the submissions %(first)s .. %(last)s")
+MSG_CYCLE: Final = N_("Monthly evaluation %(period)s")
+MSG_DONE: Final = N_("Done")
 
 
 def demo_periods(now_period: str | None = None, months: int | None = None) -> tuple[str, str]:
@@ -74,9 +75,9 @@ def run_demo(
     first, last = demo_periods(months=months)
     periods = periods_between(first, last)
     total = len(periods) + 2
-    progress(MSG_SETUP, 0, total)
+    progress(_(MSG_SETUP), 0, total)
     setup(rt)
-    progress(MSG_SIMULATING.format(first=first, last=last), 1, total)
+    progress(_(MSG_SIMULATING, first=first, last=last), 1, total)
     simulation = simulate(
         read_catalog(rt.paths.catalog, rt.rules),
         rt.rules,
@@ -92,9 +93,9 @@ def run_demo(
     ingest_history(rt, stated_receipts(simulation.manifest_path), by=DEMO_STATED_BY)
     cycles = []
     for done, period in enumerate(periods, start=2):
-        progress(MSG_CYCLE.format(period=period), done, total)
+        progress(_(MSG_CYCLE, period=period), done, total)
         cycles.append(evaluate(rt, period))
-    progress(MSG_DONE, total, total)
+    progress(_(MSG_DONE), total, total)
     out = rt.paths.period_dir(last)
     with session_scope(rt.engine) as session:
         open_issues = len(list_issues(session, status="open"))

@@ -7,14 +7,16 @@ from typing import Annotated, Final
 
 import typer
 
+from iku.i18n import N_, _
+
 # --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_EXPORT: Final = (
-    "Tulis capaian.csv dan perlu_tindakan.csv sebuah periode: data terbuka (docs/exports.md)."
+HELP_EXPORT: Final = N_(
+    "Write a period's capaian.csv and perlu_tindakan.csv: open data (docs/exports.md)."
 )
-HELP_PERIOD: Final = "Periode YYYY-MM."
-HELP_OUT: Final = "Folder tujuan (folder induknya harus ada)."
-MSG_WRITTEN: Final = (
-    "{capaian} ({rows} baris) dan {attention} ({items} butir perlu tindakan) ditulis."
+HELP_PERIOD: Final = N_("The period, YYYY-MM.")
+HELP_OUT: Final = N_("The target folder (its parent folder must exist).")
+MSG_WRITTEN: Final = N_(
+    "%(capaian)s (%(rows)s rows) and %(attention)s (%(items)s items needing action) written."
 )
 
 
@@ -42,8 +44,12 @@ def register(app: typer.Typer) -> None:
         except ExportError as exc:
             raise UserError(str(exc)) from None
         console.print(
-            MSG_WRITTEN.format(
-                capaian=done.capaian, rows=done.rows, attention=done.attention, items=done.items
+            _(
+                MSG_WRITTEN,
+                capaian=done.capaian,
+                rows=done.rows,
+                attention=done.attention,
+                items=done.items,
             ),
             highlight=False,
             markup=False,

@@ -16,100 +16,102 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from iku.i18n import N_, _
+
 if TYPE_CHECKING:
     from iku.ingest.service import IngestSummary, Receipt
 
-# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_INGEST: Final = (
-    "Arsipkan, baca dan tampung kiriman perangkat daerah; tolak berkas yang buruk dengan "
-    "pemberitahuan."
+# --- user-facing text: English msgids (N_), translated through iku/locale when shown -----------
+HELP_INGEST: Final = N_(
+    "Archive, read and stage the agencies' submissions; reject bad files with a notice."
 )
-HELP_PATHS: Final = "Berkas atau folder (bawaan: kotak masuk, IKU_INBOX_DIR)."
-HELP_INGEST_AGENCY: Final = (
-    "Kode perangkat daerah untuk berkas yang tidak berada di folder <KODE>/."
+HELP_PATHS: Final = N_("Files or folders (default: the inbox, IKU_INBOX_DIR).")
+HELP_INGEST_AGENCY: Final = N_("The agency code for files that are not in a <CODE>/ folder.")
+HELP_INGEST_JSON: Final = N_("Print a summary for machines (JSON).")
+HELP_RECEIVED_AT: Final = N_(
+    "When a file that came through another channel (e-mail, a USB stick) was received, for "
+    "example 2026-10-03T09:15+07:00 (default: now). Requires --by."
 )
-HELP_INGEST_JSON: Final = "Cetak ringkasan untuk mesin (JSON)."
-HELP_RECEIVED_AT: Final = (
-    "Kapan berkas yang datang lewat jalur lain (surel, diska lepas) diterima, misalnya "
-    "2026-10-03T09:15+07:00 (bawaan: sekarang). Wajib dengan --by."
+HELP_BY: Final = N_("Who states --received-at (recorded with the file).")
+HELP_MANIFEST: Final = N_(
+    "A simulation manifest (DIR/.simulation/manifest.json): take its files with the receipt "
+    "times it states. Requires --by."
 )
-HELP_BY: Final = "Siapa yang menyatakan --received-at (dicatat bersama berkasnya)."
-HELP_MANIFEST: Final = (
-    "Manifes simulasi (DIR/.simulation/manifest.json): terima berkasnya dengan waktu terima "
-    "yang dinyatakannya. Wajib dengan --by."
+HELP_ARCHIVE: Final = N_("The archive of received files.")
+HELP_ARCHIVE_VERIFY: Final = N_(
+    "Check every archived file against the sha256 in its name; exit with code 1 when any differs."
 )
-HELP_ARCHIVE: Final = "Arsip berkas yang diterima."
-HELP_ARCHIVE_VERIFY: Final = (
-    "Periksa setiap berkas arsip terhadap sha256 pada namanya; keluar dengan kode 1 bila ada "
-    "yang berbeda."
+HELP_TEMPLATE: Final = N_("Write the filled .xlsx template of one agency for one period.")
+HELP_TEMPLATE_AGENCY: Final = N_("The agency code, for example DINKES.")
+HELP_TEMPLATE_PERIOD: Final = N_("The reporting period, YYYY-MM.")
+HELP_TEMPLATE_OUT: Final = N_(
+    "The .xlsx file to write (default: <output>/templates/...); its folder must exist."
 )
-HELP_TEMPLATE: Final = "Tulis templat .xlsx terisi milik satu perangkat daerah untuk satu periode."
-HELP_TEMPLATE_AGENCY: Final = "Kode perangkat daerah, misalnya DINKES."
-HELP_TEMPLATE_PERIOD: Final = "Periode laporan YYYY-MM."
-HELP_TEMPLATE_OUT: Final = (
-    "Berkas .xlsx keluaran (bawaan: <keluaran>/templates/...); foldernya harus ada."
+HELP_SIMULATE: Final = N_(
+    "Write realistic simulated submissions (with planted defects and a manifest)."
 )
-HELP_SIMULATE: Final = (
-    "Tulis kiriman simulasi yang realistis (dengan cacat yang ditanam dan manifes)."
+HELP_SIM_PERIOD: Final = N_("The last simulated period, YYYY-MM.")
+HELP_SIM_OUT: Final = N_("The target folder DIR/<CODE>/... (its parent folder must exist).")
+HELP_SIM_MONTHS: Final = N_("How many months up to --period.")
+HELP_SIM_AGENCIES: Final = N_("'all' or agency codes separated by commas.")
+HELP_SIM_DEFECTS: Final = N_("How many defects to plant.")
+HELP_SIM_SEED: Final = N_("The random seed.")
+MSG_BAD_PERIOD: Final = N_(
+    "The period '%(period)s' is not YYYY-MM; write for example --period 2026-10."
 )
-HELP_SIM_PERIOD: Final = "Periode simulasi terakhir, YYYY-MM."
-HELP_SIM_OUT: Final = "Folder tujuan DIR/<KODE>/... (folder induknya harus ada)."
-HELP_SIM_MONTHS: Final = "Berapa bulan sampai --period."
-HELP_SIM_AGENCIES: Final = "'all' atau kode perangkat daerah dipisah koma."
-HELP_SIM_DEFECTS: Final = "Berapa cacat yang ditanam."
-HELP_SIM_SEED: Final = "Benih acak."
-MSG_BAD_PERIOD: Final = "Periode {period!r} bukan YYYY-MM; tulis misalnya --period 2026-10."
-MSG_PATH_MISSING: Final = "{path} tidak ada; berikan berkas atau folder yang akan diterima."
-MSG_EMPTY_CATALOG: Final = "Katalog masih kosong; jalankan `iku catalog load` dulu."
-MSG_NO_ACTIVE_IKU: Final = "Perangkat daerah {code} tidak memiliki IKU aktif; periksa katalog."
-MSG_NOT_XLSX: Final = "{path} harus berakhiran .xlsx."
-MSG_TEMPLATE: Final = "Templat {code} {period} ({count} IKU): {path}"
-MSG_SIMULATED: Final = (
-    "{files} berkas disimulasikan, {rows} baris data, {defects} cacat ditanam (dari {asked} "
-    "yang diminta) di {out}. Manifes: {manifest}"
+MSG_PATH_MISSING: Final = N_("%(path)s does not exist; give the files or folders to take in.")
+MSG_EMPTY_CATALOG: Final = N_("The catalog is still empty; run `iku catalog load` first.")
+MSG_NO_ACTIVE_IKU: Final = N_("The agency %(code)s has no active IKU; check the catalog.")
+MSG_NOT_XLSX: Final = N_("%(path)s must end in .xlsx.")
+MSG_TEMPLATE: Final = N_("Template %(code)s %(period)s (%(count)s IKU): %(path)s")
+MSG_SIMULATED: Final = N_(
+    "%(files)s files simulated, %(rows)s data rows, %(defects)s defects planted (of "
+    "%(asked)s asked for) in %(out)s. Manifest: %(manifest)s"
 )
-MSG_AUDIT: Final = "Catatan audit: {notes}"
-MSG_NOT_A_TIME: Final = "--received-at {text!r} bukan waktu; tulis misalnya 2026-10-03T09:15+07:00."
-MSG_IN_FUTURE: Final = (
-    "--received-at {text} ada di masa depan; nyatakan kapan berkasnya benar-benar tiba."
+MSG_AUDIT: Final = N_("Audit notes: %(notes)s")
+MSG_NOT_A_TIME: Final = N_(
+    "--received-at '%(text)s' is not a time; write for example 2026-10-03T09:15+07:00."
 )
-MSG_NEEDS_BY: Final = "{option} wajib disertai --by NAMA: siapa yang menyatakan kapan berkas tiba."
-MSG_BY_TOO_LONG: Final = "--by paling banyak {limit} karakter."
-MSG_BY_ALONE: Final = "--by hanya dipakai bersama --received-at (atau --manifest)."
-MSG_MANIFEST_AND_PATHS: Final = (
-    "--manifest sudah menyebut berkasnya sendiri; jangan beri PATH atau --received-at."
+MSG_IN_FUTURE: Final = N_(
+    "--received-at %(text)s is in the future; state when the file really arrived."
 )
-MSG_NOT_A_MANIFEST: Final = "{path} bukan manifes simulasi ({problem})."
-MSG_CORRUPTED: Final = "Rusak"
-MSG_ARCHIVE_CHECKED: Final = "{checked} berkas arsip diperiksa di {folder}; {problems} masalah."
-TITLE_INGEST: Final = "Penerimaan"
+MSG_NEEDS_BY: Final = N_("%(option)s needs --by NAME: who states when the file arrived.")
+MSG_BY_TOO_LONG: Final = N_("--by takes at most %(limit)s characters.")
+MSG_BY_ALONE: Final = N_("--by is only used with --received-at (or --manifest).")
+MSG_MANIFEST_AND_PATHS: Final = N_("--manifest names its own files; give no PATH or --received-at.")
+MSG_NOT_A_MANIFEST: Final = N_("%(path)s is not a simulation manifest (%(problem)s).")
+MSG_CORRUPTED: Final = N_("Corrupted")
+MSG_ARCHIVE_CHECKED: Final = N_(
+    "%(checked)s archived files checked in %(folder)s; %(problems)s problems."
+)
+TITLE_INGEST: Final = N_("Intake")
 COLUMNS_INGEST: Final = (
-    "berkas",
-    "perangkat daerah",
-    "periode",
-    "format",
-    "hasil",
-    "baris",
-    "rincian",
+    N_("file"),
+    N_("agency"),
+    N_("period"),
+    N_("format"),
+    N_("outcome"),
+    N_("rows"),
+    N_("details"),
 )
 OUTCOME_WORDS: Final = {
-    "staged": "ditampung",
-    "superseded": "menggantikan",
-    "rejected": "ditolak",
-    "duplicate": "ganda",
-    "ignored": "diabaikan",
-    "refused": "tidak diterima",
-    "skipped": "ditunda",
+    "staged": N_("staged"),
+    "superseded": N_("superseding"),
+    "rejected": N_("rejected"),
+    "duplicate": N_("duplicate"),
+    "ignored": N_("ignored"),
+    "refused": N_("refused"),
+    "skipped": N_("deferred"),
 }
-MSG_DUPLICATE_OF: Final = "bita sama dengan kiriman #{id}"
-MSG_SUPERSEDES: Final = "#{id}, menggantikan #{old}"
-MSG_HELD: Final = ", {count} ditahan"
-MSG_IDENTICAL_TO: Final = ", sama dengan kiriman {agencies}"
-MSG_NOTICE: Final = " Pemberitahuan: {notice}"
-MSG_INGEST_SUMMARY: Final = (
-    "{seen} berkas dilihat, {created} kiriman dibuat, {duplicates} ganda, {superseded} "
-    "menggantikan, {rejected} ditolak, {refused} tidak diterima, {skipped} ditunda sampai "
-    "pemindaian berikutnya, {rows} baris ditampung ({held} ditahan untuk pengelola data)."
+MSG_DUPLICATE_OF: Final = N_("same bytes as submission #%(id)s")
+MSG_SUPERSEDES: Final = N_("#%(id)s, supersedes #%(old)s")
+MSG_HELD: Final = N_(", %(count)s held")
+MSG_IDENTICAL_TO: Final = N_(", same as the submission of %(agencies)s")
+MSG_NOTICE: Final = N_(" Notice: %(notice)s")
+MSG_INGEST_SUMMARY: Final = N_(
+    "%(seen)s files seen, %(created)s submissions created, %(duplicates)s duplicates, "
+    "%(superseded)s superseding, %(rejected)s rejected, %(refused)s refused, %(skipped)s "
+    "deferred to the next scan, %(rows)s rows staged (%(held)s held for the data stewards)."
 )
 
 _STATUS_STYLE: Final = {
@@ -138,14 +140,15 @@ def _check_period(period: str) -> str:
     from iku.cli.common import UserError
 
     if not is_period(period):
-        raise UserError(MSG_BAD_PERIOD.format(period=period))
+        raise UserError(_(MSG_BAD_PERIOD, period=period))
     return period
 
 
 def _word(status: str) -> Any:
     from rich.text import Text
 
-    return Text(OUTCOME_WORDS.get(status, status), style=_STATUS_STYLE.get(status, ""))
+    word = OUTCOME_WORDS.get(status)
+    return Text(_(word) if word else status, style=_STATUS_STYLE.get(status, ""))
 
 
 def _print_summary(summary: IngestSummary) -> None:
@@ -154,10 +157,10 @@ def _print_summary(summary: IngestSummary) -> None:
 
     from iku.cli.common import console
 
-    table = Table(title=TITLE_INGEST, show_lines=False)
+    table = Table(title=_(TITLE_INGEST), show_lines=False)
     for index, column in enumerate(COLUMNS_INGEST):
         table.add_column(
-            column,
+            _(column),
             justify="right" if index == 5 else "left",
             overflow="fold",
             no_wrap=index in (1, 2, 3, 4, 5),
@@ -166,17 +169,17 @@ def _print_summary(summary: IngestSummary) -> None:
         if outcome.status == "rejected":
             detail = outcome.rule or ""
         elif outcome.status == "duplicate":
-            detail = MSG_DUPLICATE_OF.format(id=outcome.duplicate_of)
+            detail = _(MSG_DUPLICATE_OF, id=outcome.duplicate_of)
         elif outcome.supersedes_id is not None:
-            detail = MSG_SUPERSEDES.format(id=outcome.submission_id, old=outcome.supersedes_id)
+            detail = _(MSG_SUPERSEDES, id=outcome.submission_id, old=outcome.supersedes_id)
         elif outcome.submission_id is not None:
             detail = f"#{outcome.submission_id}"
         else:
             detail = outcome.reason or ""
         if outcome.held:
-            detail += MSG_HELD.format(count=outcome.held)
+            detail += _(MSG_HELD, count=outcome.held)
         if outcome.identical_to:
-            detail += MSG_IDENTICAL_TO.format(agencies=", ".join(outcome.identical_to))
+            detail += _(MSG_IDENTICAL_TO, agencies=", ".join(outcome.identical_to))
         table.add_row(
             plain(Path(outcome.file).name),
             plain(outcome.agency or "-"),
@@ -195,11 +198,12 @@ def _print_summary(summary: IngestSummary) -> None:
             f" ({outcome.rule})" if outcome.rule else "",
             ": ",
             plain(outcome.reason),
-            plain(MSG_NOTICE.format(notice=outcome.notice) if outcome.notice else ""),
+            plain(_(MSG_NOTICE, notice=outcome.notice) if outcome.notice else ""),
         )
         console.print(line, highlight=False)
     console.print(
-        MSG_INGEST_SUMMARY.format(
+        _(
+            MSG_INGEST_SUMMARY,
             seen=summary.files_seen,
             created=summary.submissions_created,
             duplicates=summary.duplicates,
@@ -222,11 +226,11 @@ def parse_received_at(text: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(MSG_NOT_A_TIME.format(text=text)) from None
+        raise UserError(_(MSG_NOT_A_TIME, text=text)) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=TIMEZONE)
     if moment > now:
-        raise UserError(MSG_IN_FUTURE.format(text=text))
+        raise UserError(_(MSG_IN_FUTURE, text=text))
     return moment
 
 
@@ -236,9 +240,9 @@ def stated_by(by: str | None, option: str) -> str:
 
     name = " ".join((by or "").split())
     if not name:
-        raise UserError(MSG_NEEDS_BY.format(option=option))
+        raise UserError(_(MSG_NEEDS_BY, option=option))
     if len(name) > _MAX_BY:
-        raise UserError(MSG_BY_TOO_LONG.format(limit=_MAX_BY))
+        raise UserError(_(MSG_BY_TOO_LONG, limit=_MAX_BY))
     return name
 
 
@@ -248,7 +252,7 @@ def _receipt(received_at: str | None, by: str | None, now: datetime) -> Receipt 
 
     if received_at is None:
         if by is not None:
-            raise UserError(MSG_BY_ALONE)
+            raise UserError(_(MSG_BY_ALONE))
         return None
     return Receipt(parse_received_at(received_at, now), stated_by(by, "--received-at"))
 
@@ -286,22 +290,22 @@ def register(app: typer.Typer) -> None:
             from iku.simulate import stated_receipts
 
             if paths or received_at is not None:
-                raise UserError(MSG_MANIFEST_AND_PATHS)
+                raise UserError(_(MSG_MANIFEST_AND_PATHS))
             who = stated_by(by, "--manifest")
             try:
                 stated = stated_receipts(manifest)
             except (OSError, ValueError, KeyError) as exc:
-                raise UserError(MSG_NOT_A_MANIFEST.format(path=manifest, problem=exc)) from None
+                raise UserError(_(MSG_NOT_A_MANIFEST, path=manifest, problem=exc)) from None
         rt = runtime()
         targets = list(paths or [rt.paths.inbox])
         for path in targets if manifest is None else []:
             if not path.exists() and not path.is_symlink():
-                raise UserError(MSG_PATH_MISSING.format(path=path))
+                raise UserError(_(MSG_PATH_MISSING, path=path))
         code = require_agency(agency)
         context = load_context(rt)
         try:
             if not context.agencies:
-                raise UserError(MSG_EMPTY_CATALOG)
+                raise UserError(_(MSG_EMPTY_CATALOG))
             if manifest is not None:
                 summary = ingest_stated(stated, context, by=who)
             else:
@@ -330,12 +334,12 @@ def register(app: typer.Typer) -> None:
         for problem in problems:
             console.print(
                 Text.assemble(
-                    (MSG_CORRUPTED + " ", "bold red"), plain(problem.path), ": ", problem.problem
+                    (_(MSG_CORRUPTED) + " ", "bold red"), plain(problem.path), ": ", problem.problem
                 ),
                 highlight=False,
             )
         console.print(
-            MSG_ARCHIVE_CHECKED.format(checked=checked, folder=folder, problems=len(problems)),
+            _(MSG_ARCHIVE_CHECKED, checked=checked, folder=folder, problems=len(problems)),
             highlight=False,
             markup=False,
         )
@@ -352,7 +356,7 @@ def register(app: typer.Typer) -> None:
         _check_period(period)
         if out is not None:
             if out.suffix.lower() != ".xlsx":
-                raise UserError(MSG_NOT_XLSX.format(path=out))
+                raise UserError(_(MSG_NOT_XLSX, path=out))
             out = existing_parent(out, "--out")
         require_schema()
         code = require_agency(agency)
@@ -362,12 +366,16 @@ def register(app: typer.Typer) -> None:
         rt = runtime()
         spec = template_spec(rt, code, period)
         if not spec.rows:
-            raise UserError(MSG_NO_ACTIVE_IKU.format(code=spec.agency_code))
+            raise UserError(_(MSG_NO_ACTIVE_IKU, code=spec.agency_code))
         target = out or default_path(rt, spec)
         write(spec, target)
         console.print(
-            MSG_TEMPLATE.format(
-                code=spec.agency_code, period=period, count=len(spec.rows), path=target
+            _(
+                MSG_TEMPLATE,
+                code=spec.agency_code,
+                period=period,
+                count=len(spec.rows),
+                path=target,
             ),
             highlight=False,
             markup=False,
@@ -403,7 +411,8 @@ def register(app: typer.Typer) -> None:
             seed=seed,
         )
         console.print(
-            MSG_SIMULATED.format(
+            _(
+                MSG_SIMULATED,
                 files=len(result.files),
                 rows=result.rows,
                 defects=len(result.defects),
@@ -415,4 +424,4 @@ def register(app: typer.Typer) -> None:
             markup=False,
         )
         if result.audit:
-            console.print(MSG_AUDIT.format(notes="; ".join(result.audit)), markup=False)
+            console.print(_(MSG_AUDIT, notes="; ".join(result.audit)), markup=False)

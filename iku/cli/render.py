@@ -12,56 +12,62 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
+from iku.i18n import N_, _
+
 if TYPE_CHECKING:
     from iku.locks import CycleHold
     from iku.runtime import Runtime
 
-# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_RENDER: Final = (
-    "Buat buletin satu periode lalu kirimkan (masing-masing sekali, kecuali dengan --resend)."
+# --- user-facing text: English msgids (N_), translated through iku/locale when shown -----------
+HELP_RENDER: Final = N_(
+    "Make the bulletins of one period, then deliver them (each once, unless --resend)."
 )
-HELP_PERIOD: Final = "Periode YYYY-MM."
-HELP_RESEND: Final = "Kirim lagi buletin yang sudah terkirim."
-HELP_RESEND_UNKNOWN: Final = (
-    "Kirim lagi hanya pengiriman yang hasilnya tidak diketahui (server surel atau proses ini "
-    "berhenti di tengah pengiriman), dengan Message-ID yang tercatat."
+HELP_PERIOD: Final = N_("The period, YYYY-MM.")
+HELP_RESEND: Final = N_("Send bulletins that were already delivered again.")
+HELP_RESEND_UNKNOWN: Final = N_(
+    "Send again only the deliveries whose outcome is unknown (the mail server or this "
+    "process stopped in the middle of sending), with the recorded Message-ID."
 )
-HELP_DELIVER: Final = "Kirim e-mail (atau tulis .eml) setelah buletin dibuat."
-HELP_WORKERS: Final = "Jumlah proses pembuat buletin [bawaan: jumlah CPU]."
-MSG_RENDERING: Final = "Membuat buletin {period}..."
-TITLE_BULLETINS: Final = "Buletin {period}"
-COLUMNS_BULLETINS: Final = ("sasaran", "buletin")
-AUDIENCE_WORDS: Final = {"province": "provinsi", "agency": "perangkat daerah", "index": "indeks"}
-MSG_INDEX: Final = "Indeks: {path}"
-MSG_MANIFEST: Final = "Manifes: {path}"
-MSG_REISSUED: Final = (
-    "Diterbitkan ulang karena angkanya berubah setelah dikirim: {subjects} (terbitan sebelumnya "
-    "disimpan di {archive})."
+HELP_DELIVER: Final = N_("Send the e-mails (or write .eml files) after the bulletins are made.")
+HELP_WORKERS: Final = N_("How many bulletin-making processes [default: the number of CPUs].")
+MSG_RENDERING: Final = N_("Making the bulletins of %(period)s...")
+TITLE_BULLETINS: Final = N_("Bulletins %(period)s")
+COLUMNS_BULLETINS: Final = (N_("audience"), N_("bulletin"))
+AUDIENCE_WORDS: Final = {
+    "province": N_("province"),
+    "agency": N_("agency"),
+    "index": N_("index"),
+}
+MSG_INDEX: Final = N_("Index: %(path)s")
+MSG_MANIFEST: Final = N_("Manifest: %(path)s")
+MSG_REISSUED: Final = N_(
+    "Issued again because their figures changed after delivery: %(subjects)s (the earlier "
+    "issues are kept in %(archive)s)."
 )
-MSG_KEPT: Final = (
-    "{count} buletin yang sudah dikirim tidak berubah angkanya dan dibiarkan apa adanya."
+MSG_KEPT: Final = N_(
+    "%(count)s bulletins already delivered have unchanged figures and are left as they are."
 )
-MSG_FAILED: Final = "[red]Gagal[/] {subject}: {error}"
-MSG_DELIVERY: Final = (
-    "Pengiriman ({where}): {sent} terkirim, {skipped} sudah terkirim sebelumnya, {failed} gagal, "
-    "{unknown} belum pasti."
+MSG_FAILED: Final = N_("[red]Failed[/] %(subject)s: %(error)s")
+MSG_DELIVERY: Final = N_(
+    "Delivery (%(where)s): %(sent)s sent, %(skipped)s already sent before, %(failed)s "
+    "failed, %(unknown)s uncertain."
 )
-MSG_NOT_DELIVERED: Final = (
-    "[red]Tidak terkirim[/] {subject} -> {email} setelah {attempts} percobaan: {error}"
+MSG_NOT_DELIVERED: Final = N_(
+    "[red]Not sent[/] %(subject)s -> %(email)s after %(attempts)s attempts: %(error)s"
 )
-MSG_UNKNOWN: Final = (
-    "[yellow]Belum pasti[/] {subject} -> {email} (Message-ID {message_id}) mungkin sudah "
-    "sampai: {error}"
+MSG_UNKNOWN: Final = N_(
+    "[yellow]Uncertain[/] %(subject)s -> %(email)s (Message-ID %(message_id)s) may have "
+    "arrived: %(error)s"
 )
-MSG_SOME_FAILED: Final = (
-    "{rendered} buletin gagal dibuat dan {delivered} pengiriman gagal (tercantum di atas); "
-    "perbaiki penyebabnya lalu jalankan perintah yang sama lagi: yang sudah berhasil tidak "
-    "dikirim dua kali."
+MSG_SOME_FAILED: Final = N_(
+    "%(rendered)s bulletins could not be made and %(delivered)s deliveries failed (listed "
+    "above); fix the cause, then run the same command again: what succeeded is not sent "
+    "twice."
 )
-MSG_SOME_UNKNOWN: Final = (
-    "{count} pengiriman belum pasti sampai atau tidak (tercantum di atas) dan tidak dikirim "
-    "lagi dengan sendirinya; tanyakan kepada penerima atau pengelola server surel (menurut "
-    "Message-ID), lalu bila perlu jalankan lagi dengan --resend-unknown."
+MSG_SOME_UNKNOWN: Final = N_(
+    "%(count)s deliveries may or may not have arrived (listed above) and are not sent again "
+    "by themselves; ask the recipients or the mail server's administrator (by Message-ID), "
+    "then if needed run again with --resend-unknown."
 )
 
 
@@ -115,18 +121,18 @@ def register(app: typer.Typer) -> None:
         from iku.operations.deliver import deliver as deliver_bulletins
         from iku.operations.render import render
 
-        with console.status(MSG_RENDERING.format(period=period)):
+        with console.status(_(MSG_RENDERING, period=period)):
             result = render(rt, period, workers=workers or os.cpu_count() or 1, fence=held.fence)
 
-        table = Table(title=TITLE_BULLETINS.format(period=period))
-        table.add_column(COLUMNS_BULLETINS[0])
-        table.add_column(COLUMNS_BULLETINS[1], justify="right")
+        table = Table(title=_(TITLE_BULLETINS, period=period))
+        table.add_column(_(COLUMNS_BULLETINS[0]))
+        table.add_column(_(COLUMNS_BULLETINS[1]), justify="right")
         for audience in ("province", "agency", "index"):
             count = sum(1 for b in result.bulletins if b.audience == audience)
-            table.add_row(AUDIENCE_WORDS[audience], str(count))
+            table.add_row(_(AUDIENCE_WORDS[audience]), str(count))
         console.print(table)
-        console.print(MSG_INDEX.format(path=result.index_path), markup=False)
-        console.print(MSG_MANIFEST.format(path=result.manifest_path), markup=False)
+        console.print(_(MSG_INDEX, path=result.index_path), markup=False)
+        console.print(_(MSG_MANIFEST, path=result.manifest_path), markup=False)
         if result.reissued:
             subjects = ", ".join(
                 f"{b.subject_key} (Revisi {b.decision.revision})"
@@ -134,13 +140,15 @@ def register(app: typer.Typer) -> None:
                 if b.decision is not None
             )
             archive = result.output_dir / ARCHIVE_DIR
-            console.print(MSG_REISSUED.format(subjects=subjects, archive=archive), markup=False)
+            console.print(_(MSG_REISSUED, subjects=subjects, archive=archive), markup=False)
         if result.kept:
-            console.print(MSG_KEPT.format(count=len(result.kept)))
+            console.print(_(MSG_KEPT, count=len(result.kept)))
         for failure in result.failures:
             err.print(
-                MSG_FAILED.format(
-                    subject=escape(failure.subject_key), error=escape(str(failure.error))
+                _(
+                    MSG_FAILED,
+                    subject=escape(failure.subject_key),
+                    error=escape(str(failure.error)),
                 ),
                 highlight=False,
             )
@@ -153,7 +161,8 @@ def register(app: typer.Typer) -> None:
             )
             where = "SMTP" if report.channel == "smtp" else f"{result.output_dir / 'outbox'}"
             console.print(
-                MSG_DELIVERY.format(
+                _(
+                    MSG_DELIVERY,
                     where=where,
                     sent=report.sent,
                     skipped=report.skipped,
@@ -164,7 +173,8 @@ def register(app: typer.Typer) -> None:
             )
             for outcome in report.failures:
                 err.print(
-                    MSG_NOT_DELIVERED.format(
+                    _(
+                        MSG_NOT_DELIVERED,
                         subject=escape(outcome.subject_key),
                         email=escape(outcome.email),
                         attempts=outcome.attempts,
@@ -174,7 +184,8 @@ def register(app: typer.Typer) -> None:
                 )
             for outcome in report.uncertain:
                 err.print(
-                    MSG_UNKNOWN.format(
+                    _(
+                        MSG_UNKNOWN,
                         subject=escape(outcome.subject_key),
                         email=escape(outcome.email),
                         message_id=escape(str(outcome.message_id)),
@@ -186,7 +197,7 @@ def register(app: typer.Typer) -> None:
 
         if result.failures or failed_deliveries:
             raise UserError(
-                MSG_SOME_FAILED.format(rendered=len(result.failures), delivered=failed_deliveries)
+                _(MSG_SOME_FAILED, rendered=len(result.failures), delivered=failed_deliveries)
             )
         if unknown_deliveries:
-            raise UserError(MSG_SOME_UNKNOWN.format(count=unknown_deliveries))
+            raise UserError(_(MSG_SOME_UNKNOWN, count=unknown_deliveries))

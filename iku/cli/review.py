@@ -8,85 +8,96 @@ from typing import Annotated, Any, Final, Literal
 import typer
 
 from iku.cli.common import UserError, console, require_agency, require_schema, runtime
+from iku.i18n import N_, _
 
-# --- user-facing text (Bahasa Indonesia) ------------------------------------------------------
-HELP_REVIEW: Final = "Antrean tinjauan pengelola data (isu yang ditemukan validasi)."
-HELP_VALIDATE: Final = (
-    "Validasi kiriman periode yang sudah diterima, lalu salurkan barisnya ke realisasi atau ke "
-    "antrean tinjauan."
+# --- user-facing text: English msgids (N_), translated through iku/locale when shown -----------
+HELP_REVIEW: Final = N_("The data stewards' review queue (the issues validation found).")
+HELP_VALIDATE: Final = N_(
+    "Validate the period's received submissions, then route their rows to realisasi or to "
+    "the review queue."
 )
-HELP_PERIOD: Final = "Periode YYYY-MM."
-HELP_AGENCY_ONLY: Final = "Hanya berkas perangkat daerah ini (kode, misalnya DINKES)."
-HELP_JSON: Final = "Keluaran JSON untuk mesin."
-HELP_LIST: Final = "Daftar isu dalam antrean."
-HELP_AGENCY: Final = "Kode perangkat daerah, misalnya DINKES."
-HELP_STATUS: Final = "Status isu (all: semua)."
-HELP_SHOW: Final = "Tampilkan satu isu: baris seperti ditemukan, aturannya, dan setiap keputusan."
-HELP_ISSUE: Final = "Nomor isu (lihat `iku review list`)."
-HELP_ACCEPT: Final = "Terima (timpa): baris masuk ke realisasi; keputusannya disimpan untuk audit."
-HELP_REJECT: Final = "Tolak: nilai baris tidak dipakai; keputusannya disimpan untuk audit."
-HELP_BY: Final = "Nama pengguna akun yang memutuskan (pengelola data)."
-HELP_NOTE: Final = "Alasannya."
-HELP_VALUE: Final = "Nilai yang benar (format Indonesia, misalnya 85,24)."
-HELP_CONFIRM: Final = "Tegaskan nilai koreksi yang diragukan pemeriksaan kewajaran."
-MSG_BAD_VALUE: Final = "--value '{text}' bukan angka yang jelas; tulis misalnya 85,24 atau 1234."
-MSG_NOTHING_TO_VALIDATE: Final = (
-    "Tidak ada kiriman periode {period}{agency} di basis data; terima berkasnya dulu dengan "
-    "`iku ingest` (atau periksa periodenya)."
+HELP_PERIOD: Final = N_("The period, YYYY-MM.")
+HELP_AGENCY_ONLY: Final = N_("Only this agency's files (its code, for example DINKES).")
+HELP_JSON: Final = N_("JSON output for machines.")
+HELP_LIST: Final = N_("List the issues in the queue.")
+HELP_AGENCY: Final = N_("The agency code, for example DINKES.")
+HELP_STATUS: Final = N_("The issues' status (all: every status).")
+HELP_SHOW: Final = N_("Show one issue: the row as found, its rule, and every decision.")
+HELP_ISSUE: Final = N_("The issue number (see `iku review list`).")
+HELP_ACCEPT: Final = N_(
+    "Accept (override): the row enters realisasi; the decision is kept for audit."
 )
-MSG_ALREADY_VALIDATED: Final = (
-    "Semua {count} kiriman periode {period}{agency} sudah divalidasi; tidak ada yang baru. "
-    "Hasilnya: `iku review list --period {period}`."
+HELP_REJECT: Final = N_("Reject: the row's value is not used; the decision is kept for audit.")
+HELP_BY: Final = N_("The username of the deciding account (a data steward).")
+HELP_NOTE: Final = N_("The reason.")
+HELP_VALUE: Final = N_("The correct value (Indonesian format, for example 85,24).")
+HELP_CONFIRM: Final = N_("Confirm a corrected value that the plausibility check doubts.")
+MSG_BAD_VALUE: Final = N_(
+    "--value '%(text)s' is not a clear number; write for example 85,24 or 1234."
 )
-MSG_FOR_AGENCY: Final = " untuk {agency}"
-TITLE_VALIDATION: Final = "Validasi {period}"
+MSG_NOTHING_TO_VALIDATE: Final = N_(
+    "There are no submissions of period %(period)s%(agency)s in the database; take the files "
+    "in first with `iku ingest` (or check the period)."
+)
+MSG_ALREADY_VALIDATED: Final = N_(
+    "All %(count)s submissions of period %(period)s%(agency)s are already validated; nothing "
+    "is new. The results: `iku review list --period %(period)s`."
+)
+MSG_FOR_AGENCY: Final = N_(" for %(agency)s")
+TITLE_VALIDATION: Final = N_("Validation %(period)s")
 COLUMNS_VALIDATION: Final = (
-    "perangkat daerah",
-    "berkas",
-    "status",
-    "baris",
-    "diterima",
-    "ditahan",
-    "peringatan",
+    N_("agency"),
+    N_("file"),
+    N_("status"),
+    N_("rows"),
+    N_("accepted"),
+    N_("held"),
+    N_("warnings"),
 )
-MSG_VALIDATION: Final = (
-    "{rows_in} baris masuk = {accepted} diterima + {quarantined} ditahan; {warnings} peringatan; "
-    "{resolved} isu selesai karena kiriman ulang."
+MSG_VALIDATION: Final = N_(
+    "%(rows_in)s rows in = %(accepted)s accepted + %(quarantined)s held; %(warnings)s "
+    "warnings; %(resolved)s issues resolved by a resubmission."
 )
-TITLE_ISSUES: Final = "{count} isu"
+TITLE_ISSUES: Final = N_("%(count)s issues")
 COLUMNS_ISSUES: Final = (
-    "no",
-    "tingkat",
-    "perangkat daerah",
-    "periode",
-    "berkas",
-    "baris",
-    "IKU",
-    "aturan",
-    "teramati",
+    N_("no"),
+    N_("severity"),
+    N_("agency"),
+    N_("period"),
+    N_("file"),
+    N_("row"),
+    N_("IKU"),
+    N_("rule"),
+    N_("observed"),
 )
-MSG_ISSUE_HEAD: Final = "[bold]Isu #{id}[/] ({status}, {severity}, aturan: {rule})"
-MSG_ISSUE_AGENCY: Final = "Perangkat daerah: {code} {name}   Periode: {period}"
-MSG_ISSUE_FILE: Final = "Berkas: {file} (kiriman #{submission}), baris {row}"
-MSG_ISSUE_IKU: Final = "IKU: {code}   Kolom: {column}"
-MSG_ISSUE_VALUES: Final = "Teramati: {observed}\nDiharapkan: {expected}"
-MSG_ISSUE_MESSAGE: Final = "Pesan: {message}"
-MSG_ISSUE_ROW: Final = (
-    "Baris seperti ditemukan: realisasi '{raw}', status {state}, bukti {evidence}, catatan {note}"
+MSG_ISSUE_HEAD: Final = N_("[bold]Issue #%(id)s[/] (%(status)s, %(severity)s, rule: %(rule)s)")
+MSG_ISSUE_AGENCY: Final = N_("Agency: %(code)s %(name)s   Period: %(period)s")
+MSG_ISSUE_FILE: Final = N_("File: %(file)s (submission #%(submission)s), row %(row)s")
+MSG_ISSUE_IKU: Final = N_("IKU: %(code)s   Column: %(column)s")
+MSG_ISSUE_VALUES: Final = N_("Observed: %(observed)s\nExpected: %(expected)s")
+MSG_ISSUE_MESSAGE: Final = N_("Message: %(message)s")
+MSG_ISSUE_ROW: Final = N_(
+    "Row as found: realisasi '%(raw)s', status %(state)s, evidence %(evidence)s, note %(note)s"
 )
-MSG_DECISION: Final = "Keputusan #{id}: {decision} oleh {by} pada {at:%Y-%m-%d %H:%M} WIB: {note}"
-MSG_DECISION_VALUE: Final = " (nilai {value})"
+MSG_DECISION: Final = N_("Decision #%(id)s: %(decision)s by %(by)s at %(at)s WIB: %(note)s")
+MSG_DECISION_VALUE: Final = N_(" (value %(value)s)")
 STATUS_WORDS: Final = {
-    "open": "terbuka",
-    "accepted": "diterima",
-    "rejected": "ditolak",
-    "resolved": "selesai otomatis",
+    "open": N_("open"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "resolved": N_("auto-resolved"),
 }
 DECISION_WORDS: Final = {
-    "accept": "terima",
-    "reject": "tolak",
-    "auto_resolve": "selesai otomatis",
+    "accept": N_("accept"),
+    "reject": N_("reject"),
+    "auto_resolve": N_("auto-resolved"),
 }
+
+
+def _words(words: dict[str, str], code: str) -> str:
+    word = words.get(code)
+    return _(word) if word else code
+
 
 #: The statuses ``iku review list --status`` takes (the database's, and ``all``).
 IssueStatus = Literal["open", "accepted", "rejected", "resolved", "all"]
@@ -109,7 +120,7 @@ def _value(text: str | None) -> float | None:
 
     reading = read_number(text)
     if reading.value is None:
-        raise UserError(MSG_BAD_VALUE.format(text=text))
+        raise UserError(_(MSG_BAD_VALUE, text=text))
     return reading.value
 
 
@@ -166,11 +177,11 @@ def validate(
     from iku.operations.validate import validate as validate_staged
 
     total, waiting = _submissions(period_text, code)
-    where = MSG_FOR_AGENCY.format(agency=code) if code else ""
+    where = _(MSG_FOR_AGENCY, agency=code) if code else ""
     if total == 0:
-        raise UserError(MSG_NOTHING_TO_VALIDATE.format(period=period_text, agency=where))
+        raise UserError(_(MSG_NOTHING_TO_VALIDATE, period=period_text, agency=where))
     if waiting == 0 and not json_output:
-        console.print(MSG_ALREADY_VALIDATED.format(count=total, period=period_text, agency=where))
+        console.print(_(MSG_ALREADY_VALIDATED, count=total, period=period_text, agency=where))
         return
     outcome = validate_staged(runtime(), period_text, code)
     routing = outcome.routing
@@ -179,9 +190,9 @@ def validate(
         return
     from rich.table import Table
 
-    table = Table(title=TITLE_VALIDATION.format(period=period_text))
+    table = Table(title=_(TITLE_VALIDATION, period=period_text))
     for column in COLUMNS_VALIDATION:
-        table.add_column(column)
+        table.add_column(_(column))
     for o in routing.outcomes:
         table.add_row(
             _data(o.agency_code),
@@ -194,7 +205,8 @@ def validate(
         )
     console.print(table)
     console.print(
-        MSG_VALIDATION.format(
+        _(
+            MSG_VALIDATION,
             rows_in=routing.rows_in,
             accepted=routing.accepted,
             quarantined=routing.quarantined,
@@ -243,22 +255,21 @@ def review_list(
         return
     from rich.table import Table
 
-    from iku.flags import SEVERITY_LABELS
-    from iku.flags import label as rule_label
+    from iku.flags import rule_title, severity_title
 
-    table = Table(title=TITLE_ISSUES.format(count=len(issues)))
+    table = Table(title=_(TITLE_ISSUES, count=len(issues)))
     for column in COLUMNS_ISSUES:
-        table.add_column(column)
+        table.add_column(_(column))
     for i in issues:
         table.add_row(
             str(i.id),
-            SEVERITY_LABELS.get(i.severity, i.severity),
+            severity_title(i.severity),
             _data(i.agency_code),
             _data(i.period),
             _data(i.file_name),
             str(i.source_row or "-"),
             _data(i.indicator_code),
-            rule_label(i.rule),
+            rule_title(i.rule),
             _data(i.observed),
         )
     console.print(table)
@@ -268,8 +279,7 @@ def review_list(
 def review_show(issue_id: Annotated[int, typer.Argument(help=HELP_ISSUE)]) -> None:
     """Show one issue: the row as found, the rule, and every decision taken on it."""
     from iku.db import session_scope
-    from iku.flags import SEVERITY_LABELS
-    from iku.flags import label as rule_label
+    from iku.flags import rule_title, severity_title
     from quality.review import get_issue
 
     require_schema()
@@ -277,37 +287,40 @@ def review_show(issue_id: Annotated[int, typer.Argument(help=HELP_ISSUE)]) -> No
         detail = get_issue(session, issue_id)
         i = detail.issue
         console.print(
-            MSG_ISSUE_HEAD.format(
+            _(
+                MSG_ISSUE_HEAD,
                 id=i.id,
-                status=STATUS_WORDS.get(i.status, i.status),
-                severity=SEVERITY_LABELS.get(i.severity, i.severity),
-                rule=rule_label(i.rule),
+                status=_words(STATUS_WORDS, i.status),
+                severity=severity_title(i.severity),
+                rule=rule_title(i.rule),
             )
         )
         console.print(
-            MSG_ISSUE_AGENCY.format(
-                code=_e(i.agency_code), name=_e(i.agency_name), period=_e(i.period)
+            _(
+                MSG_ISSUE_AGENCY,
+                code=_e(i.agency_code),
+                name=_e(i.agency_name),
+                period=_e(i.period),
             ),
             highlight=False,
         )
         console.print(
-            MSG_ISSUE_FILE.format(
-                file=_e(i.file_name), submission=i.submission_id, row=i.source_row
-            ),
+            _(MSG_ISSUE_FILE, file=_e(i.file_name), submission=i.submission_id, row=i.source_row),
             highlight=False,
         )
         console.print(
-            MSG_ISSUE_IKU.format(code=_e(i.indicator_code), column=_e(i.column)), highlight=False
+            _(MSG_ISSUE_IKU, code=_e(i.indicator_code), column=_e(i.column)), highlight=False
         )
         console.print(
-            MSG_ISSUE_VALUES.format(observed=_e(i.observed), expected=_e(i.expected)),
+            _(MSG_ISSUE_VALUES, observed=_e(i.observed), expected=_e(i.expected)),
             highlight=False,
         )
-        console.print(MSG_ISSUE_MESSAGE.format(message=_e(i.message)), highlight=False)
+        console.print(_(MSG_ISSUE_MESSAGE, message=_e(i.message)), highlight=False)
         if detail.staged is not None:
             s = detail.staged
             console.print(
-                MSG_ISSUE_ROW.format(
+                _(
+                    MSG_ISSUE_ROW,
                     raw=_e(s.raw_value),
                     state=_e(s.state),
                     evidence=_e(s.evidence_url),
@@ -317,14 +330,15 @@ def review_show(issue_id: Annotated[int, typer.Argument(help=HELP_ISSUE)]) -> No
             )
         for d in detail.decisions:
             console.print(
-                MSG_DECISION.format(
+                _(
+                    MSG_DECISION,
                     id=d.id,
-                    decision=DECISION_WORDS.get(d.decision, d.decision),
+                    decision=_words(DECISION_WORDS, d.decision),
                     by=_e(d.decided_by),
-                    at=d.decided_at,
+                    at=d.decided_at.strftime("%Y-%m-%d %H:%M"),
                     note=_e(d.note),
                 )
-                + (MSG_DECISION_VALUE.format(value=d.value) if d.value is not None else ""),
+                + (_(MSG_DECISION_VALUE, value=d.value) if d.value is not None else ""),
                 highlight=False,
             )
 
@@ -336,13 +350,11 @@ def _decide(
     from iku.access import AccessDenied
     from iku.accounts import AccountError, named_actor
     from iku.db import session_scope
-    from iku.i18n import _, set_default_language
     from iku.operations.review import decide_issue
     from quality.review import ReviewError
 
     require_schema()
     rt = runtime()
-    set_default_language(rt.settings.language)
     try:
         with session_scope(rt.engine) as session:
             actor = named_actor(session, by, address=cli_address())

@@ -10,15 +10,16 @@ import typer
 from rich.table import Table
 
 from iku.cli.common import UserError, console, require_schema, runtime
+from iku.i18n import N_, _
 
 if TYPE_CHECKING:
     from iku.runtime import Runtime
 
 users_app = typer.Typer(
-    help="Accounts of the web application (roles, agencies) and API tokens.",
+    help=N_("Accounts of the web application (roles, agencies) and API tokens."),
     no_args_is_help=True,
 )
-tokens_app = typer.Typer(help="Long-lived API tokens for other systems.", no_args_is_help=True)
+tokens_app = typer.Typer(help=N_("Long-lived API tokens for other systems."), no_args_is_help=True)
 users_app.add_typer(tokens_app, name="tokens")
 
 
@@ -27,11 +28,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _runtime() -> Runtime:
-    from iku.i18n import set_default_language
-
     require_schema()
     rt = runtime()
-    set_default_language(rt.settings.language)
     return rt
 
 
@@ -43,25 +41,32 @@ def _operator() -> tuple[str, str]:
     return address.split("@", 1)[0], address
 
 
-@users_app.command("add")
+@users_app.command(
+    "add",
+    help=N_(
+        "Create an account; the password is read from standard input, never from the command line."
+    ),
+)
 def users_add(
-    username: Annotated[str, typer.Argument(help="Login name (lower case, digits, . _ -).")],
+    username: Annotated[str, typer.Argument(help=N_("Login name (lower case, digits, . _ -)."))],
     role: Annotated[
-        str, typer.Option(help="admin, bureau, steward, agency, agency_head or leader.")
+        str, typer.Option(help=N_("admin, bureau, steward, agency, agency_head or leader."))
     ],
     agency: Annotated[
         list[str] | None,
-        typer.Option(help="Agency code (agency, agency_head: one; steward: any, or none = all)."),
+        typer.Option(
+            help=N_("Agency code (agency, agency_head: one; steward: any, or none = all).")
+        ),
     ] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+        bool, typer.Option("--password-stdin", help=N_("Read the password from standard input."))
     ] = False,
     oidc_only: Annotated[
-        bool, typer.Option("--oidc-only", help="No password: signs in through OpenID Connect.")
+        bool, typer.Option("--oidc-only", help=N_("No password: signs in through OpenID Connect."))
     ] = False,
-    name: Annotated[str, typer.Option(help="Full name shown in the pages.")] = "",
+    name: Annotated[str, typer.Option(help=N_("Full name shown in the pages."))] = "",
     language: Annotated[
-        str | None, typer.Option(help="id or en: the pages' language after sign-in.")
+        str | None, typer.Option(help=N_("id or en: the pages' language after sign-in."))
     ] = None,
 ) -> None:
     """Create an account. The password is read from standard input, never from the command
@@ -69,7 +74,6 @@ def users_add(
     from iku import audit
     from iku.accounts import AccountError, create_account
     from iku.db import session_scope
-    from iku.i18n import _
 
     rt = _runtime()
     if password_stdin == oidc_only:
@@ -121,14 +125,13 @@ def users_add(
     )
 
 
-@users_app.command("list")
+@users_app.command("list", help=N_("List the accounts."))
 def users_list(
-    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help=N_("Machine-readable list."))] = False,
 ) -> None:
     """List the accounts."""
     from iku.accounts import agency_codes, list_accounts
     from iku.db import session_scope
-    from iku.i18n import _
 
     rt = _runtime()
     with session_scope(rt.engine) as session:
@@ -169,13 +172,15 @@ def users_list(
     console.print(table)
 
 
-@users_app.command("disable")
-def users_disable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+@users_app.command(
+    "disable",
+    help=N_("Disable an account: it can no longer sign in, its sessions end, its tokens stop."),
+)
+def users_disable(username: Annotated[str, typer.Argument(help=N_("Login name."))]) -> None:
     """Disable an account: it can no longer sign in, its sessions end, its tokens stop."""
     from iku import audit
     from iku.accounts import AccountError, disable_account
     from iku.db import session_scope
-    from iku.i18n import _
 
     rt = _runtime()
     by, address = _operator()
@@ -196,12 +201,14 @@ def users_disable(username: Annotated[str, typer.Argument(help="Login name.")]) 
     console.print(_("Account %(name)s disabled.", name=name), highlight=False)
 
 
-@tokens_app.command("issue")
+@tokens_app.command(
+    "issue", help=N_("Issue a long-lived API token (printed once; only its hash is stored).")
+)
 def tokens_issue(
-    username: Annotated[str, typer.Argument(help="The account the token acts as.")],
-    name: Annotated[str, typer.Option(help="What the token is for (e.g. the other system).")],
+    username: Annotated[str, typer.Argument(help=N_("The account the token acts as."))],
+    name: Annotated[str, typer.Option(help=N_("What the token is for (e.g. the other system)."))],
     days: Annotated[
-        int | None, typer.Option(min=1, help="Expires after this many days (default: never).")
+        int | None, typer.Option(min=1, help=N_("Expires after this many days (default: never)."))
     ] = None,
 ) -> None:
     """Issue a long-lived API token (printed once; only its hash is stored)."""
@@ -210,7 +217,6 @@ def tokens_issue(
     from iku import audit
     from iku.accounts import AccountError, find_account, issue_token
     from iku.db import session_scope
-    from iku.i18n import _
 
     rt = _runtime()
     by, address = _operator()
@@ -246,12 +252,11 @@ def tokens_issue(
     print(token)
 
 
-@tokens_app.command("list")
+@tokens_app.command("list", help=N_("List the API tokens (never the tokens themselves)."))
 def tokens_list() -> None:
     """List the API tokens (never the tokens themselves)."""
     from iku.accounts import list_tokens
     from iku.db import session_scope
-    from iku.i18n import _
 
     rt = _runtime()
     with session_scope(rt.engine) as session:
@@ -271,13 +276,14 @@ def tokens_list() -> None:
     console.print(table)
 
 
-@tokens_app.command("revoke")
-def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id (tokens list).")]) -> None:
+@tokens_app.command("revoke", help=N_("Revoke an API token: it stops working at once."))
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help=N_("Token id (tokens list)."))],
+) -> None:
     """Revoke an API token: it stops working at once."""
     from iku import audit
     from iku.accounts import AccountError, revoke_token
     from iku.db import session_scope
-    from iku.i18n import _
 
     rt = _runtime()
     by, address = _operator()

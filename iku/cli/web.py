@@ -7,27 +7,31 @@ from typing import Annotated
 import typer
 
 from iku.cli.common import console, require_schema, runtime
+from iku.i18n import N_, _
+
+HELP_WEB = N_(
+    "Serve the web application with uvicorn until stopped (Ctrl+C); behind a reverse proxy in "
+    "production: see docs/web.md."
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("web")(web)
+    app.command("web", help=HELP_WEB)(web)
 
 
 def web(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default IKU_WEB_HOST, 127.0.0.1).")
+        str | None, typer.Option(help=N_("Address to listen on (default IKU_WEB_HOST, 127.0.0.1)."))
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port (default IKU_WEB_PORT, 8000).", min=1, max=65535)
+        int | None, typer.Option(help=N_("Port (default IKU_WEB_PORT, 8000)."), min=1, max=65535)
     ] = None,
 ) -> None:
     """Serve the web application with uvicorn until stopped (Ctrl+C). Behind a reverse proxy
     in production: see docs/web.md."""
-    from iku.i18n import _, set_default_language
     from iku.web.server import serve
 
     rt = runtime()
-    set_default_language(rt.settings.language)
     require_schema()
     chosen_host = host or rt.settings.web_host
     chosen_port = port or rt.settings.web_port

@@ -55,6 +55,7 @@ from iku.delivery.mail import (
     send_with_retries,
 )
 from iku.formatting import periode, waktu
+from iku.i18n import _
 from iku.locks import CycleFence
 from iku.settings import Settings
 
@@ -214,8 +215,11 @@ def _bulletins(engine: Engine, period: str) -> tuple[int, list[BulletinToSend]]:
         cycle = cycle_of(session, period)
         if cycle is None:
             raise DeliveryError(
-                f"Belum ada siklus evaluasi untuk {period}; jalankan dulu "
-                f"`iku render --period {period}`."
+                _(
+                    "There is no evaluation cycle for %(period)s yet; run `iku render --period "
+                    "%(period)s` first.",
+                    period=period,
+                )
             )
         rows = session.execute(
             select(m.Bulletin, m.Agency.name)

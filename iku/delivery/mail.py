@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NamedTuple
 
+from iku.i18n import _
 from iku.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,15 +44,22 @@ class Recipient:
 def read_recipients(path: Path) -> list[Recipient]:
     """Read and check ``recipients.csv``; every problem is reported as ``file:line``."""
     if not path.is_file():
-        raise DeliveryError(f"Berkas penerima {path} tidak ada; atur IKU_CATALOG_DIR.")
+        raise DeliveryError(
+            _("The recipients file %(path)s does not exist; set IKU_CATALOG_DIR.", path=path)
+        )
     problems: list[str] = []
     recipients: list[Recipient] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != RECIPIENT_COLUMNS:
             raise DeliveryError(
-                f"{path.name}:1: kolom harus {','.join(RECIPIENT_COLUMNS)}, bukan "
-                f"{','.join(reader.fieldnames or ())}; perbaiki baris judulnya."
+                _(
+                    "%(file)s:1: the columns must be %(wanted)s, not %(found)s; fix its header "
+                    "row.",
+                    file=path.name,
+                    wanted=",".join(RECIPIENT_COLUMNS),
+                    found=",".join(reader.fieldnames or ()),
+                )
             )
         for record in reader:
             line = reader.line_num
@@ -71,8 +79,12 @@ def read_recipients(path: Path) -> list[Recipient]:
             recipients.append(Recipient(audience, code or None, values["name"], values["email"]))
     if problems:
         raise DeliveryError(
-            f"Berkas penerima berisi {len(problems)} masalah; perbaiki lalu jalankan lagi:\n"
-            + "\n".join(problems)
+            _(
+                "The recipients file has %(count)s problems; fix them, then run again:\n"
+                "%(problems)s",
+                count=len(problems),
+                problems="\n".join(problems),
+            )
         )
     return recipients
 
@@ -230,11 +242,15 @@ def check_smtp_settings(settings: Settings) -> None:
     """Fail before sending anything when the SMTP settings cannot work."""
     if settings.smtp_user and not settings.smtp_password.get_secret_value():
         raise DeliveryError(
-            "IKU_SMTP_USER diatur tetapi IKU_SMTP_PASSWORD kosong; atur sandinya (lingkungan "
-            "atau .env) atau kosongkan IKU_SMTP_USER."
+            _(
+                "IKU_SMTP_USER is set but IKU_SMTP_PASSWORD is empty; set the password (the "
+                "environment or .env) or empty IKU_SMTP_USER."
+            )
         )
     if not parseaddr(settings.smtp_from)[1]:
         raise DeliveryError(
-            f"IKU_SMTP_FROM {settings.smtp_from!r} tidak berisi alamat e-mail; perbaiki "
-            "pengaturannya."
+            _(
+                "IKU_SMTP_FROM '%(value)s' holds no e-mail address; fix the setting.",
+                value=settings.smtp_from,
+            )
         )

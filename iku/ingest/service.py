@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from iku import calendar
 from iku import models as m
 from iku.db import now_wib, session_scope
+from iku.i18n import _
 from iku.ingest.archive import (
     Archived,
     FileIdentity,
@@ -433,7 +434,11 @@ def ingest_paths(
     """
     if agency is not None and agency.strip().upper() not in context.agencies:
         raise UnknownAgencyError(
-            f"unknown agency code {agency!r}: use a code from the catalog (iku catalog load)"
+            _(
+                "The agency code '%(code)s' is unknown; use a code from the catalog "
+                "(data/catalog/agencies.csv, loaded with `iku catalog load`).",
+                code=agency,
+            )
         )
     scan = scan_paths(paths, context)
     summary = IngestSummary(files=list(scan.outcomes))

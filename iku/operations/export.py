@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from iku.db import now_wib, session_scope
+from iku.i18n import _
 from iku.reports.attention import ATTENTION_COLUMNS, attention_items
 from iku.reports.capaian import CAPAIAN_COLUMNS, capaian_rows, to_csv
 from iku.runtime import Runtime
@@ -16,7 +17,7 @@ ATTENTION_FILE = "perlu_tindakan.csv"
 
 
 class ExportError(ValueError):
-    """The export cannot be written (the message says why, in Indonesian)."""
+    """The export cannot be written (the message says why, through the catalogs)."""
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,25 @@ def _folder(out_dir: Path) -> None:
     """The target folder, created when its parent exists (never a chain of folders nobody
     named)."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"{out_dir} bukan folder; pilih folder tujuan lain")
+        raise ExportError(_("%(path)s is not a folder; choose another target folder", path=out_dir))
     if out_dir.is_dir():
         return
     if not out_dir.parent.is_dir():
-        raise ExportError(f"folder {out_dir.parent} tidak ada; buat dulu atau pilih folder lain")
+        raise ExportError(
+            _(
+                "the folder %(path)s does not exist; create it first or choose another folder",
+                path=out_dir.parent,
+            )
+        )
     try:
         out_dir.mkdir()
     except OSError as exc:
         raise ExportError(
-            f"folder {out_dir} tidak dapat dibuat ({exc.strerror or exc}); pilih folder lain"
+            _(
+                "the folder %(path)s cannot be created (%(reason)s); choose another folder",
+                path=out_dir,
+                reason=exc.strerror or exc,
+            )
         ) from None
 
 
@@ -56,8 +66,12 @@ def _write_all(files: dict[Path, str]) -> None:
             temporary[path].replace(path)
     except OSError as exc:
         raise ExportError(
-            f"tidak dapat menulis {_target(exc, files)} ({exc.strerror or exc}); "
-            "periksa folder tujuan atau pilih folder lain"
+            _(
+                "cannot write %(path)s (%(reason)s); check the target folder or choose another "
+                "folder",
+                path=_target(exc, files),
+                reason=exc.strerror or exc,
+            )
         ) from None
     finally:
         for tmp in temporary.values():
@@ -78,7 +92,11 @@ def export(rt: Runtime, period: str, out_dir: Path, *, as_of: datetime | None = 
         rows = capaian_rows(session, period, rt.rules)
         if not rows:
             raise ExportError(
-                f"periode {period} belum dihitung; jalankan `iku run --period {period}` dulu"
+                _(
+                    "the period %(period)s has not been computed; run `iku run --period "
+                    "%(period)s` first",
+                    period=period,
+                )
             )
         items = attention_items(session, period, rt.rules, as_of=as_of or now_wib())
     _folder(out_dir)

@@ -22,6 +22,7 @@ from iku import audit
 from iku import models as m
 from iku.access import Action, Actor, narrow, require
 from iku.db import session_scope
+from iku.i18n import _
 from iku.runtime import Runtime
 from quality.review import (
     IssueDetail,
@@ -113,10 +114,14 @@ def decide_issue(
     ``reason`` says which case) or ``AccessDenied``; nothing changes then."""
     if decision not in DECISION_CHOICES:
         raise ReviewError(
-            f"decision must be accept or reject, not {decision!r}", reason="invalid_decision"
+            _("The decision must be accept or reject, not '%(decision)s'.", decision=decision),
+            reason="invalid_decision",
         )
     if value is not None and decision == "reject":
-        raise ReviewError("a rejection takes no value", reason="value_with_reject")
+        raise ReviewError(
+            _("A rejection takes no corrected value; leave --value out."),
+            reason="value_with_reject",
+        )
     from iku.engine.store import compute_period
 
     with session_scope(rt.engine) as session:

@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from iku import calendar
 from iku.catalog import Catalog, IndicatorRow
+from iku.i18n import _
 from iku.rules import Rules
 from iku.settings import TIMEZONE
 from iku.simulate.defects import Planter
@@ -116,14 +117,20 @@ def simulate(
 ) -> SimulationResult:
     """Write simulated submissions for ``months`` months ending with ``period`` to ``out_dir``."""
     if not calendar.is_period(period):
-        raise SimulationError(f"Periode {period!r} harus berbentuk seperti 2026-10.")
+        raise SimulationError(
+            _("The period '%(period)s' must be written like 2026-10.", period=period)
+        )
     if months < 1:
-        raise SimulationError("Jumlah bulan paling sedikit 1.")
+        raise SimulationError(_("The number of months is at least 1."))
     kinds = tuple(formats or FORMAT_KINDS)
     unknown_kinds = [k for k in kinds if k not in FORMAT_KINDS]
     if unknown_kinds:
         raise SimulationError(
-            f"Format {unknown_kinds} tidak dikenal; pakai {', '.join(FORMAT_KINDS)}."
+            _(
+                "The formats %(formats)s are unknown; use %(known)s.",
+                formats=", ".join(unknown_kinds),
+                known=", ".join(FORMAT_KINDS),
+            )
         )
     rng = random.Random(seed)
     ctx = catalog_context(catalog, rules)
@@ -136,8 +143,11 @@ def simulate(
         missing = [a for a in wanted if a not in by_agency]
         if missing:
             raise SimulationError(
-                f"Kode perangkat daerah tidak dikenal atau tanpa indikator: {', '.join(missing)}; "
-                "lihat data/catalog/agencies.csv."
+                _(
+                    "Agency codes unknown or without indicators: %(codes)s; see "
+                    "data/catalog/agencies.csv.",
+                    codes=", ".join(missing),
+                )
             )
     else:
         wanted = sorted(by_agency)

@@ -45,8 +45,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def request_language(scope: Scope) -> tuple[str, str | None]:
-    """The language of a request and, when ``?lang=`` chose it, the value to remember."""
+def request_language(scope: Scope, default: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str | None]:
+    """The language of a request and, when ``?lang=`` chose it, the value to remember;
+    ``default`` (the ``IKU_LANGUAGE`` setting) when the request chooses none."""
     chosen = None
     for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
         if key == "lang":
@@ -63,7 +64,7 @@ def request_language(scope: Scope) -> tuple[str, str | None]:
         morsel = cookies.get(LANGUAGE_COOKIE)
         if morsel is not None and i18n.normalise(morsel.value):
             return str(i18n.normalise(morsel.value)), None
-    return i18n.accept_language(_header(scope, b"accept-language")) or i18n.DEFAULT_LANGUAGE, None
+    return i18n.accept_language(_header(scope, b"accept-language")) or default, None
 
 
 def safe_query(query_string: bytes) -> str:
@@ -80,12 +81,13 @@ class WebMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.secure = settings.web_secure_cookies
+        self.language = i18n.normalise(settings.language) or i18n.DEFAULT_LANGUAGE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        language, remember = request_language(scope)
+        language, remember = request_language(scope, self.language)
         i18n.activate(language)
         scope.setdefault("state", {})["language"] = language
         path: str = scope.get("path", "")

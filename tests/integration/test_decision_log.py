@@ -203,11 +203,11 @@ def test_grant_refuses_an_owner_or_a_superuser(loaded: Engine) -> None:
         me = connection.scalar(sa.text("SELECT current_user"))
     with pytest.raises(migrate.RoleError, match="superuser"):
         migrate.grant_application_role(loaded, str(me))
-    with pytest.raises(migrate.RoleError, match="does not exist"):
+    with pytest.raises(migrate.RoleError, match="tidak ada; buat dulu"):
         migrate.grant_application_role(loaded, "no_such_role_here")
 
 
 def test_grant_is_for_postgresql(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    with pytest.raises(migrate.RoleError, match="PostgreSQL only"):
+    with pytest.raises(migrate.RoleError, match="hanya ada di PostgreSQL"):
         migrate.grant_application_role(engine, "iku_app")

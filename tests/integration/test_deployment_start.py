@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from iku.i18n import _
 from iku.settings import MSG_DATABASE_URL_REQUIRED
 from tests.conftest import PROJECT_ROOT
 
@@ -63,7 +64,7 @@ def test_a_deployment_without_a_database_url_stops_at_start(
     result = _load_entrypoint(str(deployment["entrypoint"]), env, PROJECT_ROOT)
     assert result.returncode != 0 and "loaded" not in result.stdout
     output = " ".join((result.stdout + result.stderr).split())
-    assert MSG_DATABASE_URL_REQUIRED in output
+    assert _(MSG_DATABASE_URL_REQUIRED) in output  # Bahasa Indonesia: no IKU_LANGUAGE set
 
 
 def test_with_the_database_url_the_entrypoint_loads(tmp_path: Path) -> None:

@@ -64,12 +64,13 @@ def test_an_unexpected_error_goes_to_the_rotating_log(tmp_path: Path) -> None:
 
 def test_the_database_guard_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
     from iku.errors import ConfigurationError
+    from iku.i18n import _
     from iku.settings import MSG_DATABASE_URL_REQUIRED, Settings
 
     monkeypatch.delenv("IKU_DATABASE_URL", raising=False)
     monkeypatch.setenv("IKU_REQUIRE_DATABASE_URL", "true")
     with pytest.raises(ConfigurationError) as caught:
         Settings(_env_file=None)  # type: ignore[call-arg]
-    assert classify(caught.value) == MSG_DATABASE_URL_REQUIRED
+    assert classify(caught.value) == _(MSG_DATABASE_URL_REQUIRED)
     monkeypatch.setenv("IKU_DATABASE_URL", "postgresql+psycopg2://iku@db/iku")
     assert Settings(_env_file=None).database_url.startswith("postgresql")  # type: ignore[call-arg]

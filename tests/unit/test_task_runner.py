@@ -8,6 +8,7 @@ import pytest
 
 from flows.runners import MSG_NO_DASK, make_task_runner
 from iku.errors import ConfigurationError, classify
+from iku.i18n import _
 from iku.settings import Settings
 
 
@@ -24,7 +25,7 @@ def test_dask_without_the_extra_is_one_sentence(monkeypatch: pytest.MonkeyPatch)
     settings = Settings(_env_file=None, task_runner="dask")  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError) as caught:
         make_task_runner(settings)
-    assert classify(caught.value) == MSG_NO_DASK
+    assert classify(caught.value) == _(MSG_NO_DASK)
 
 
 def test_dask_with_the_extra() -> None:
