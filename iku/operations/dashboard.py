@@ -320,6 +320,31 @@ def _agency_rows(data: PeriodData, agencies: Sequence[AgencyInfo]) -> list[dict[
     return rows
 
 
+def _target_versions(data: PeriodData, agencies: Sequence[AgencyInfo]) -> dict[str, Any]:
+    """How many IKU use each PK target version, and which use a revised one (> 1)."""
+    versions: Counter[int] = Counter()
+    revised = []
+    for agency in agencies:
+        for indicator in agency.indicators:
+            row = data.results.get(f"indicator:{indicator.code}")
+            if row is None or not row.target_version:
+                continue
+            versions[row.target_version] += 1
+            if row.target_version > 1:
+                revised.append(
+                    {
+                        "code": indicator.code,
+                        "name": indicator.name,
+                        "target_text": row.target_text or "–",
+                        "target_version": row.target_version,
+                    }
+                )
+    return {
+        "target_versions": [{"version": v, "count": n} for v, n in sorted(versions.items())],
+        "revised_targets": revised,
+    }
+
+
 def _issue_counts(data: PeriodData, agency_ids: Collection[int] | None) -> dict[int, int]:
     counts: Counter[int] = Counter()
     for issue in data.issues:
@@ -399,6 +424,7 @@ def sector_view(data: PeriodData, name: str, last: Mapping[str, float | None]) -
         "trend": _trend(data, key, last, f"Tren capaian sektor {name}"),
         "agencies": rows,
         "issues_total": sum(counts.values()),
+        **_target_versions(data, agencies),
     }
 
 

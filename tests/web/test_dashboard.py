@@ -202,6 +202,15 @@ def test_the_province_page_puts_where_to_act_first(
     assert f'<option value="{PERIOD}" selected>' in html
 
 
+def test_the_sector_page(browsers: dict[str, httpx.Client]) -> None:
+    answer = browsers["biro"].get(f"/dasbor/sektor/kesehatan?period={PERIOD}")
+    text = _text(answer.text)
+    assert "Sektor kesehatan" in text and "Capaian sektor" in text
+    assert "Versi target yang berlaku" in text and "Tren sepanjang tahun" in text
+    assert f'href="/dasbor/opd/DINKES?period={PERIOD}"' in answer.text
+    assert "DISDIKBUD" not in text  # another sector's agency
+
+
 def test_the_agency_page_and_the_source_of_a_figure(
     web_db: WebDatabase, browsers: dict[str, httpx.Client]
 ) -> None:
