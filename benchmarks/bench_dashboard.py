@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import socket
@@ -164,6 +165,8 @@ def run_scale(name: str, repeat: int, cache: Path) -> dict[str, Any]:
         "scale": name,
         "agencies": prepared.scale.agencies,
         "period": period,
+        # The machine is shared: the load average says how much the wall times are inflated.
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "levels": levels,
         "bar_s": bar,
         "passed": None if bar is None else median < bar,
@@ -186,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "–" if r["passed"] is None else "PASS" if r["passed"] else "FAIL"
         print(
             f"{r['scale']} ({r['agencies']} agencies): province page median "
-            f"{r['levels']['province']['median_s']:.3f} s, bar {r['bar_s']} s: {verdict}",
+            f"{r['levels']['province']['median_s']:.3f} s, bar {r['bar_s']} s: {verdict} "
+            f"(load average {r['load_average_1min']})",
             file=sys.stderr,
         )
     return 1 if failed else 0

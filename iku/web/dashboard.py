@@ -109,7 +109,8 @@ def _no_figures(request: Request, user: PageUser) -> HTMLResponse:
 def province(request: Request, user: DashboardUser, period: PeriodQuery = None) -> Response:
     if user.actor.role is Role.AGENCY_HEAD:
         target = dashboard_home(user.actor)
-        return RedirectResponse(target + (f"?period={period}" if period else ""), 303)
+        chosen = parse_period(period)  # 422 for a malformed period, never echoed unchecked
+        return RedirectResponse(target + (f"?period={chosen}" if chosen else ""), 303)
     require(user.actor, Action.DASHBOARD_READ, None)
     chosen, periods = _period(request, period)
     if chosen is None:
