@@ -128,6 +128,17 @@ def province(request: Request, user: DashboardUser, period: PeriodQuery = None) 
     )
 
 
+def submission_status(status: str) -> str:
+    """A submission's status in the reader's language."""
+    return {
+        "received": _("received, not yet read"),
+        "staged": _("read, waiting for validation"),
+        "validated": _("validated"),
+        "rejected": _("rejected"),
+        "superseded": _("replaced by a later version"),
+    }.get(status, status)
+
+
 def _scope_of_catalog(
     request: Request, actor: Actor, *, agency: str | None = None, indicator: str | None = None
 ) -> None:
@@ -266,6 +277,7 @@ def source(
             "submission": detail.submission,
             "staged": detail.staged,
             "evidence_link": ops.safe_link(detail.realisation.evidence_url),
+            "status_label": submission_status(detail.submission.status),
             "file_link": f"/berkas/{detail.submission.id}"
             if can(user.actor, Action.SUBMISSION_FILE_READ, detail.agency_code)
             else None,
