@@ -10,6 +10,13 @@ hiding a link. The rules:
   account, or every agency when none is listed; ``agency`` and ``agency_head`` see their one
   agency. Data that belongs to no single agency (the province bulletin, sector and province
   figures) is asked for with ``agency_code=None`` and needs a scope of every agency.
+- The leaders' dashboard (``Action.DASHBOARD_READ``) is for ``leader``, ``bureau`` (every
+  agency) and ``agency_head`` (its own agency: the province and sector levels, and every other
+  agency, are refused); an agency's data officer (``agency``) and stewards have no dashboard.
+- Bulletins (:func:`can_read_bulletin`): an agency's bulletin, in every revision (current or
+  superseded), is for that agency's scope; the province bulletin and the period's index show
+  every agency's figures, so they need a scope of every agency. The archive lists and the
+  downloads answer by the same rule.
 - Outside the scope the answer is "forbidden" (HTTP 403); what does not exist is "not found"
   (404), checked before the scope, as the issue's acceptance asks.
 """
@@ -39,6 +46,7 @@ class Action(StrEnum):
     SUBMISSION_FILE_READ = "submission_file.read"
     AUDIT_READ = "audit.read"
     ACCOUNT_MANAGE = "account.manage"
+    DASHBOARD_READ = "dashboard.read"
 
     @property
     def scoped(self) -> bool:
@@ -60,11 +68,11 @@ _READ_DATA: Final = frozenset(
 #: What each role may do (before the agency scope is applied).
 ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     Role.ADMIN: frozenset({Action.ACCOUNT_MANAGE, Action.AUDIT_READ}),
-    Role.BUREAU: _READ_DATA | {Action.AUDIT_READ},
+    Role.BUREAU: _READ_DATA | {Action.AUDIT_READ, Action.DASHBOARD_READ},
     Role.STEWARD: _READ_DATA | {Action.REVIEW_DECIDE},
     Role.AGENCY: _READ_DATA,
-    Role.AGENCY_HEAD: _READ_DATA,
-    Role.LEADER: _READ_DATA,
+    Role.AGENCY_HEAD: _READ_DATA | {Action.DASHBOARD_READ},
+    Role.LEADER: _READ_DATA | {Action.DASHBOARD_READ},
 }
 
 #: Roles whose scope is exactly one agency, and roles that may list agencies.
@@ -131,6 +139,12 @@ def require(actor: Actor, action: Action, agency_code: str | None = None) -> Non
     """Raise :class:`AccessDenied` unless :func:`can`."""
     if not can(actor, action, agency_code):
         raise AccessDenied(action, agency_code)
+
+
+def can_read_bulletin(actor: Actor, agency_code: str | None) -> bool:
+    """Whether ``actor`` may list and download a bulletin of ``agency_code`` (None: the province
+    bulletin or the index), whatever its revision."""
+    return can(actor, Action.BULLETIN_READ, agency_code)
 
 
 def visible_agencies(actor: Actor, action: Action) -> frozenset[str] | None:

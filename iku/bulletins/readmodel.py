@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -20,6 +20,9 @@ from iku.i18n import _
 from iku.reports.attention import AttentionItem, attention_items
 from iku.reports.issues import open_issues
 from iku.rules import Rules
+
+if TYPE_CHECKING:
+    from quality.completeness import Completeness
 
 log = logging.getLogger(__name__)
 
@@ -135,55 +138,35 @@ class PeriodData:
     generated_at: datetime
 
 
-def _result(row: m.Achievement) -> ResultRow:
-    return ResultRow(
-        subject_key=row.subject_key,
-        level=row.level,
-        indicator_id=row.indicator_id,
-        agency_id=row.agency_id,
-        sector=row.sector,
-        target_version=row.target_version,
-        target_text=row.target_text,
-        realisasi=row.realisasi,
-        realisasi_state=row.realisasi_state,
-        capaian_raw=row.capaian_raw,
-        capaian_scored=row.capaian_scored,
-        predikat=row.predikat,
-        ytd_realisasi=row.ytd_realisasi,
-        ytd_target=row.ytd_target,
-        ytd_capaian=row.ytd_capaian,
-        trend_delta=row.trend_delta,
-        projection=row.projection,
-        is_at_risk=bool(row.is_at_risk),
-        n_included=row.n_included,
-        n_missing=row.n_missing,
-        flags=tuple(str(flag) for flag in (row.flags or ())),
-        note=row.note,
-        realisasi_period=row.realisasi_period,
-        tercapai=row.tercapai,
-        ytd_tercapai=row.ytd_tercapai,
-        ytd_months_reported=row.ytd_months_reported,
-        ytd_months_expected=row.ytd_months_expected,
-        ytd_complete=row.ytd_complete,
-        year_end_capaian=row.year_end_capaian,
-        in_aggregate=row.in_aggregate,
-        awaiting_verification=bool(row.awaiting_verification),
-        n_total=row.n_total,
-        n_held=row.n_held,
-        n_agencies=row.n_agencies,
-        n_agencies_included=row.n_agencies_included,
-    )
+#: The achievement columns a :class:`ResultRow` holds, selected as plain columns in the order
+#: of its fields (building ORM objects for every row of a 640-agency period cost more than
+#: reading them).
+_RESULT_FIELDS: Final = tuple(ResultRow.__dataclass_fields__)
+RESULT_COLUMNS: Final = tuple(getattr(m.Achievement, name) for name in _RESULT_FIELDS)
+
+
+def _result(row: Any) -> ResultRow:
+    values = dict(zip(_RESULT_FIELDS, row, strict=True))
+    values["flags"] = tuple(str(flag) for flag in (values["flags"] or ()))
+    values["is_at_risk"] = bool(values["is_at_risk"])
+    values["awaiting_verification"] = bool(values["awaiting_verification"])
+    return ResultRow(**values)
 
 
 def _agencies(session: Session) -> tuple[AgencyInfo, ...]:
     indicators: dict[int, list[IndicatorInfo]] = defaultdict(list)
-    query = select(m.Indicator).where(m.Indicator.is_active.is_(True)).order_by(m.Indicator.code)
-    for indicator in session.scalars(query):
-        indicators[indicator.agency_id].append(
-            IndicatorInfo(indicator.id, indicator.code, indicator.name, indicator.unit)
-        )
-    agencies = session.scalars(
-        select(m.Agency).where(m.Agency.is_active.is_(True)).order_by(m.Agency.code)
+    i = m.Indicator
+    query = (
+        select(i.agency_id, i.id, i.code, i.name, i.unit)
+        .where(i.is_active.is_(True))
+        .order_by(i.code)
+    )
+    for agency_id, ident, code, name, unit in session.execute(query):
+        indicators[agency_id].append(IndicatorInfo(ident, code, name, unit))
+    agencies = session.execute(
+        select(m.Agency.id, m.Agency.code, m.Agency.name, m.Agency.sector)
+        .where(m.Agency.is_active.is_(True))
+        .order_by(m.Agency.code)
     )
     return tuple(
         AgencyInfo(a.id, a.code, a.name, a.sector, tuple(indicators[a.id]))
@@ -193,7 +176,7 @@ def _agencies(session: Session) -> tuple[AgencyInfo, ...]:
 
 
 def _history(
-    session: Session, period: str
+    session: Session, period: str, keys: Collection[str] | None = None
 ) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, float | None], ...]]]:
     cycles = session.execute(
         select(m.EvaluationCycle.id, m.EvaluationCycle.period)
@@ -204,12 +187,12 @@ def _history(
     periods = tuple(sorted(p for _, p in cycles))
     by_cycle = {cycle_id: p for cycle_id, p in cycles}
     values: dict[str, dict[str, float | None]] = defaultdict(dict)
-    rows = session.execute(
-        select(
-            m.Achievement.cycle_id, m.Achievement.subject_key, m.Achievement.capaian_scored
-        ).where(m.Achievement.cycle_id.in_(list(by_cycle)))
-    )
-    for cycle_id, subject_key, capaian in rows:
+    query = select(
+        m.Achievement.cycle_id, m.Achievement.subject_key, m.Achievement.capaian_scored
+    ).where(m.Achievement.cycle_id.in_(list(by_cycle)))
+    if keys is not None:
+        query = query.where(m.Achievement.subject_key.in_(sorted(keys)))
+    for cycle_id, subject_key, capaian in session.execute(query):
         values[subject_key][by_cycle[cycle_id]] = capaian
     history = {key: tuple((p, series.get(p)) for p in periods) for key, series in values.items()}
     return periods, history
@@ -252,19 +235,22 @@ def _issues(session: Session, period: str) -> tuple[IssueInfo, ...]:
     )
 
 
-def _with_rates(
-    session: Session, period: str, rules: Rules, counts: dict[str, Any]
-) -> dict[str, Any]:
-    """The cycle's counts; reporting and on-time rates (percent) computed when not recorded."""
-    if "reporting_rate" in counts and "on_time_rate" in counts:
-        return counts
+def _rates(session: Session, period: str, rules: Rules) -> Completeness | None:
+    """The period's reporting and on-time rates (None when they cannot be computed: they are
+    context, not figures, and the bulletin then says "belum tersedia")."""
     try:
         from quality.completeness import completeness
 
         with session.begin_nested():  # a failure must not abort the PostgreSQL transaction
-            rates = completeness(session, period, rules)
-    except Exception:  # the rates are context, not figures: the bulletin says "belum tersedia"
+            return completeness(session, period, rules)
+    except Exception:
         log.warning("reporting rates of %s could not be computed", period, exc_info=True)
+        return None
+
+
+def _with_rates(counts: dict[str, Any], rates: Completeness | None) -> dict[str, Any]:
+    """The cycle's counts; reporting and on-time rates (percent) computed when not recorded."""
+    if rates is None or ("reporting_rate" in counts and "on_time_rate" in counts):
         return counts
     counts.setdefault("reporting_rate", rates.reporting_rate)
     counts.setdefault("on_time_rate", rates.on_time_rate)
@@ -278,9 +264,11 @@ def load_period(
     rules: Rules,
     generated_at: datetime | None = None,
     frozen: bool = False,
+    history_keys: Collection[str] | None = None,
 ) -> PeriodData:
     """Read a period's cycle, results, trend history, notes and open issues (``frozen``: the
-    notes of the running cycle's snapshot, as its results are)."""
+    notes of the running cycle's snapshot, as its results are; ``history_keys``: the trend
+    history of those subjects only, as a dashboard page shows, instead of every subject's)."""
     Period.parse(period)  # a clear error for a malformed period
     with session_scope(engine) as session:
         cycle = cycle_of(session, period)
@@ -294,11 +282,12 @@ def load_period(
             )
         results = {
             row.subject_key: _result(row)
-            for row in session.scalars(
-                select(m.Achievement).where(m.Achievement.cycle_id == cycle.id)
+            for row in session.execute(
+                select(*RESULT_COLUMNS).where(m.Achievement.cycle_id == cycle.id)
             )
         }
-        history_periods, history = _history(session, period)
+        history_periods, history = _history(session, period, history_keys)
+        rates = _rates(session, period, rules)  # once, for the counts and "perlu tindakan"
         generated = generated_at or now_wib()
         rules_version = cycle.rules_version or rules.version
         if cycle.rules_version and cycle.rules_version != rules.version:
@@ -314,7 +303,7 @@ def load_period(
             cycle_id=cycle.id,
             cycle_status=cycle.status,
             rules_version=rules_version,
-            counts=_with_rates(session, period, rules, dict(cycle.counts or {})),
+            counts=_with_rates(dict(cycle.counts or {}), rates),
             rules=rules,
             agencies=_agencies(session),
             results=results,
@@ -322,6 +311,6 @@ def load_period(
             history_periods=history_periods,
             notes=_notes(session, period, cycle.id if frozen else None),
             issues=_issues(session, period),
-            attention=tuple(attention_items(session, period, rules, as_of=generated)),
+            attention=tuple(attention_items(session, period, rules, as_of=generated, rates=rates)),
             generated_at=generated,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -16,13 +15,13 @@ from iku.bulletins.readmodel import AgencyInfo, IndicatorInfo, IssueInfo, Period
 from iku.formatting import (
     Absent,
     MissingFigureError,
-    angka,
     bulan_singkat,
     is_absent,
     periode,
 )
+from iku.glossary import band_rows, glossary, indonesian
 from iku.reports.attention import REASON_LABELS, REASONS, AttentionItem
-from iku.rules import Band, Rules
+from iku.rules import Rules
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +47,7 @@ NO_FIGURE: Final = "tidak ada angka"
 # --------------------------------------------------------------------------------------------
 
 
-def _band_range(band: Band) -> str:
-    if band.lower is None and band.upper is not None:
-        return f"< {angka(band.upper, 2, 0)}"
-    if band.upper is None and band.lower is not None:
-        return f"≥ {angka(band.lower, 2, 0)}"
-    assert band.lower is not None and band.upper is not None
-    return f"{angka(band.lower, 2, 0)} – < {angka(band.upper, 2, 0)}"
-
-
 def meta_context(data: PeriodData) -> dict[str, Any]:
-    bands = sorted(
-        data.rules.predikat.bands,
-        key=lambda b: -math.inf if b.lower is None else b.lower,
-        reverse=True,
-    )
     return {
         "period": data.period,
         "generated_at": data.generated_at,
@@ -70,8 +55,13 @@ def meta_context(data: PeriodData) -> dict[str, Any]:
         "scale_name": data.rules.predikat.scale_name,
         "cycle_status": data.cycle_status,
         "bands": [
-            {"code": b.code, "label": b.label, "color": b.color, "range_text": _band_range(b)}
-            for b in bands
+            {"code": b.code, "label": b.label, "color": b.color, "range_text": b.range_text}
+            for b in band_rows(data.rules)
+        ],
+        # "How to read this bulletin" (partials/glossary): the same words as the web pages.
+        "glossary": [
+            {"key": t.key, "word": t.word, "definition": t.definition}
+            for t in glossary(data.rules, indonesian)
         ],
     }
 
@@ -512,3 +502,12 @@ def province_context(data: PeriodData) -> dict[str, Any]:
         ],
         "revised_targets": revised,
     }
+
+
+# Public names of the helpers the dashboard (iku.operations.dashboard) builds its levels with,
+# so both show every figure alike.
+figure_of = _figure
+basis_of = _basis
+or_dash = _or_dash
+band_areas = _band_areas
+period_labels = _period_labels

@@ -22,7 +22,7 @@ import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from iku.cycles import cycle_of
 from iku.formatting import angka, tanggal
 from iku.reports.issues import open_issues
 from iku.rules import Rules
-from quality.completeness import completeness
+from quality.completeness import Completeness, completeness
 from quality.frame import deadline_of
 
 REASONS: Final = (
@@ -83,9 +83,15 @@ def _pct(value: float) -> str:
 
 
 def attention_items(
-    session: Session, period: str, rules: Rules, *, as_of: datetime
+    session: Session,
+    period: str,
+    rules: Rules,
+    *,
+    as_of: datetime,
+    rates: Completeness | None = None,
 ) -> list[AttentionItem]:
-    """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it)."""
+    """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it;
+    ``rates``: the period's completeness when the caller already computed it)."""
     cycle = cycle_of(session, period)
     # Rows, not the result: SQLAlchemy 2.1's Result has keys(), so dict() read it as a mapping.
     names: dict[str, str] = {
@@ -93,7 +99,8 @@ def attention_items(
     }
     items: list[AttentionItem] = []
 
-    rates = completeness(session, period, rules)
+    if rates is None:
+        rates = completeness(session, period, rules)
     deadline = deadline_of(period, rules)
     for agency in rates.agencies:
         if agency.expected_reports and not agency.received_reports:
@@ -134,21 +141,51 @@ def attention_items(
     return items
 
 
+class _FigureRow(NamedTuple):
+    """The achievement columns "perlu tindakan" reads."""
+
+    level: str
+    tercapai: bool | None
+    realisasi: float | None
+    target_text: str | None
+    ytd_capaian: float | None
+    capaian_scored: float | None
+    is_at_risk: bool | None
+    projection: float | None
+    awaiting_verification: bool | None
+
+
 def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionItem]:
     """The items the computed figures show: targets missed, low, at risk, awaiting checks."""
     a = m.Achievement
     low = cp.band_lower(rules.attention.low_below_band, rules.predikat)
     at_risk = rules.predikat.band(rules.projection.at_risk_below_band).label
+    # Columns, not ORM objects: a 640-agency period has thousands of rows.
     rows = session.execute(
         select(
-            a, m.Agency.code, m.Agency.name, m.Indicator.code, m.Indicator.name, m.Indicator.scale
+            a.level,
+            a.tercapai,
+            a.realisasi,
+            a.target_text,
+            a.ytd_capaian,
+            a.capaian_scored,
+            a.is_at_risk,
+            a.projection,
+            a.awaiting_verification,
+            m.Agency.code,
+            m.Agency.name,
+            m.Indicator.code,
+            m.Indicator.name,
+            m.Indicator.scale,
         )
         .join(m.Agency, m.Agency.id == a.agency_id)
         .outerjoin(m.Indicator, m.Indicator.id == a.indicator_id)
         .where(a.cycle_id == cycle_id, a.level.in_(("indicator", "agency")))
     ).all()
     items = []
-    for row, agency_code, agency_name, code, name, scale in rows:
+    for found in rows:
+        row = _FigureRow(*found[:9])
+        agency_code, agency_name, code, name, scale = found[9:]
         indicator = row.level == "indicator"
         subject = (
             agency_code,

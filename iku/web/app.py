@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from iku.runtime import Runtime
-from iku.web import api, errors, pages
+from iku.web import api, dashboard, errors, pages
 from iku.web.middleware import WebMiddleware
 from iku.web.templating import STATIC_DIR
 
@@ -34,6 +34,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.runtime = rt
     errors.install(app)
     app.include_router(pages.router)
+    app.include_router(dashboard.router)
     app.include_router(api.router)
     if rt.settings.oidc_issuer:
         from iku.web import oidc

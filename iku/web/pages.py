@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from iku import audit
 from iku import models as m
-from iku.access import Action, Actor, Role, can, visible_agencies
+from iku.access import ROLE_ACTIONS, Action, Actor, Role, can, visible_agencies
 from iku.accounts import (
     AccountError,
     SignInPolicy,
@@ -59,7 +59,22 @@ AGE_CHOICES = (0, 3, 7, 14, 30)
 
 
 def _home(actor: Actor) -> str:
-    return "/akun" if actor.role is Role.ADMIN else "/antrean"
+    if actor.role is Role.ADMIN:
+        return "/akun"
+    if actor.role is Role.LEADER:
+        return "/dasbor"
+    return "/antrean"
+
+
+def _dashboard_link(actor: Actor) -> str | None:
+    """The nav's dashboard link: the province, or an agency head's own agency (None: no
+    dashboard for the role)."""
+    if actor.role is Role.AGENCY_HEAD:
+        own = sorted(actor.agencies)
+        return (
+            f"/dasbor/opd/{own[0]}" if own and can(actor, Action.DASHBOARD_READ, own[0]) else None
+        )
+    return "/dasbor" if can(actor, Action.DASHBOARD_READ) else None
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -69,10 +84,12 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _nav(actor: Actor | None) -> dict[str, bool] | None:
+def _nav(actor: Actor | None) -> dict[str, Any] | None:
     if actor is None:
         return None
     return {
+        "dashboard": _dashboard_link(actor),
+        "archive": Action.BULLETIN_READ in ROLE_ACTIONS[actor.role],
         "review": can(actor, Action.REVIEW_READ, next(iter(actor.agencies), None)),
         "audit": can(actor, Action.AUDIT_READ),
         "accounts": can(actor, Action.ACCOUNT_MANAGE),

@@ -53,6 +53,26 @@ def number(value: float | None, digits: int = 2) -> str:
     return angka(value, digits, 0)
 
 
+def figure(value: Any, digits: int = 2, suffix: str = "%") -> str:
+    """A figure of the read models: a number with ``suffix``, or the reason it has none (the
+    bulletins' ``Absent``: "belum tersedia", "tanpa target"), or a dash."""
+    from iku.formatting import is_absent
+
+    if value is None:
+        return "–"
+    if is_absent(value):
+        return str(value.label)
+    if isinstance(value, bool):
+        return str(value)
+    return number(float(value), digits) + suffix
+
+
+def is_absent_value(value: Any) -> bool:
+    from iku.formatting import is_absent
+
+    return bool(is_absent(value))
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -71,6 +91,8 @@ def make_environment() -> Environment:
     env.globals["current_language"] = i18n.current_language
     env.filters["when"] = when
     env.filters["number"] = number
+    env.filters["figure"] = figure
+    env.tests["absent"] = is_absent_value
     return env
 
 

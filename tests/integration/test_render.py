@@ -211,6 +211,9 @@ SAYS = [
     ("DISDIKBUD", [INCOMPLETE_CODE, "4 dari 10 bulan", "belum lengkap"]),
     # the headline's basis; agencies without a report are listed where to act
     ("province", ["Perlu tindakan", "Belum melapor", "dari 17 perangkat daerah ("]),
+    # "how to read this": the glossary, with the bands of the rules file (issue 18)
+    ("province", ["Cara membaca buletin ini", "Sangat Tinggi (ST) ≥ 91", "Tinggi (T) 76 –"]),
+    ("DINKES", ["Cara membaca buletin ini", "S.d. bulan ini", "Proyeksi", "Tercapai"]),
 ]
 
 

@@ -10,6 +10,7 @@ from iku.access import (
     Actor,
     Role,
     can,
+    can_read_bulletin,
     check_scope,
     narrow,
     visible_agencies,
@@ -32,6 +33,7 @@ R, D, A, B, F, AU, AC = (
     Action.AUDIT_READ,
     Action.ACCOUNT_MANAGE,
 )
+DB = Action.DASHBOARD_READ
 
 
 @pytest.mark.parametrize(
@@ -71,6 +73,16 @@ R, D, A, B, F, AU, AC = (
         (LEADER, F, "DISDIKBUD", True),
         (LEADER, D, "DINKES", False),
         (LEADER, AU, None, False),
+        # the leaders' dashboard: leader and bureau everywhere, an agency head its own agency
+        (LEADER, DB, None, True),
+        (LEADER, DB, "DISDIKBUD", True),
+        (BUREAU, DB, None, True),
+        (HEAD, DB, "DINKES", True),
+        (HEAD, DB, "DISDIKBUD", False),
+        (HEAD, DB, None, False),  # the province and sector levels
+        (AGENCY, DB, "DINKES", False),  # a data officer has no dashboard
+        (STEWARD, DB, "DINKES", False),
+        (ADMIN, DB, None, False),
     ],
 )
 def test_can(actor: Actor, action: Action, agency: str | None, allowed: bool) -> None:
@@ -106,3 +118,25 @@ def test_account_scopes_fit_their_role(role: Role, agencies: list[str], ok: bool
     else:
         with pytest.raises(ValueError):
             check_scope(role, agencies)
+
+
+@pytest.mark.parametrize(
+    ("actor", "agency", "allowed"),
+    [
+        # an agency's bulletins (every revision) are for that agency's scope
+        (AGENCY, "DINKES", True),
+        (AGENCY, "DISDIKBUD", False),
+        (HEAD, "DINKES", True),
+        (HEAD, "DISDIKBUD", False),
+        # the province bulletin shows every agency: a scope of every agency
+        (AGENCY, None, False),
+        (HEAD, None, False),
+        (STEWARD_DINKES, None, False),
+        (STEWARD, None, True),
+        (LEADER, None, True),
+        (BUREAU, "DISDIKBUD", True),
+        (ADMIN, None, False),
+    ],
+)
+def test_bulletin_rule(actor: Actor, agency: str | None, allowed: bool) -> None:
+    assert can_read_bulletin(actor, agency) is allowed
