@@ -22,11 +22,13 @@ from iku import capaian as cp
 from iku import models as m
 from iku.calendar import Period, shift_period
 from iku.db import read_frame
+from iku.formatting import angka
 from iku.rules import Rules
+from iku.schedule import EVALUATION_HOUR
 from iku.settings import TIMEZONE
 from iku.stats import series_stats
 from iku.targets.read import load_targets
-from iku.targets.resolve import month_targets
+from iku.targets.resolve import month_targets, uses_line
 
 
 @dataclass
@@ -44,6 +46,13 @@ def deadline_of(period: str, rules: Rules) -> datetime:
     following = Period.parse(period).shift(1)
     day = following.first_day.replace(day=rules.submission.deadline_day)
     return datetime.combine(day, time(23, 59, 59), tzinfo=TIMEZONE)
+
+
+def evaluation_of(period: str, rules: Rules) -> datetime:
+    """When ``period`` is evaluated: the rules' evaluation day of the next month, 06:00 WIB."""
+    following = Period.parse(period).shift(1)
+    day = following.first_day.replace(day=rules.submission.evaluation_day)
+    return datetime.combine(day, time(EVALUATION_HOUR), tzinfo=TIMEZONE)
 
 
 def indicator_frame(session: Session, only: Select[int] | None = None) -> pd.DataFrame:
@@ -117,9 +126,14 @@ def target_frame(
     indicators: pd.DataFrame,
     period: str,
     indicator_ids: Select[int] | None = None,
+    *,
+    cumulative_target: str = "annual",
 ) -> pd.DataFrame:
-    """The target of the month's reporting period per indicator, from the one resolver
-    (reading only the targets of ``indicator_ids``, when given)."""
+    """The target a month's value is compared with per indicator, from the one resolver
+    (reading only the targets of ``indicator_ids``, when given): the target of the month's
+    reporting period, or for a cumulative IKU under ``cumulative_target: to_date`` the target
+    line to date, as the engine compares it (``target_text`` then names the line and the
+    year-end target)."""
     year = Period.parse(period).year
     resolved = month_targets(
         indicators["indicator_id"],
@@ -128,7 +142,27 @@ def target_frame(
         load_targets(session, year, indicator_ids),
         period,
     )
-    return resolved.frame().drop(columns=["target_version"])
+    frame = resolved.frame().drop(columns=["target_version"])
+    cumulative = (
+        indicators["cumulative"].fillna(False).astype(bool)
+        if "cumulative" in indicators
+        else [False] * len(indicators)
+    )
+    line = uses_line(
+        cumulative, indicators["consolidation"], indicators["frequency"], cumulative_target
+    )
+    if line.any():
+        lower, upper, comparator = resolved.compared(line)
+        frame["target_lower"], frame["target_upper"] = lower, upper
+        frame["target_cmp"] = comparator
+        texts = frame["target_text"].tolist()
+        for i in (int(k) for k in np.flatnonzero(line)):
+            point = resolved.line_point(i)
+            if point is not None:
+                year_end = texts[i] or "-"
+                texts[i] = f"s.d. bulan ini {angka(point, 2, 0)} (akhir tahun {year_end})"
+        frame["target_text"] = texts
+    return frame
 
 
 def reported_indicators(submission_ids: Select[Any]) -> Select[int]:
@@ -272,7 +306,13 @@ def _row_frame(
         rows["capaian_pct"] = np.nan
         rows["target_text"] = None
     else:
-        targets = target_frame(session, indicators, period, reported)
+        targets = target_frame(
+            session,
+            indicators,
+            period,
+            reported,
+            cumulative_target=rules.year_to_date.cumulative_target,
+        )
         rows = rows.merge(targets, on="indicator_id", how="left")
         scored = cp.evaluate(
             rows["value"].to_numpy(dtype=np.float64),

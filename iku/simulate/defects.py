@@ -409,10 +409,26 @@ class Planter:
             value = round(before.expect_value - step, line.decimals)
             if value >= before.expect_value:
                 continue
+            clean = line.value, line.expect_value
             line.value = line.expect_value = value
+            if following is not None and not self._still_plausible(following, sim.period):
+                # A series that grows along its line: the month after a lowered one must not
+                # become an outlier against the changed history.
+                line.value, line.expect_value = clean
+                continue
             self._warn("cumulative_decrease", sim, line, "realisasi")
             return True
         return False
+
+    def _still_plausible(self, line: SimLine, after: str) -> bool:
+        """Whether the clean ``line`` of the month after ``after`` stays well below the outlier
+        threshold against the accepted history as planted so far."""
+        later = [p for p in self.window if p > after]
+        if not later or line.expect_value is None:
+            return True
+        prior = self._accepted_prior(line.code, later[0])
+        threshold = self.rules.plausibility.modified_zscore_threshold
+        return zscore(line.expect_value, prior, self.rules) < 0.8 * threshold
 
     def _missing_evidence(self) -> bool:
         def eligible(sim: SimFile, line: SimLine) -> bool:

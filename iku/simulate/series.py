@@ -23,7 +23,7 @@ from iku.ingest.template import target_number
 from iku.numbers import STATE_NOT_AVAILABLE, STATE_NUMBER
 from iku.rules import Rules
 from iku.stats import center_and_scale, modified_zscore
-from iku.targets.resolve import TargetsByMonth
+from iku.targets.resolve import TargetsByMonth, uses_line
 
 _INTEGER_UNIT_WORDS: Final = ("rupiah", "km", "%", "indeks", "skor", "nilai", "level", "per ")
 _CAPAIAN_CEILING: Final = 1.3  # clean capaian stays below 130% (verification is at 150%)
@@ -51,6 +51,9 @@ class SeriesContext:
     #: The targets in force in a period for every indicator (keyed by code).
     month: TargetsByMonth
     years: dict[str, list[int]]
+    #: The IKU whose month's value the engine and validation compare with the target line to
+    #: date (cumulative coverage, :func:`iku.targets.resolve.uses_line`).
+    line: frozenset[str] = frozenset()
 
     def target_text(self, code: str, period: str) -> str:
         """The target of an IKU's line in ``period``'s template, as the template writes it."""
@@ -74,7 +77,10 @@ def reference_value(ctx: SeriesContext, indicator: IndicatorRow, period: str) ->
     if shifted is None:
         return None
     targets = ctx.month(shifted)
-    return targets.point(targets.position(indicator.code))
+    i = targets.position(indicator.code)
+    if indicator.code in ctx.line:
+        return targets.line_point(i)
+    return targets.point(i)
 
 
 def capaian_ratio(ctx: SeriesContext, indicator: IndicatorRow, period: str, value: float) -> float:
@@ -85,11 +91,14 @@ def capaian_ratio(ctx: SeriesContext, indicator: IndicatorRow, period: str, valu
         return 1.0
     targets = ctx.month(shifted)
     i = targets.position(indicator.code)
+    line = np.zeros(len(targets.keys), dtype=bool)
+    line[i] = indicator.code in ctx.line
+    lower, upper, comparator = targets.compared(line)
     result = cp.compute_capaian(
         [value],
-        [targets.lower[i]],
-        [targets.upper[i]],
-        [targets.comparator[i]],
+        [lower[i]],
+        [upper[i]],
+        [comparator[i]],
         cp.encode([indicator.polarity], cp.POLARITIES),
         cp.encode([indicator.negative_formula or None], cp.NEGATIVE_FORMULAS),
         ctx.rules.capaian,
@@ -231,9 +240,17 @@ def catalog_context(catalog: Catalog, rules: Rules) -> SeriesContext:
     years: dict[str, set[int]] = {}
     for target in catalog.targets:
         years.setdefault(target.indicator_code, set()).add(target.year)
+    indicators = list(catalog.indicators)
+    line = uses_line(
+        [i.cumulative for i in indicators],
+        [i.consolidation for i in indicators],
+        [i.frequency for i in indicators],
+        rules.year_to_date.cumulative_target,
+    )
     return SeriesContext(
         rules=rules,
-        indicators={i.code: i for i in catalog.indicators},
+        indicators={i.code: i for i in indicators},
         month=catalog.targets_by_month(),
         years={code: sorted(found) for code, found in years.items()},
+        line=frozenset(i.code for i, on in zip(indicators, line, strict=True) if on),
     )

@@ -361,6 +361,11 @@ class MonthTargets:
     annual_lower: FloatArray
     annual_upper: FloatArray
     annual_row: IntArray
+    #: The annual target's comparator (what a cumulative IKU's line keeps).
+    annual_cmp: npt.NDArray[np.int8]
+    #: The target line to date of a cumulative IKU in this month (:class:`TargetGrid`).
+    line_lower: FloatArray
+    line_upper: FloatArray
 
     def position(self, key: Any) -> int:
         """The entry of an indicator key (-1 when it was not asked)."""
@@ -383,6 +388,22 @@ class MonthTargets:
 
     def annual_point(self, i: int) -> float | None:
         return _point(float(self.annual_lower[i]), float(self.annual_upper[i]))
+
+    def line_point(self, i: int) -> float | None:
+        """One number for a cumulative IKU's target line to date in this month."""
+        return _point(float(self.line_lower[i]), float(self.line_upper[i]))
+
+    def compared(
+        self, to_date: npt.ArrayLike
+    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int8]]:
+        """The bounds and comparator a month's value is compared with, per entry: the target
+        line to date where ``to_date`` (see :func:`uses_line`), else the period's target."""
+        line = np.asarray(to_date, dtype=bool)
+        return (
+            np.where(line, self.line_lower, self.lower),
+            np.where(line, self.line_upper, self.upper),
+            np.where(line, self.annual_cmp, self.comparator).astype(np.int8),
+        )
 
     def describe(self, i: int, format_number: Any) -> str:
         """How an agency reads the target of its line: the annual target in force (and its PK
@@ -490,7 +511,28 @@ def month_targets(
         annual_lower=grid.annual_lower[:, col],
         annual_upper=grid.annual_upper[:, col],
         annual_row=grid.annual_row[:, col],
+        annual_cmp=grid.annual_cmp[:, col],
+        line_lower=grid.line_lower[:, col],
+        line_upper=grid.line_upper[:, col],
     )
+
+
+def uses_line(
+    cumulative: Iterable[bool],
+    consolidation: Iterable[str],
+    frequency: Iterable[str],
+    policy: str,
+) -> BoolArray:
+    """Which IKU a month's value compares with the target line to date: cumulative ``last``
+    IKU (annual IKU count as ``last``) under ``year_to_date.cumulative_target: to_date``, as
+    the engine compares them (docs/engine.md, section 3a). Validation and the simulator ask
+    this, so a value on the line is never "capaian above 150%"."""
+    cum = np.asarray(list(cumulative), dtype=bool)
+    cons = np.asarray(list(consolidation), dtype=object)
+    freq = np.asarray(list(frequency), dtype=object)
+    if policy != "to_date" or not len(cum):
+        return np.zeros(len(cum), dtype=bool)
+    return np.asarray(cum & ((cons == "last") | (freq == "annual")), dtype=bool)
 
 
 class TargetsByMonth:
