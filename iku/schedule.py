@@ -15,6 +15,9 @@ import yaml
 
 from iku.rules import Rules
 
+#: The hour (WIB) the monthly evaluation runs on ``submission.evaluation_day``.
+EVALUATION_HOUR = 6
+
 PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 
 
@@ -23,7 +26,7 @@ def expected_crons(rules: Rules) -> dict[str, str]:
     first = s.deadline_day - s.reminder_days_before_deadline
     days = str(s.deadline_day) if first == s.deadline_day else f"{first}-{s.deadline_day}"
     return {
-        "monthly-evaluation": f"0 6 {s.evaluation_day} * *",
+        "monthly-evaluation": f"0 {EVALUATION_HOUR} {s.evaluation_day} * *",
         "submission-reminders": f"0 8 {days} * *",
     }
 

@@ -18,7 +18,7 @@ from iku.cycles import counted_submissions, cycle_of
 from iku.db import now_wib, session_scope
 from iku.i18n import _
 from iku.reports.attention import AttentionItem, attention_items
-from iku.reports.issues import open_issues
+from iku.reports.issues import open_issues, reference_date
 from iku.rules import Rules
 
 if TYPE_CHECKING:
@@ -311,6 +311,14 @@ def load_period(
             history_periods=history_periods,
             notes=_notes(session, period, cycle.id if frozen else None),
             issues=_issues(session, period),
-            attention=tuple(attention_items(session, period, rules, as_of=generated, rates=rates)),
+            attention=tuple(
+                attention_items(
+                    session,
+                    period,
+                    rules,
+                    as_of=reference_date(period, rules, generated),
+                    rates=rates,
+                )
+            ),
             generated_at=generated,
         )

@@ -28,6 +28,7 @@ from iku.bulletins.jobs import REVIEW_PAGE
 from iku.calendar import shift_period
 from iku.db import now_wib
 from iku.formatting import Absent, bulan_singkat
+from iku.reports.issues import age_days, reference_date
 from iku.reports.issues import open_issues as open_issues_up_to
 from iku.rules import Rules
 from quality.checks import CHECKS
@@ -45,7 +46,7 @@ SEVERITY_COLORS = {"blocking": "#8e24aa", "error": "#c62828", "warning": "#e0701
 TREND_MONTHS = 12
 
 
-def _issue_row(issue: IssueView, now: datetime) -> dict[str, Any]:
+def _issue_row(issue: IssueView, age: int) -> dict[str, Any]:
     return {
         "id": issue.id,
         "file": issue.file_name,
@@ -59,7 +60,7 @@ def _issue_row(issue: IssueView, now: datetime) -> dict[str, Any]:
         "observed": issue.observed or "–",
         "expected": issue.expected or "–",
         "message": issue.message,
-        "age_days": issue.age_days(now),
+        "age_days": age,
     }
 
 
@@ -74,8 +75,12 @@ def review_context(
     now = now or now_wib()
     all_issues = list_issues(session, period=period, status=None)
     # The queue is not per month: an issue of an earlier period stays open until decided, so
-    # the page lists every open issue up to this period, as the bulletins count them.
-    counted = {issue.id for issue in open_issues_up_to(session, period)}
+    # the page lists every open issue up to this period, as the bulletins count them, aged to
+    # the period's reference date as "perlu tindakan" ages them (iku.reports.issues).
+    as_of = reference_date(period, rules, now)
+    counted = {
+        issue.id: age_days(issue, as_of, rules) for issue in open_issues_up_to(session, period)
+    }
     open_issues = [i for i in list_issues(session, status="open") if i.id in counted]
     by_agency: dict[str, dict[str, Any]] = {}
     for issue in open_issues:
@@ -83,7 +88,7 @@ def review_context(
             issue.agency_code,
             {"code": issue.agency_code, "name": issue.agency_name, "issues": []},
         )
-        group["issues"].append(_issue_row(issue, now))
+        group["issues"].append(_issue_row(issue, counted[issue.id]))
     decided = [i for i in all_issues if i.decided_at is not None]
     days = [(i.decided_at - i.created_at).total_seconds() / 86400 for i in decided if i.decided_at]
     status_counts = Counter(i.status for i in all_issues)

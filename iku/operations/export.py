@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from iku.db import now_wib, session_scope
+from iku.db import session_scope
 from iku.i18n import _
 from iku.reports.attention import ATTENTION_COLUMNS, attention_items
 from iku.reports.capaian import CAPAIAN_COLUMNS, capaian_rows, to_csv
+from iku.reports.issues import reference_date
 from iku.runtime import Runtime
 
 CAPAIAN_FILE = "capaian.csv"
@@ -98,7 +99,9 @@ def export(rt: Runtime, period: str, out_dir: Path, *, as_of: datetime | None = 
                     period=period,
                 )
             )
-        items = attention_items(session, period, rt.rules, as_of=as_of or now_wib())
+        items = attention_items(
+            session, period, rt.rules, as_of=as_of or reference_date(period, rt.rules)
+        )
     _folder(out_dir)
     capaian, attention = out_dir / CAPAIAN_FILE, out_dir / ATTENTION_FILE
     _write_all(

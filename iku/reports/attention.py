@@ -32,7 +32,7 @@ from iku import capaian as cp
 from iku import models as m
 from iku.cycles import cycle_of
 from iku.formatting import angka, tanggal
-from iku.reports.issues import open_issues
+from iku.reports.issues import age_days, open_issues, opened_at
 from iku.rules import Rules
 from quality.completeness import Completeness, completeness
 from quality.frame import deadline_of
@@ -90,8 +90,10 @@ def attention_items(
     as_of: datetime,
     rates: Completeness | None = None,
 ) -> list[AttentionItem]:
-    """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it;
-    ``rates``: the period's completeness when the caller already computed it)."""
+    """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it, as
+    :mod:`iku.reports.issues` ages them; callers pass the period's
+    :func:`~iku.reports.issues.reference_date`; ``rates``: the period's completeness when the
+    caller already computed it)."""
     cycle = cycle_of(session, period)
     # Rows, not the result: SQLAlchemy 2.1's Result has keys(), so dict() read it as a mapping.
     names: dict[str, str] = {
@@ -121,8 +123,8 @@ def attention_items(
 
     stale: dict[str, list[datetime]] = defaultdict(list)
     for issue in open_issues(session, period):
-        if (as_of - issue.created_at).days >= rules.attention.stale_issue_days:
-            stale[issue.agency_code].append(issue.created_at)
+        if age_days(issue, as_of, rules) >= rules.attention.stale_issue_days:
+            stale[issue.agency_code].append(opened_at(issue, rules))
     for code, created in sorted(stale.items()):
         oldest = min(created)
         items.append(

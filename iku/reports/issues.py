@@ -1,5 +1,16 @@
 """Open data-quality issues as everyone counts them: every open item of the period and of any
-earlier period (an earlier month's problem does not vanish when the next month is evaluated)."""
+earlier period (an earlier month's problem does not vanish when the next month is evaluated),
+aged the same way by the bulletins, "perlu tindakan", the export and the review page.
+
+An issue's age counts in the cycle's time, as the cycle's other dates (the deadline, the
+evaluation) do: to the period's **reference date** (:func:`reference_date`: its evaluation,
+the rules' ``submission.evaluation_day`` of the next month at 06:00 WIB, or now while that is
+still ahead), from when the issue opened (:func:`opened_at`: when it was recorded, but no
+later than its own period's evaluation, which finds every issue of the period, and no earlier
+than its file's arrival; history loaded after its cycle, such as a simulated year or a replay,
+is recorded today). Counting from the wall clock made every issue of a simulated past year 0 days
+old, so "isu data terbuka" stayed empty while many were open.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
+from iku.db import now_wib
+from iku.rules import Rules
+from quality.frame import evaluation_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,28 @@ class OpenIssue:
     expected: str | None
     message: str
     created_at: datetime
+    #: When the issue's file arrived (the submission's receipt time).
+    received_at: datetime
+
+
+def reference_date(period: str, rules: Rules, now: datetime | None = None) -> datetime:
+    """The moment a period's figures are counted to: its evaluation (the rules'
+    ``submission.evaluation_day`` of the next month, 06:00 WIB), or ``now`` before that."""
+    return min(now or now_wib(), evaluation_of(period, rules))
+
+
+def opened_at(issue: OpenIssue, rules: Rules) -> datetime:
+    """When an issue opened in the cycle's time: when it was recorded, but never after its
+    period's evaluation found it (history loaded later than its cycle, such as a simulated year
+    or a replay, is recorded today) nor before its file arrived."""
+    found_by = evaluation_of(issue.period, rules) if issue.period else issue.created_at
+    return min(issue.created_at, max(issue.received_at, found_by))
+
+
+def age_days(issue: OpenIssue, as_of: datetime, rules: Rules) -> int:
+    """Whole days an issue has been open on ``as_of`` (:func:`opened_at`; 0 when it opened
+    later)."""
+    return max(0, (as_of - opened_at(issue, rules)).days)
 
 
 def open_issues(
@@ -51,6 +87,7 @@ def open_issues(
             issue.expected,
             issue.message,
             issue.created_at,
+            m.Submission.received_at,
         )
         .join(m.Submission, m.Submission.id == issue.submission_id)
         .join(m.Agency, m.Agency.id == m.Submission.agency_id)

@@ -4,6 +4,7 @@ with qualitative IKU, and the rows of a computed period."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import shutil
 from datetime import datetime
@@ -53,7 +54,9 @@ def stage(
             period=period,
             file_name=name,
             file_format="csv",
-            sha256=f"{n:064x}",
+            # Never the digest of test_achievement.submit (a counter too): one agency's two
+            # files must differ.
+            sha256=hashlib.sha256(f"stage {agency} {period} {n}".encode()).hexdigest(),
             size_bytes=100,
             archive_path=f"/archive/{n}",
             received_at=received or on_time(period),

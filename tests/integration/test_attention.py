@@ -280,3 +280,71 @@ def test_open_issues_of_earlier_months_are_counted(two_agencies: Engine) -> None
         ("2026-09", "not_a_number", "UJI"),
         ("2026-10", "not_a_number", "UJI"),
     ]
+
+
+# When September's unreadable row was recorded; whether it is stale on 10 November; the date
+# "perlu tindakan" gives (October); its age in days on October's review page.
+RECORDED = {
+    "recorded when validation found it": (datetime(2026, 10, 6, 9, tzinfo=TIMEZONE), True, 6, 34),
+    # History loaded after its cycle (a simulated year, a replay) is recorded today: it counts
+    # from September's evaluation (10 October, 06:00 WIB), not from the wall clock.
+    "history loaded after its cycle": (datetime(2026, 12, 20, 9, tzinfo=TIMEZONE), True, 10, 31),
+    # Recorded before October's reference date, but September's evaluation had found it.
+    "history loaded the day before the evaluation": (
+        datetime(2026, 11, 9, 9, tzinfo=TIMEZONE),
+        True,
+        10,
+        31,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_an_issue_is_aged_in_the_cycle_s_time(two_agencies: Engine, name: str) -> None:
+    from iku.bulletins.review_page import review_context
+    from iku.reports.issues import age_days, reference_date
+
+    recorded, stale, day, age = RECORDED[name]
+    _build(two_agencies, {"UJI": {8: 100.0, 9: "seratus", 10: 100.0}, "LAIN": ON_PLAN}, False)
+    with session_scope(two_agencies) as session:
+        session.execute(
+            update(m.ValidationIssue)
+            .where(m.ValidationIssue.period == "2026-09")
+            .values(created_at=recorded)
+        )
+    # The bulletins and the review page count to October's evaluation, whenever they are
+    # rendered afterwards (here on 20 December).
+    later = datetime(2026, 12, 20, 12, tzinfo=TIMEZONE)
+    as_of = reference_date(PERIOD, RULES, later)
+    assert as_of == datetime(2026, 11, 10, 6, tzinfo=TIMEZONE)
+    with session_scope(two_agencies) as session:
+        compute_period(session, PERIOD, RULES)
+    with session_scope(two_agencies) as session:
+        items = attention_items(session, PERIOD, RULES, as_of=as_of)
+        (september,) = [i for i in open_issues(session, PERIOD) if i.period == "2026-09"]
+        page = review_context(session, PERIOD, RULES, now=later)
+    stale_items = [i for i in items if i.reason == "isu_data_terbuka"]
+    assert bool(stale_items) is stale
+    assert stale_items[0].detail.endswith(f"yang tertua sejak {day} Oktober 2026.")
+    (uji,) = [g for g in page["agencies"] if g["code"] == "UJI"]
+    ages = {row["period"]: row["age_days"] for row in uji["issues"]}
+    assert ages["2026-09"] == age_days(september, as_of, RULES) == age
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Rendered on its evaluation day or later: the evaluation (rules: day 10, 06:00 WIB).
+        (datetime(2026, 12, 20, 12, tzinfo=TIMEZONE), datetime(2026, 11, 10, 6, tzinfo=TIMEZONE)),
+        # Rendered before it (an early run): now.
+        (datetime(2026, 11, 7, 8, tzinfo=TIMEZONE), datetime(2026, 11, 7, 8, tzinfo=TIMEZONE)),
+    ],
+)
+def test_the_reference_date_is_the_period_s_evaluation(now: datetime, expected: datetime) -> None:
+    from iku.reports.issues import reference_date
+
+    assert reference_date(PERIOD, RULES, now) == expected
+    later_day = _rules({"submission.evaluation_day": 20})
+    assert reference_date(PERIOD, later_day, datetime(2026, 12, 1, tzinfo=TIMEZONE)) == datetime(
+        2026, 11, 20, 6, tzinfo=TIMEZONE
+    )
