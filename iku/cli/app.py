@@ -92,6 +92,27 @@ MSG_DEMO_PDF: Final = N_("Province bulletin (PDF): %(path)s")
 MSG_DEMO_INDEX: Final = N_("List of all bulletins:  %(path)s")
 MSG_DEMO_REVIEW: Final = N_("Data review page: %(path)s")
 MSG_DEMO_ISSUES: Final = N_("Open data quality issues: %(count)s (`iku review list`)")
+MSG_DEMO_WHERE: Final = N_("Where the bulletins of %(period)s show each section:")
+MSG_DEMO_ATTENTION: Final = N_(
+    "- Action needed (\"Perlu tindakan\", the province bulletin's first page and each agency's "
+    "bulletin): %(items)s items: %(counts)s"
+)
+MSG_DEMO_INCOMPLETE: Final = N_(
+    '- Year to date not complete ("belum lengkap", agency bulletins and capaian.csv): '
+    "%(count)s IKU, e.g. %(codes)s"
+)
+MSG_DEMO_HELD: Final = N_(
+    '- Held out of the aggregates until verified ("menunggu verifikasi"): %(count)s IKU: %(codes)s'
+)
+MSG_DEMO_DATED: Final = N_(
+    "- Values from an earlier period (late statistical releases, dated): %(count)s IKU: %(codes)s"
+)
+MSG_DEMO_CORRECTED: Final = N_("- Unit slip corrected by the steward %(steward)s: %(what)s")
+MSG_DEMO_REISSUED: Final = N_(
+    '- Issued again as a revision ("Revisi", earlier issues kept under %(archive)s): '
+    "%(subjects)s; %(count)s deliveries, one per recipient"
+)
+MSG_DEMO_NONE: Final = N_("none")
 
 app = typer.Typer(
     cls=IkuGroup,
@@ -286,6 +307,37 @@ def demo(
     console.print(_(MSG_DEMO_INDEX, path=result.index_html))
     console.print(_(MSG_DEMO_REVIEW, path=result.review_html))
     console.print(_(MSG_DEMO_ISSUES, count=result.open_issues))
+    shown = result.showcase
+    if shown is None:
+        return
+    from iku.bulletins.revisions import ARCHIVE_DIR
+    from iku.cli.demo import DEMO_STEWARD
+
+    def codes(found: list[str], limit: int = 6) -> str:
+        if not found:
+            return _(MSG_DEMO_NONE)
+        return ", ".join(found[:limit]) + (", ..." if len(found) > limit else "")
+
+    counts = ", ".join(f"{reason} {n}" for reason, n in shown.attention.items())
+    console.print(_(MSG_DEMO_WHERE, period=result.last))
+    for line in (
+        _(
+            MSG_DEMO_ATTENTION,
+            items=sum(shown.attention.values()),
+            counts=counts or _(MSG_DEMO_NONE),
+        ),
+        _(MSG_DEMO_INCOMPLETE, count=len(shown.incomplete), codes=codes(shown.incomplete)),
+        _(MSG_DEMO_HELD, count=len(shown.held), codes=codes(shown.held)),
+        _(MSG_DEMO_DATED, count=len(shown.dated), codes=codes(shown.dated)),
+        _(MSG_DEMO_CORRECTED, steward=DEMO_STEWARD, what=shown.corrected or _(MSG_DEMO_NONE)),
+        _(
+            MSG_DEMO_REISSUED,
+            archive=result.index_html.parent / ARCHIVE_DIR,
+            subjects=codes([f"{s} (Revisi {r})" for s, r in shown.reissued]),
+            count=shown.redelivered,
+        ),
+    ):
+        console.print(line, highlight=False, markup=False)
 
 
 #: Feature command modules of :mod:`iku.cli`; each defines ``register(app)``.

@@ -56,6 +56,10 @@ HELP_SIM_MONTHS: Final = N_("How many months up to --period.")
 HELP_SIM_AGENCIES: Final = N_("'all' or agency codes separated by commas.")
 HELP_SIM_DEFECTS: Final = N_("How many defects to plant.")
 HELP_SIM_SEED: Final = N_("The random seed.")
+HELP_SIM_REALISTIC: Final = N_(
+    "Send what real agencies send: a mid-year start, missed and late months, late statistical "
+    "releases, unit slips, under-performing agencies."
+)
 MSG_BAD_PERIOD: Final = N_(
     "The period '%(period)s' is not YYYY-MM; write for example --period 2026-10."
 )
@@ -389,6 +393,9 @@ def register(app: typer.Typer) -> None:
         agencies: Annotated[str, typer.Option("--agencies", help=HELP_SIM_AGENCIES)] = "all",
         defects: Annotated[int, typer.Option("--defects", min=0, help=HELP_SIM_DEFECTS)] = 0,
         seed: Annotated[int, typer.Option("--seed", help=HELP_SIM_SEED)] = 2026,
+        realistic: Annotated[
+            bool, typer.Option("--realistic/--clean", help=HELP_SIM_REALISTIC)
+        ] = False,
     ) -> None:
         """Write realistic simulated submissions (with planted defects and a manifest)."""
         _check_period(period)
@@ -409,6 +416,7 @@ def register(app: typer.Typer) -> None:
             agencies=chosen,
             defects=defects,
             seed=seed,
+            realistic=realistic,
         )
         console.print(
             _(

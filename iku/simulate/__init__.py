@@ -30,6 +30,7 @@ from iku.catalog import Catalog, IndicatorRow
 from iku.i18n import _
 from iku.rules import Rules
 from iku.settings import TIMEZONE
+from iku.simulate import realism
 from iku.simulate.defects import Planter
 from iku.simulate.manifest import (
     MANIFEST_NOTES,
@@ -114,8 +115,10 @@ def simulate(
     defects: int = 0,
     seed: int = 2026,
     formats: Sequence[str] | None = None,
+    realistic: bool = False,
 ) -> SimulationResult:
-    """Write simulated submissions for ``months`` months ending with ``period`` to ``out_dir``."""
+    """Write simulated submissions for ``months`` months ending with ``period`` to ``out_dir``
+    (``realistic``: with what real agencies send, :mod:`iku.simulate.realism`)."""
     if not calendar.is_period(period):
         raise SimulationError(
             _("The period '%(period)s' must be written like 2026-10.", period=period)
@@ -153,10 +156,23 @@ def simulate(
         wanted = sorted(by_agency)
     window = [calendar.shift_period(period, -k) for k in range(months - 1, -1, -1)]
 
+    real = realism.plan(by_agency, wanted, window, seed) if realistic else None
     series: dict[str, dict[str, Point]] = {}
     for agency in wanted:
         for indicator in sorted(by_agency[agency], key=lambda i: i.code):
-            series[indicator.code] = build_series(ctx, indicator, window, rng)
+            if real is None:
+                series[indicator.code] = build_series(ctx, indicator, window, rng)
+            else:
+                series[indicator.code] = build_series(
+                    ctx,
+                    indicator,
+                    window,
+                    rng,
+                    performance=real.performance(agency),
+                    releases=True,
+                )
+    if real is not None:
+        realism.release_late(real, ctx.indicators, series)
 
     files: list[SimFile] = []
     for agency in wanted:
@@ -191,6 +207,8 @@ def simulate(
         sim.name = _file_name(sim.kind, sim.agency, sim.period)
         sim.options = _options(sim.kind, rng)
 
+    if real is not None:
+        files = realism.shape_files(real, files, ctx.indicators, rules, seed)
     planted = Planter(ctx, catalog, files, series, window, rng).plant(defects)
     out_dir.mkdir(parents=True, exist_ok=True)
     for sim in files:
@@ -216,6 +234,8 @@ def simulate(
         "defects_planted": len(planted),
         "files": [file_entry(sim) for sim in files],
         "defects": planted,
+        "realistic": realistic,
+        "realism": [] if real is None else real.events,
         "audit": audit,
         "notes": MANIFEST_NOTES,
     }

@@ -129,11 +129,31 @@ class Point:
     decimals: int
 
 
+def performing(indicator: IndicatorRow, performance: float) -> float:
+    """The multiple of the target a value has when its capaian is ``performance`` (1 = on
+    target): positive and range IKU ``R = pT``, negative ``2T-R`` ``R = (2 - p)T``, ``T/R``
+    ``R = T/p``."""
+    if performance == 1.0 or indicator.polarity != "negative":
+        return performance
+    if indicator.negative_formula == "T/R":
+        return 1 / performance
+    return 2 - performance
+
+
 def build_series(
-    ctx: SeriesContext, indicator: IndicatorRow, window: Sequence[str], rng: random.Random
+    ctx: SeriesContext,
+    indicator: IndicatorRow,
+    window: Sequence[str],
+    rng: random.Random,
+    *,
+    performance: float = 1.0,
+    releases: bool = False,
 ) -> dict[str, Point]:
+    """One IKU's points over ``window``; ``performance``: the capaian level its values keep
+    (an under-performing agency's 0,6); ``releases``: a BPS quarterly or semester figure is
+    sent once released (realistic simulations), not "belum tersedia" every time."""
     points: dict[str, Point] = {}
-    factor = rng.uniform(0.95, 1.05)
+    factor = rng.uniform(0.95, 1.05) * performing(indicator, performance)
     release_month = 12 if bps_lagged(indicator) else rng.randint(3, 11)
     annual_values: dict[int, float] = {}
     prior: list[float] = []
@@ -155,7 +175,7 @@ def build_series(
             )
             points[period] = Point(period, None, STATE_NOT_AVAILABLE, reason, decimals)
             continue
-        if indicator.frequency != "annual" and bps_lagged(indicator):
+        if indicator.frequency != "annual" and bps_lagged(indicator) and not releases:
             reason = (
                 f"Rilis BPS untuk {calendar.label(period)} dijadwalkan setelah batas pengiriman."
             )
