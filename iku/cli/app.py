@@ -105,7 +105,8 @@ MSG_DEMO_HELD: Final = N_(
     '- Held out of the aggregates until verified ("menunggu verifikasi"): %(count)s IKU: %(codes)s'
 )
 MSG_DEMO_DATED: Final = N_(
-    "- Values from an earlier period (late statistical releases, dated): %(count)s IKU: %(codes)s"
+    "- Values from an earlier period (quarterly and semester IKU, late statistical releases; "
+    "dated): %(count)s IKU: %(codes)s"
 )
 MSG_DEMO_CORRECTED: Final = N_("- Unit slip corrected by the steward %(steward)s: %(what)s")
 MSG_DEMO_REISSUED: Final = N_(

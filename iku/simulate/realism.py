@@ -210,8 +210,11 @@ def shape_files(
                 "expected": "late_submission warning; the values count",
             }
         )
-    if len(realism.window) >= rules.plausibility.min_history + 1:
+    # A per-mille slip needs no history (its capaian is far above 150%); a fraction is told
+    # from a percentage by the series' history.
+    if len(realism.window) >= 2:
         _slip(realism, kept, indicators, "per_mille_as_percent")
+    if len(realism.window) >= rules.plausibility.min_history + 1:
         _slip(realism, kept, indicators, "percent_as_fraction")
     return kept
 
