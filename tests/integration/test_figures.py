@@ -390,6 +390,49 @@ def test_the_province_row_says_on_how_many_agencies_and_iku_it_rests(loaded: Eng
     assert province["capaian_scored"] == pytest.approx((dinkes + 100.0) / 2)
 
 
+# name: accepted values per agency (October), staged cells validated for real, the agencies
+# and IKU the headline rests on (issue 13, "the headline stating no basis")
+BASIS: dict[str, tuple[dict[str, dict[str, float]], dict[str, dict[str, str]], int, int]] = {
+    "two agencies report three IKU": (
+        {"DINKES": {"DINKES-02": 79.0, "DINKES-04": 9.0}, "BAPENDA": {"BAPENDA-03": 72.0}},
+        {},
+        2,
+        3,
+    ),
+    # RSUDAM's only value is a per-mille slip held until verified: RSUDAM is not in the figure,
+    # and is not a zero either.
+    "an agency whose only value is held is left out": (
+        {"BAPENDA": {"BAPENDA-03": 72.0}},
+        {"RSUDAM": {"RSUDAM-04": "2,1"}},
+        1,
+        1,
+    ),
+    "one agency alone": ({"BAPENDA": {"BAPENDA-03": 72.0}}, {}, 1, 1),
+}
+
+
+@pytest.mark.parametrize("name", BASIS)
+def test_the_headline_states_its_basis(loaded: Engine, name: str) -> None:
+    accepted, staged, agencies_in, iku_in = BASIS[name]
+    for agency, values in accepted.items():
+        submit(loaded, agency, "2026-10", values)
+    for agency, cells in staged.items():
+        stage(loaded, agency, "2026-10", cells)
+    if staged:
+        validate(loaded, "2026-10", RULES)
+    province = compute(loaded, "2026-10")["province"]
+    with session_scope(loaded) as session:
+        iku = session.scalar(
+            select(func.count()).select_from(m.Indicator).where(m.Indicator.is_active)
+        )
+        agencies = session.scalar(
+            select(func.count(func.distinct(m.Indicator.agency_id))).where(m.Indicator.is_active)
+        )
+    assert (province["n_agencies_included"], province["n_agencies"]) == (agencies_in, agencies)
+    assert (province["n_included"], province["n_total"]) == (iku_in, iku)
+    assert f"dari {agencies_in} dari {agencies} OPD ({iku_in} dari {iku} IKU)" in province["note"]
+
+
 # --------------------------------------------------------------------------------------------
 # Qualitative targets from the catalog
 # --------------------------------------------------------------------------------------------
