@@ -529,10 +529,26 @@ def _read_targets(
         )
 
 
+def _names_a_scale(directory: Path) -> bool:
+    """Whether the catalog's indicators.csv names an ordinal scale (a qualitative IKU)."""
+    path = directory / "indicators.csv"
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return any((row.get("scale") or "").strip() for row in csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False  # read_catalog reports the file's problem itself
+
+
 def read_catalog(directory: Path, rules: Rules | None = None) -> Catalog:
     """Read and check every catalog file; raise :class:`CatalogError` listing all problems.
 
-    ``rules``: the ordinal scales qualitative IKU name (an IKU with a scale needs them)."""
+    ``rules``: the ordinal scales qualitative IKU name (an IKU with a scale needs them; without
+    ``rules``, those of the rules file in force, ``IKU_RULES_FILE``)."""
+    if rules is None and _names_a_scale(directory):
+        from iku.rules import load_rules
+        from iku.settings import Settings
+
+        rules = load_rules(Settings().rules_file)
     problems = _Problems()
     catalog = Catalog()
     agencies = _read_agencies(directory, catalog, problems)

@@ -28,6 +28,7 @@ from typing import Any, Final
 from iku import calendar
 from iku.catalog import Catalog, IndicatorRow
 from iku.i18n import _
+from iku.numbers import STATE_NUMBER
 from iku.rules import Rules
 from iku.settings import TIMEZONE
 from iku.simulate import realism
@@ -53,7 +54,13 @@ from iku.simulate.model import (
     SimulationResult,
     format_id,
 )
-from iku.simulate.series import Point, SeriesContext, build_series, catalog_context
+from iku.simulate.series import (
+    Point,
+    SeriesContext,
+    build_series,
+    catalog_context,
+    grade_text,
+)
 from iku.simulate.writers import write_file
 
 __all__ = [
@@ -263,7 +270,7 @@ def _line(
     note = point.reason
     if note is None and rng.random() < 0.2:
         note = rng.choice(_SMALL_NOTES)
-    return SimLine(
+    line = SimLine(
         code=indicator.code,
         name=indicator.name,
         unit=indicator.unit,
@@ -276,6 +283,10 @@ def _line(
         expect_value=point.value,
         expect_state=point.state,
     )
+    grade = grade_text(ctx, indicator, point.value) if point.state == STATE_NUMBER else None
+    if grade is not None:
+        line.write(grade)  # a qualitative IKU is written as its grade, staged as its score
+    return line
 
 
 def _options(kind: str, rng: random.Random) -> dict[str, Any]:

@@ -117,6 +117,9 @@ class Planter:
             if sim.rejected_rule is not None:
                 continue
             for line in sim.lines:
+                known = self.indicators.get(line.code)
+                if known is not None and known.scale is not None:
+                    continue  # a grade ("WTP") takes no numeric defect
                 if line.defect_id is None and (predicate is None or predicate(sim, line)):
                     found.append((sim, line))
         return found

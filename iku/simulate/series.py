@@ -184,7 +184,9 @@ def build_series(
         if indicator.frequency == "annual" and year in annual_values:
             points[period] = Point(period, annual_values[year], STATE_NUMBER, None, decimals)
             continue
-        if reference == 0:
+        if indicator.scale is not None:
+            value = _grade_score(ctx, indicator, reference, performance)
+        elif reference == 0:
             value = 0.0
         else:
             value = _draw(indicator, level * factor, decimals, prior, previous, reference, ctx, rng)
@@ -198,6 +200,27 @@ def build_series(
         if indicator.frequency == "annual":
             annual_values[year] = value
     return points
+
+
+def _grade_score(
+    ctx: SeriesContext, indicator: IndicatorRow, reference: float | None, performance: float
+) -> float:
+    """A qualitative IKU's grade, as its score: the target grade, one grade below it for an
+    under-performing agency (the realisasi is written as the grade, :func:`grade_text`)."""
+    assert indicator.scale is not None
+    scores = sorted(score for _, score in ctx.rules.scale(indicator.scale).grades)
+    target = reference if reference is not None else scores[-1]
+    reached = [s for s in scores if s <= target] or scores[:1]
+    if performance < 1 and len(reached) > 1:
+        return float(reached[-2])
+    return float(reached[-1])
+
+
+def grade_text(ctx: SeriesContext, indicator: IndicatorRow, score: float | None) -> str | None:
+    """How an agency writes a qualitative IKU's realisasi: its grade ("WTP"), or None."""
+    if indicator.scale is None or score is None:
+        return None
+    return ctx.rules.scale(indicator.scale).grade(score)
 
 
 def _interval(

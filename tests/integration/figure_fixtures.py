@@ -142,16 +142,22 @@ QUALITATIVE: tuple[tuple[str, str, str, str, str, str, str], ...] = (
 
 def qualitative_catalog(target: Path) -> Path:
     """A copy of the repository's catalog whose indicators.csv has the optional ``scale``
-    column and three qualitative IKU (an annual BPK opinion, a hospital accreditation and a
-    SAKIP grade), with their PK targets written as grades."""
+    column and three qualitative IKU (an annual BPK opinion and a hospital accreditation, which
+    the repository's catalog has, and a SAKIP grade), with their PK targets written as
+    grades."""
     shutil.copytree(CATALOG_DIR, target)
     path = target / "indicators.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         records = list(csv.reader(handle))
     header, body = records[0], records[1:]
-    width = len(header)
-    rows: list[list[str]] = [[*header, "scale"], *([*r, ""] for r in body)]
-    for code, agency, name, unit, sector, scale, _ in QUALITATIVE:
+    # The repository's catalog has the column and some of these IKU already: add the others.
+    present = {r[0] for r in body}
+    if "scale" not in header:
+        header, body = [*header, "scale"], [[*r, ""] for r in body]
+    width = len(header) - 1
+    rows: list[list[str]] = [header, *body]
+    added = [q for q in QUALITATIVE if q[0] not in present]
+    for code, agency, name, unit, sector, scale, _ in added:
         values: dict[str, Any] = {
             "code": code,
             "agency_code": agency,
@@ -174,6 +180,6 @@ def qualitative_catalog(target: Path) -> Path:
         csv.writer(handle, lineterminator="\n").writerows(rows)
     with (target / "targets.csv").open("a", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        for code, *_, text in QUALITATIVE:
+        for code, *_, text in added:
             writer.writerow([code, "2026", "annual", text, "1", "2026-01-01", "PK 2026"])
     return target

@@ -121,3 +121,25 @@ def test_a_simulation_is_loaded_with_the_receipt_times_it_states(isolated_settin
     stated = sorted(f["received_at"] for f in manifest["files"])
     assert sorted(f["received_at"] for f in summary["files"]) == stated
     assert {f["receipt_stated_by"] for f in summary["files"]} == {"uji"}
+
+
+def test_simulate_realistic_lists_what_it_did(isolated_settings: Path) -> None:
+    args = ["simulate", "--period", "2026-06", "--months", "6", "--seed", "5"]
+    out = isolated_settings / "real"
+    clean = isolated_settings / "clean"
+    assert runner.invoke(app, [*args, "--realistic", "--out", str(out)]).exit_code == 0
+    assert runner.invoke(app, [*args, "--out", str(clean)]).exit_code == 0
+    manifest = json.loads((out / ".simulation" / "manifest.json").read_text(encoding="utf-8"))
+    plain = json.loads((clean / ".simulation" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["realistic"], plain["realistic"], plain["realism"]) == (True, False, [])
+    kinds = {e["kind"] for e in manifest["realism"]}
+    assert kinds >= {"mid_year_start", "missing_month", "late_submission", "unit_slip"}
+    # Files never sent are missing from the realistic folder: fewer files than the clean one.
+    assert len(manifest["files"]) < len(plain["files"])
+    assert manifest["audit"] == []
+    # Deterministic with the seed.
+    again = isolated_settings / "again"
+    assert runner.invoke(app, [*args, "--realistic", "--out", str(again)]).exit_code == 0
+    repeated = json.loads((again / ".simulation" / "manifest.json").read_text(encoding="utf-8"))
+    assert repeated["realism"] == manifest["realism"]
+    assert repeated["files"] == manifest["files"]
