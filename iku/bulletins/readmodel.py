@@ -88,6 +88,8 @@ class IndicatorInfo:
     code: str
     name: str
     unit: str
+    #: The ordinal scale of a qualitative IKU (its values are shown as grades), or None.
+    scale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,12 +159,12 @@ def _agencies(session: Session) -> tuple[AgencyInfo, ...]:
     indicators: dict[int, list[IndicatorInfo]] = defaultdict(list)
     i = m.Indicator
     query = (
-        select(i.agency_id, i.id, i.code, i.name, i.unit)
+        select(i.agency_id, i.id, i.code, i.name, i.unit, i.scale)
         .where(i.is_active.is_(True))
         .order_by(i.code)
     )
-    for agency_id, ident, code, name, unit in session.execute(query):
-        indicators[agency_id].append(IndicatorInfo(ident, code, name, unit))
+    for agency_id, ident, code, name, unit, scale in session.execute(query):
+        indicators[agency_id].append(IndicatorInfo(ident, code, name, unit, scale))
     agencies = session.execute(
         select(m.Agency.id, m.Agency.code, m.Agency.name, m.Agency.sector)
         .where(m.Agency.is_active.is_(True))

@@ -195,7 +195,7 @@ def make_filters(
         _defined(value)
         if isinstance(value, Absent):
             return TypstCode(f"absent({policy.text(value.label)})")
-        if kind == "text":
+        if kind == "text" or isinstance(value, str):  # a qualitative IKU's grade ("WTP")
             if not isinstance(value, str):
                 raise TemplateValueError(f"figure(kind='text') needs text, got {value!r}")
             return policy.text(value)

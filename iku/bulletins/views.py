@@ -95,6 +95,18 @@ def _text(value: str | None) -> str:
     return "–" if value is None or not str(value).strip() else str(value)
 
 
+def _graded(data: PeriodData, indicator: IndicatorInfo, value: Any) -> Any:
+    """A qualitative IKU's value as its grade ("WTP"), as the agency wrote it; others as they
+    are (a score the scale does not have stays a number)."""
+    if indicator.scale is None or not isinstance(value, float | int):
+        return value
+    try:
+        grade = data.rules.scale(indicator.scale).grade(float(value))
+    except KeyError:  # a scale the rules file no longer has
+        return value
+    return value if grade is None else grade
+
+
 def _indicator_row(
     data: PeriodData, indicator: IndicatorInfo, issue_count: int
 ) -> tuple[dict[str, Any], bool]:
@@ -103,9 +115,9 @@ def _indicator_row(
     row = data.results.get(key)
     if row is None:
         raise MissingFigureError(f"{what}: no result in the cycle of {data.period}")
-    realisasi: float | Absent
+    realisasi: float | str | Absent
     if row.realisasi is not None:
-        realisasi = row.realisasi
+        realisasi = _graded(data, indicator, row.realisasi)
     elif row.realisasi_state in STATE_LABELS:
         realisasi = Absent(STATE_LABELS[row.realisasi_state])
     else:
@@ -142,8 +154,8 @@ def _indicator_row(
         "capaian": capaian,
         "capaian_raw": capaian if row.capaian_raw is None else row.capaian_raw,
         "predikat": predikat_view(data.rules, row.predikat, capaian, what),
-        "ytd_realisasi": _or_dash(row.ytd_realisasi),
-        "ytd_target": _or_dash(row.ytd_target),
+        "ytd_realisasi": _graded(data, indicator, _or_dash(row.ytd_realisasi)),
+        "ytd_target": _graded(data, indicator, _or_dash(row.ytd_target)),
         "ytd_capaian": _or_dash(row.ytd_capaian),
         "ytd_basis": _months_basis(row),
         "ytd_incomplete": row.ytd_complete is False,

@@ -522,3 +522,23 @@ def test_a_grade_outside_its_scale_is_refused_by_the_catalog(
     )
     with pytest.raises(CatalogError, match="tulis salah satu: WTP, WDP, TW, TMP"):
         load_catalog(catalog, migrated, RULES)
+
+
+@pytest.mark.parametrize(("score", "grade"), [(3.0, "WDP"), (4.0, "WTP")])
+def test_a_qualitative_iku_reads_as_its_grade_in_the_bulletin(
+    loaded: Engine, tmp_path: Path, score: float, grade: str
+) -> None:
+    from iku.bulletins.jobs import render_period
+
+    submit(loaded, "INSPEKTORAT", "2026-10", {"INSPEKTORAT-05": score})
+    compute(loaded, "2026-10")
+    result = render_period(
+        "2026-10", loaded, output_dir=tmp_path / "out", rules=RULES, subjects=("INSPEKTORAT",)
+    )
+    assert result.ok, result.failures
+    html = (tmp_path / "out" / "2026-10" / "opd" / "INSPEKTORAT.html").read_text(encoding="utf-8")
+    row = html[html.index('<td class="code">INSPEKTORAT-05</td>') :]
+    # The realisasi as its grade in the IKU table, the year to date against the target grade
+    # (never the score "3" or "4").
+    assert f'<td class="num">{grade}</td>' in row[: row.index("</tr>")]
+    assert f"S.d. bulan ini:</span> realisasi {grade}, target WTP" in html
