@@ -216,7 +216,9 @@ def simulate(
 
     if real is not None:
         files = realism.shape_files(real, files, ctx.indicators, rules, seed)
-    planted = Planter(ctx, catalog, files, series, window, rng).plant(defects)
+    planter = Planter(ctx, catalog, files, series, window, rng)
+    planted = planter.plant(defects)
+    planter.settle()
     out_dir.mkdir(parents=True, exist_ok=True)
     for sim in files:
         write_file(sim, out_dir, rng)

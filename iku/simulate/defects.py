@@ -69,6 +69,44 @@ class Planter:
                         break
         return self.planted
 
+    def settle(self) -> None:
+        """Keep every clean row clean against the history as planted: a month quarantined or
+        rejected earlier takes its value out of the series' history, so a clean value of a
+        seasonal series (a PK breakdown, harvests) may fall far from what is left. Such a value
+        moves toward the remaining history's median until its modified z-score is well below
+        the threshold (in month order, so later months see the settled values)."""
+        rules = self.rules
+        limit = 0.75 * rules.plausibility.modified_zscore_threshold
+        for sim in sorted(self.files, key=lambda f: f.period):
+            if sim.rejected_rule is not None:
+                continue
+            for line in sim.lines:
+                indicator = self.indicators.get(line.code)
+                if (
+                    indicator is None
+                    or indicator.cumulative
+                    or indicator.scale is not None
+                    or line.defect_id is not None
+                    or line.quarantined
+                    or line.written_set
+                    or line.expect_state != STATE_NUMBER
+                    or line.value is None
+                ):
+                    continue
+                prior = self._accepted_prior(line.code, sim.period)
+                robust = robust_stats(prior, rules)
+                if robust is None or zscore(line.value, prior, rules) < limit:
+                    continue
+                median = robust[0]
+                value = line.value
+                for share in (0.8, 0.6, 0.4, 0.2, 0.0):
+                    value = round(median + (line.value - median) * share, line.decimals)
+                    if zscore(value, prior, rules) < limit:
+                        break
+                line.value = line.expect_value = (
+                    float(value) if line.decimals else float(int(value))
+                )
+
     # helpers
 
     def _record(

@@ -100,9 +100,11 @@ def test_planted_defects_and_nothing_else(
 
 
 def test_the_demo_planted_wrong_agency_file_is_rejected(loaded: Engine, tmp_path: Path) -> None:
-    """The demo's own planted wrong-agency file (BKD, April: "Kode OPD:" written beside
-    "Bulan :" on one row) was accepted; every planted agency_mismatch is now rejected."""
-    from iku.cli.demo import DEMO_DEFECTS, DEMO_SEED
+    """The demo's own planted wrong-agency file (once BKD, April: "Kode OPD:" written beside
+    "Bulan :" on one row) was accepted; the demo's realistic year with its seed and every
+    kind of defect planted: the agency_mismatch files are rejected."""
+    from iku.cli.demo import DEMO_SEED
+    from iku.simulate import DEFECT_KINDS
 
     result = simulate(
         read_catalog(CATALOG_DIR),
@@ -110,12 +112,18 @@ def test_the_demo_planted_wrong_agency_file_is_rejected(loaded: Engine, tmp_path
         period="2026-11",
         out_dir=tmp_path / "inbox",
         months=11,
-        defects=DEMO_DEFECTS,
+        defects=len(DEFECT_KINDS),
         seed=DEMO_SEED,
+        realistic=True,
     )
     planted = {d["file"] for d in result.defects if d["kind"] == "agency_mismatch"}
-    assert "BKD/Laporan IKU BKD April 2026.xlsx" in planted
-    stated = [(p, t) for p, t in stated_receipts(result.manifest_path) if p.parent.name == "BKD"]
+    assert planted
+    agencies = {name.split("/", 1)[0] for name in planted}
+    stated = [(p, t) for p, t in stated_receipts(result.manifest_path) if p.parent.name in agencies]
     summary = ingest_stated(stated, make_context(loaded, tmp_path), by="simulasi")
-    rejected = {f"BKD/{Path(f.file).name}" for f in summary.files if f.rule == "agency_mismatch"}
-    assert rejected == {name for name in planted if name.startswith("BKD/")}
+    rejected = {
+        f"{Path(f.file).parent.name}/{Path(f.file).name}"
+        for f in summary.files
+        if f.rule == "agency_mismatch"
+    }
+    assert rejected == planted
