@@ -168,10 +168,19 @@ def _agency_action(
                 raise PeriodStateError(_(MSG_ALREADY_VERIFIED, agency=agency.code, period=period))
             row.verified_at, row.verified_by = now, actor.username
         session.flush()
+        if action == "approve" and rt.rules.approval.unapproved_in_province == "withheld":
+            _recompute(session, rt, period)  # the approved agency now counts in the province
         event = _record(session, actor, period, action, agency_code=agency.code)
         return PeriodAction(
             _status(session, period, actor), event, action, agency.code, actor.username
         )
+
+
+def _recompute(session: Session, rt: Runtime, period: str) -> None:
+    if session.scalar(select(m.EvaluationCycle.id).where(m.EvaluationCycle.period == period)):
+        from iku.engine.store import compute_period
+
+        compute_period(session, period, rt.rules)
 
 
 def approve(rt: Runtime, period: str, agency_code: str, *, actor: Actor) -> PeriodAction:
