@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from iku.calendar import Period
 from iku.glossary import policies
 from iku.operations.public import (
     NotPublished,
@@ -84,10 +85,11 @@ def public_capaian_csv(request: Request, period: str) -> Response:
         text = public_csv(runtime(request), period)
     except NotPublished:
         raise not_found() from None
+    name = f"capaian_{Period.parse(period)!s}.csv"  # published: a canonical YYYY-MM
     return Response(
         text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="capaian_{period}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
