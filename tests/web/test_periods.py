@@ -130,6 +130,8 @@ def test_only_the_right_roles_may_act(
     )
     assert answer.status_code == 403
     assert api.post(f"{base}/lock").status_code == 401
+    unknown = api.post(f"{base}/verification", headers=tokens("biro"), json={"agency_code": "XYZ"})
+    assert unknown.status_code == 422 and "XYZ" in unknown.json()["detail"]
     assert _count(web_db, m.PeriodEvent) == before
 
 
