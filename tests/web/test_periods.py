@@ -18,14 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from iku import models as m
+from iku.cli import app
 from iku.db import session_scope
 from iku.ingest.service import ingest_file
-from iku.operations.export import export
 from iku.periods import PeriodLockedError
 from iku.reports.capaian import CAPAIAN_COLUMNS
-from iku.runtime import Runtime
+from iku.runtime import reset_process_runtime
 from tests.integration.ingest_helpers import csv_text, make_context, put
 from tests.web.conftest import (
     ACCOUNTS,
@@ -234,7 +235,11 @@ def test_a_locked_period_refuses_submissions(web_db: WebDatabase, tmp_path: Path
 
 
 def test_publish_and_the_public_pages(
-    api: httpx.Client, tokens: Tokens, web_db: WebDatabase, tmp_path: Path
+    api: httpx.Client,
+    tokens: Tokens,
+    web_db: WebDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answer = api.post(f"/api/v1/periods/{PERIOD}/publish", headers=tokens("biro"))
     assert answer.status_code == 200, answer.text
@@ -250,8 +255,16 @@ def test_publish_and_the_public_pages(
     assert "diverifikasi Biro" in page.text  # DINKES's approval status
     assert api.get(f"/publik/{PERIOD}").status_code == 308
 
-    rt = Runtime(web_db.settings(), engine=web_db.engine)
-    export(rt, PERIOD, tmp_path / "ekspor")
+    # `iku export` on the same database, as an operator runs it.
+    monkeypatch.setenv("IKU_DATABASE_URL", web_db.url)
+    reset_process_runtime()
+    try:
+        result = CliRunner().invoke(
+            app, ["export", "--period", PERIOD, "--out", str(tmp_path / "ekspor")]
+        )
+    finally:
+        reset_process_runtime()
+    assert result.exit_code == 0, result.output
     exported = (tmp_path / "ekspor" / "capaian.csv").read_bytes()
     served = api.get(f"/publik/{PERIOD}/capaian.csv")
     assert served.status_code == 200
