@@ -186,7 +186,7 @@ def test_lock(api: httpx.Client, tokens: Tokens) -> None:
 
 
 def test_a_locked_period_refuses_decisions_and_stores_nothing(
-    api: httpx.Client, tokens: Tokens, web_db: WebDatabase
+    api: httpx.Client, tokens: Tokens, web_db: WebDatabase, server: LiveServer
 ) -> None:
     issue = web_db.ids["issues"]["DINKES"][0]
     decisions, audits = _count(web_db, m.ReviewDecision), _count(web_db, m.AuditEvent)
@@ -201,6 +201,18 @@ def test_a_locked_period_refuses_decisions_and_stores_nothing(
     assert _count(web_db, m.AuditEvent) == audits
     with session_scope(web_db.engine) as session:
         assert session.get(m.ValidationIssue, issue).status == "open"
+    # The console shows no decision form for it, and a posted one is refused (409).
+    steward = sign_in(server, "rina")
+    shown = steward.get(f"/antrean/{issue}")
+    assert shown.status_code == 200
+    assert "sudah dikunci" in shown.text and f"/antrean/{issue}/keputusan" not in shown.text
+    posted = steward.post(
+        f"/antrean/{issue}/keputusan",
+        data={"csrf_token": csrf_of(shown.text), "decision": "reject", "note": "uji"},
+    )
+    assert posted.status_code == 409 and "dikunci" in posted.text
+    steward.close()
+    assert _count(web_db, m.ReviewDecision) == decisions
     approval = api.post(
         f"/api/v1/periods/{PERIOD}/verification",
         headers=tokens("biro"),
