@@ -351,6 +351,7 @@ FEATURES: tuple[str, ...] = (
     "users",
     "web",
     "export",
+    "period",
 )
 
 for _name in FEATURES:
