@@ -11,14 +11,13 @@ LOCK := requirements.lock
 # Optional extras of `make install`, e.g. EXTRAS=dask (the Dask task runner).
 EXTRAS ?=
 
-.PHONY: help demo test check lint typecheck contracts bench bench-startup install lock system-packages clean browser messages
+.PHONY: help demo test check lint typecheck contracts bench bench-startup install lock clean browser messages
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
-	@deploy/system-packages.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
@@ -40,9 +39,6 @@ install: ## Runtime only (no development tools), at the locked versions: servers
 
 lock: $(STAMP) ## Rewrite requirements.lock from the tested environment (after changing a dependency)
 	@$(BIN)/python deploy/lock.py
-
-system-packages: ## Install the system libraries the PDF engine needs (apt-get, as root) when missing
-	@deploy/system-packages.sh
 
 demo: $(STAMP) ## Create the environment and run the demo on the embedded SQLite database
 	@$(BIN)/iku demo
