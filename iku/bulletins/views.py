@@ -53,6 +53,8 @@ def meta_context(data: PeriodData, subject: str = "province") -> dict[str, Any]:
     return {
         "period": data.period,
         "generated_at": data.dated(subject),
+        # What the date is: the data's ("Data per ..."), not when the file was made.
+        "date_label": "Data per",
         "issuer": data.rules.bulletin.issuer,
         "rules_version": data.rules_version,
         "scale_name": data.rules.predikat.scale_name,
