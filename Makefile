@@ -81,8 +81,9 @@ contracts: $(STAMP) ## Import contracts (the layers of README "Architecture"), i
 
 check: lint typecheck contracts test ## Everything CI checks: ruff, format, mypy, import contracts, tests
 
-bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L); then the dashboard's answer at S and M
+bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L); one bulletin's PDF (Typst, < 20 ms); the dashboard's answer at S and M
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	@$(BIN)/python -m benchmarks.bench_typst
 	@$(BIN)/python -m benchmarks.bench_dashboard $(BENCH_DASHBOARD_ARGS)
 
 bench-startup: $(STAMP) ## Start-up times of `iku --help` (< 0,3 s) and `iku review list` (< 1,5 s): min/median, PASS/FAIL

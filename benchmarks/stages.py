@@ -468,8 +468,8 @@ def floor_render(spec: Spec) -> Runner:
     return run
 
 
-#: Agency bulletins the WeasyPrint reference renders (a sample: all of M would take a minute).
-REFERENCE_SAMPLE = 48
+#: Agency bulletins the WeasyPrint reference renders (a sample: all of M would take minutes).
+REFERENCE_SAMPLE = 20
 
 
 def reference_render(spec: Spec) -> Runner:

@@ -486,6 +486,12 @@ def test_cli_renders_delivers_and_reports(isolated_settings: Path) -> None:
     assert bad.exit_code == 1 and "tulis bulan seperti 2026-10" in bad.output
 
     seed_period(process_runtime().engine, load_rules(RULES_FILE))
+    made = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1", "--no-deliver"])
+    assert made.exit_code == 0, made.output
+    # Not delivered yet, the same inputs: not made again, and said so.
+    same = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1", "--no-deliver"])
+    unchanged = re.search(r"(\d+) buletin tidak berubah", re.sub(r"\s+", " ", same.output))
+    assert unchanged is not None and int(unchanged.group(1)) == 18, same.output
     result = runner.invoke(app, ["render", "--period", PERIOD, "--workers", "1"])
     assert result.exit_code == 0, result.output
     out = isolated_settings / "out" / PERIOD
