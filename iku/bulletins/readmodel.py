@@ -17,6 +17,7 @@ from iku.calendar import Period
 from iku.cycles import counted_submissions, cycle_of
 from iku.db import now_wib, session_scope
 from iku.i18n import _
+from iku.periods import approval_states
 from iku.reports.attention import AttentionItem, attention_items
 from iku.reports.issues import open_issues
 from iku.rules import Rules
@@ -138,6 +139,9 @@ class PeriodData:
     attention: tuple[AttentionItem, ...]
     #: When the page was built (the caller's moment, or the clock): issue ages count to it.
     generated_at: datetime
+    #: agency code -> the approval state of its month (iku.periods: not_submitted, submitted,
+    #: approved, verified): every bulletin states the approval status of its data.
+    approvals: Mapping[str, str] = field(default_factory=dict)
     #: The date each bulletin prints and its PDF carries ("Data per ..."): "province" or an
     #: agency code -> the latest moment of the data it shows (:func:`data_dates`). Empty when
     #: the caller fixed ``generated_at``: every bulletin is then dated by it.
@@ -363,6 +367,7 @@ def load_period(
             issues=_issues(session, period),
             attention=tuple(attention_items(session, period, rules, as_of=generated, rates=rates)),
             generated_at=generated,
+            approvals=approval_states(session, period),
             data_dates={}
             if generated_at is not None
             else data_dates(session, period, agencies, snapshot),

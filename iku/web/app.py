@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from iku.runtime import Runtime
-from iku.web import api, dashboard, errors, pages
+from iku.web import api, dashboard, errors, pages, periods, public
 from iku.web.middleware import WebMiddleware
 from iku.web.templating import STATIC_DIR
 
@@ -35,6 +35,8 @@ def create_app(rt: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
+    app.include_router(periods.router)
+    app.include_router(public.router)
     app.include_router(api.router)
     if rt.settings.oidc_issuer:
         from iku.web import oidc

@@ -99,6 +99,11 @@ API_CASES = [
     ),
     Case("audit log", lambda db: "/api/v1/audit", frozenset({"admin", "biro"})),
     Case("accounts", lambda db: "/api/v1/accounts", frozenset({"admin"})),
+    Case(
+        "period status",
+        lambda db: f"/api/v1/periods/{PERIOD}",
+        frozenset({"biro", "pimpinan", "opd_dinkes", "kadis_dinkes", "opd_disdik"}),
+    ),
 ]
 
 MATRIX = [
@@ -266,6 +271,11 @@ PAGE_CASES: list[tuple[str, Callable[[WebDatabase], str], set[str]]] = [
     ("DINKES bulletin", lambda db: f"/buletin/{db.ids['bulletin_DINKES']}", SEES_DINKES),
     ("audit page", lambda db: "/audit", {"admin", "biro"}),
     ("accounts page", lambda db: "/akun", {"admin"}),
+    (
+        "periods page",
+        lambda db: f"/periode?period={PERIOD}",
+        {"biro", "pimpinan", "opd_dinkes", "kadis_dinkes", "opd_disdik"},
+    ),
 ]
 
 

@@ -1,9 +1,9 @@
 """bulletin render inputs: the sha256 of what a bulletin's files were made from, so a rerun
 renders only the bulletins whose inputs changed
 
-Revision ID: 0015_bulletin_inputs
-Revises: 0014_figures
-Create Date: 2026-12-02 15:00:00+07:00
+Revision ID: 0016_bulletin_inputs
+Revises: 0015_periods
+Create Date: 2026-12-02 16:00:00+07:00
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_bulletin_inputs"
-down_revision: str | None = "0014_figures"
+revision: str = "0016_bulletin_inputs"
+down_revision: str | None = "0015_periods"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
