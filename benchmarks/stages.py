@@ -232,6 +232,11 @@ def stage_deliver(spec: Spec) -> Runner:
 
 
 def stage_cycle(spec: Spec) -> Runner:
+    # Prefect's start-up defaults, as `iku run` applies them (the ephemeral server's 240 s
+    # start-up timeout: Prefect's 20 s failed on the loaded shared machine).
+    from flows.environment import apply_prefect_defaults
+
+    apply_prefect_defaults(Path(spec["prefect_home"]).parent)
     from flows.monthly_evaluation import evaluate
     from iku.runtime import process_runtime
 
