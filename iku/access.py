@@ -10,6 +10,9 @@ hiding a link. The rules:
   account, or every agency when none is listed; ``agency`` and ``agency_head`` see their one
   agency. Data that belongs to no single agency (the province bulletin, sector and province
   figures) is asked for with ``agency_code=None`` and needs a scope of every agency.
+- Submitting data (``Action.SUBMIT``: the portal, ``POST /api/v1/submissions``) is for an
+  agency's data officer (``agency``), for its own agency only; the submissions and their
+  versions (``Action.SUBMISSION_READ``) are read like the other agency data.
 - The leaders' dashboard (``Action.DASHBOARD_READ``) is for ``leader``, ``bureau`` (every
   agency) and ``agency_head`` (its own agency: the province and sector levels, and every other
   agency, are refused); an agency's data officer (``agency``) and stewards have no dashboard.
@@ -47,6 +50,8 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     ACCOUNT_MANAGE = "account.manage"
     DASHBOARD_READ = "dashboard.read"
+    SUBMISSION_READ = "submission.read"
+    SUBMIT = "submission.create"
 
     @property
     def scoped(self) -> bool:
@@ -62,6 +67,7 @@ _READ_DATA: Final = frozenset(
         Action.ACHIEVEMENT_READ,
         Action.BULLETIN_READ,
         Action.SUBMISSION_FILE_READ,
+        Action.SUBMISSION_READ,
     }
 )
 
@@ -70,7 +76,7 @@ ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     Role.ADMIN: frozenset({Action.ACCOUNT_MANAGE, Action.AUDIT_READ}),
     Role.BUREAU: _READ_DATA | {Action.AUDIT_READ, Action.DASHBOARD_READ},
     Role.STEWARD: _READ_DATA | {Action.REVIEW_DECIDE},
-    Role.AGENCY: _READ_DATA,
+    Role.AGENCY: _READ_DATA | {Action.SUBMIT},
     Role.AGENCY_HEAD: _READ_DATA | {Action.DASHBOARD_READ},
     Role.LEADER: _READ_DATA | {Action.DASHBOARD_READ},
 }

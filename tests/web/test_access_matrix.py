@@ -70,6 +70,17 @@ API_CASES = [
         lambda db: f"/api/v1/achievements?period={PERIOD}&agency=DISDIKBUD",
         frozenset(SEES_DISDIK),
     ),
+    Case("submissions", lambda db: "/api/v1/submissions", frozenset(EVERY_READER)),
+    Case(
+        "a DINKES submission",
+        lambda db: f"/api/v1/submissions/{db.ids['submission_dinkes']}",
+        frozenset(SEES_DINKES),
+    ),
+    Case(
+        "a DISDIKBUD submission",
+        lambda db: f"/api/v1/submissions/{db.ids['submission_disdik']}",
+        frozenset(SEES_DISDIK),
+    ),
     Case(
         "DINKES archived file",
         lambda db: f"/api/v1/submissions/{db.ids['submission_dinkes']}/file",
