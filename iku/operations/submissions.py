@@ -626,3 +626,112 @@ def count_by_status(session: Session, agency: str, period: str) -> dict[str, int
         .group_by(m.Submission.status)
     ).all()
     return {status: int(n) for status, n in rows}
+
+
+# --- the portal's period form --------------------------------------------------------------
+
+
+@dataclass
+class FormLine:
+    """One line of the portal's period form: an IKU that is due, what is in force, what was
+    last reported, and (after a submission) what the agency wrote."""
+
+    code: str
+    name: str
+    unit: str
+    target_text: str
+    evidence_required: bool
+    cumulative: bool
+    min_value: float | None
+    max_value: float | None
+    last_value: float | None = None
+    last_period: str | None = None
+    realisasi: str = ""
+    status: str = ""
+    evidence: str = ""
+    note: str = ""
+
+
+#: The states the form offers (the template's list): value -> the JSON format's state.
+FORM_STATES: tuple[tuple[str, str], ...] = (
+    ("angka", "angka"),
+    ("belum_tersedia", "belum tersedia"),
+    ("tidak_dilaporkan", "tidak dilaporkan"),
+)
+
+
+def form_lines(desk: SubmissionDesk, agency: str, period: str) -> list[FormLine]:
+    """The IKU due from ``agency`` in ``period`` (as the template lists them), each with its
+    last accepted value before ``period``."""
+    from iku.ingest.template import spec_for_agency
+
+    context = desk.context()
+    spec = spec_for_agency(context, agency, period, now_wib())
+    infos = context.indicators
+    last = last_values(desk.rt, agency, period)
+    lines = []
+    for row in spec.rows:
+        info = next((i for i in infos.values() if i.code == row.code), None)
+        value, at = last.get(row.code, (None, None))
+        lines.append(
+            FormLine(
+                code=row.code,
+                name=row.name,
+                unit=row.unit,
+                target_text=row.target_text,
+                evidence_required=bool(info and info.evidence_required),
+                cumulative=bool(info and info.cumulative),
+                min_value=info.min_value if info else None,
+                max_value=info.max_value if info else None,
+                last_value=value,
+                last_period=at,
+            )
+        )
+    return lines
+
+
+def last_values(rt: Runtime, agency: str, period: str) -> dict[str, tuple[float | None, str]]:
+    """Per IKU code: the latest accepted value of a counted version before ``period``."""
+    with session_scope(rt.engine) as session:
+        rows = session.execute(
+            select(m.Indicator.code, m.Realisation.value, m.Realisation.period)
+            .join(m.Indicator, m.Indicator.id == m.Realisation.indicator_id)
+            .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
+            .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+            .where(
+                m.Agency.code == agency,
+                m.Realisation.period < period,
+                m.Submission.status == "validated",
+            )
+            .order_by(m.Realisation.period, m.Submission.received_at)
+        ).all()
+    found: dict[str, tuple[float | None, str]] = {}
+    for code, value, at in rows:
+        found[code] = (value, at)
+    return found
+
+
+def form_json(agency: str, period: str, lines: list[FormLine]) -> bytes:
+    """The form's lines as a submission in the documented JSON format (lines left empty are
+    not sent)."""
+    import json
+
+    states = dict(FORM_STATES)
+    rows = []
+    for line in lines:
+        if not (line.realisasi.strip() or line.status.strip()):
+            continue
+        row: dict[str, Any] = {
+            "indicator_code": line.code,
+            "realisasi": line.realisasi.strip() or None,
+        }
+        if line.status.strip():
+            row["state"] = states.get(line.status.strip(), line.status.strip())
+        if line.evidence.strip():
+            row["evidence_url"] = line.evidence.strip()
+        if line.note.strip():
+            row["note"] = line.note.strip()
+        rows.append(row)
+    return json.dumps(
+        {"agency_code": agency, "period": period, "rows": rows}, ensure_ascii=False
+    ).encode("utf-8")

@@ -320,3 +320,55 @@ def test_figures_follow_a_submission(server: LiveServer, tokens: Tokens) -> None
                 break
             time.sleep(0.2)
     assert value in seen, seen
+
+
+def test_portal_form_and_upload_answer_with_row_outcomes(
+    server: LiveServer, web_db: WebDatabase
+) -> None:
+    from tests.web.conftest import csrf_of, sign_in
+
+    period = due_period()
+    client = sign_in(server, "opd_disdik")
+    try:
+        home = client.get("/")
+        assert home.headers.get("location") in ("/portal", None)
+        form = client.get(f"/portal?period={period}")
+        assert form.status_code == 200, form.text
+        assert 'name="realisasi__DISDIKBUD-02"' in form.text
+        assert "Target yang berlaku" in form.text  # the line's target in force, in Indonesian
+        token = csrf_of(form.text)
+        before = _count(web_db, "DISDIKBUD", period)
+        sent = client.post(
+            "/portal/formulir",
+            data={
+                "csrf_token": token,
+                "period": period,
+                "realisasi__DISDIKBUD-02": "92,5",
+                "bukti__DISDIKBUD-02": "https://b.id/p",
+                "realisasi__DISDIKBUD-01": "sembilan puluh",
+                "bukti__DISDIKBUD-01": "https://b.id/q",
+            },
+        )
+        assert sent.status_code == 200, sent.text
+        assert 'id="hasil-DISDIKBUD-01"' in sent.text and 'id="hasil-DISDIKBUD-02"' in sent.text
+        assert "1 baris diterima" in sent.text and "1 baris ditahan" in sent.text
+        assert _count(web_db, "DISDIKBUD", period) == before + 1
+        csv = f"Kode IKU;Realisasi;Periode;Link Bukti\nDISDIKBUD-02;93;{period};https://b.id/r\n"
+        uploaded = client.post(
+            "/portal/unggah",
+            data={"csrf_token": token, "period": period},
+            files={"file": ("perbaikan.csv", csv.encode(), "text/csv")},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        assert "1 baris diterima" in uploaded.text
+        forged = client.post(
+            "/portal/formulir", data={"period": period, "realisasi__DISDIKBUD-02": "1"}
+        )
+        assert forged.status_code == 403
+    finally:
+        client.close()
+    steward = sign_in(server, "rina")
+    try:
+        assert steward.get("/portal").status_code == 403
+    finally:
+        steward.close()
