@@ -290,11 +290,25 @@ class FigureWorker:
     """One thread per web process that recomputes the figures of the periods submissions
     changed: the period and the later computed periods of its year (their year to date),
     coalescing the periods that wait at the same moment (twenty submissions of one period cost
-    one recomputation). ``updated``: when each period's figures were last recomputed."""
+    one recomputation). ``updated``: when each period's figures were last recomputed.
 
-    def __init__(self, rt: Runtime, writes: AbstractContextManager[Any] | None = None) -> None:
+    ``settle``: how long the worker waits after a request for others to join it; ``spacing``:
+    the least time between two recomputations (the figures stay within seconds of the data
+    while a burst of submissions costs a few recomputations, not one each)."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        writes: AbstractContextManager[Any] | None = None,
+        *,
+        settle: float = 0.3,
+        spacing: float = 1.5,
+    ) -> None:
         self.rt = rt
         self.writes = writes if writes is not None else nullcontext()
+        self.settle = settle
+        self.spacing = spacing
+        self._last = 0.0
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -319,6 +333,7 @@ class FigureWorker:
             first = self._queue.get()
             if first is None:
                 return
+            time.sleep(max(self.settle, self._last + self.spacing - time.monotonic()))
             periods = {first}
             stop = False
             while True:
@@ -335,6 +350,7 @@ class FigureWorker:
                     self.recompute(period)
                 except Exception:
                     log.exception("the figures of %s could not be recomputed", period)
+            self._last = time.monotonic()
             if stop:
                 return
 
@@ -437,17 +453,26 @@ class Validator:
                 return
 
     def run_batch(self, period: str, agencies: list[str]) -> None:
-        from quality.validate import validate_period
+        """Judge the batch reading only (the checks hold no lock, stores go on), then route it
+        in a short write transaction; if a version of these agencies arrived meanwhile (another
+        process), validate again the usual way, under the lock."""
+        from quality.validate import apply_validation, prepare_validation, validate_period
 
         started = time.monotonic()
+        with session_scope(self.rt.engine) as session:
+            prepared = prepare_validation(session, period, self.rt.rules, agency=agencies)
+        judged = time.monotonic()
         with self.writes, session_scope(self.rt.engine) as session:
-            validate_period(session, period, self.rt.rules, agency=agencies)
+            if apply_validation(session, prepared) is None:
+                log.info("the staged versions of %s changed while judged: validating again", period)
+                validate_period(session, period, self.rt.rules, agency=agencies)
         self.runs += 1
         log.info(
-            "validated %s for %d agencies in %.2f s",
+            "validated %s for %d agencies in %.2f s (judged in %.2f s)",
             period,
             len(agencies),
             time.monotonic() - started,
+            judged - started,
         )
 
 
@@ -532,12 +557,17 @@ class SubmissionDesk:
                 "unsupported_format",
                 _("Send an .xlsx, .csv or .json file (the template is an .xlsx file)."),
             )
+        started = time.monotonic()
         with self.agency_lock(agency):
+            log.debug(
+                "waited %.2f s for %s's earlier submission", time.monotonic() - started, agency
+            )
             return self._take(actor, agency, data, name, receipt)
 
     def _take(
         self, actor: Actor, agency: str, data: bytes, name: str, receipt: Receipt
     ) -> SubmissionResult:
+        clock = time.monotonic()
         context = self.context()
         spool = Path(tempfile.mkdtemp(prefix="unggahan-", dir=self._spool_root()))
         try:
@@ -550,12 +580,14 @@ class SubmissionDesk:
             for child in spool.iterdir():
                 child.unlink(missing_ok=True)
             spool.rmdir()
+        ingested = time.monotonic()
         log.info(
-            "web submission by %s for %s: %s (%s)",
+            "web submission by %s for %s: %s (%s), ingested in %.2f s",
             actor.username,
             agency,
             outcome.status,
             outcome.submission_id or outcome.duplicate_of,
+            ingested - clock,
         )
         if outcome.status == DUPLICATE and outcome.duplicate_of is not None:
             with session_scope(self.rt.engine) as session:
@@ -588,9 +620,16 @@ class SubmissionDesk:
             raise SubmissionError(422, code, message, result)
         assert outcome.period is not None
         self.validator.validate(agency, outcome.period)
+        validated = time.monotonic()
         with session_scope(self.rt.engine) as session:
             result = load_result(session, outcome.submission_id)
         assert result is not None
+        log.info(
+            "submission %s: validated %.2f s after ingestion, answered %.2f s later",
+            outcome.submission_id,
+            validated - ingested,
+            time.monotonic() - validated,
+        )
         if result.status == "validated" and outcome.status == "staged":
             self.figures.request(outcome.period)
         return result
@@ -600,6 +639,7 @@ class SubmissionDesk:
     ) -> FileOutcome:
         """:func:`iku.ingest.service.ingest_file` in two steps: archive and read (no database
         writes, in parallel), then store (one writer at a time on SQLite)."""
+        began = time.monotonic()
         try:
             prepared = prepare_file(
                 path, context, agency_hint=agency, original_name=name, receipt=receipt
@@ -608,8 +648,18 @@ class SubmissionDesk:
             return FileOutcome(file=name, status=SKIPPED, reason=str(exc).split(": ", 1)[-1])
         if prepared.outcome.status == DUPLICATE:
             return prepared.outcome
+        read = time.monotonic()
         with self.writes:
-            return store_prepared(context, prepared)
+            waited = time.monotonic()
+            stored = store_prepared(context, prepared)
+        log.info(
+            "%s: read in %.2f s, waited %.2f s to store, stored in %.2f s",
+            name,
+            read - began,
+            waited - read,
+            time.monotonic() - waited,
+        )
+        return stored
 
     def _spool_root(self) -> Path:
         root = self.rt.paths.archive / ".unggahan"
