@@ -492,6 +492,9 @@ class SubmissionDesk:
         self.validator = Validator(rt, self.writes)
         self._context: IngestContext | None = None
         self._agency_locks: dict[str, threading.Lock] = {}
+        #: (submission id, channel, error) of each notice sent, in order (tests, the log).
+        self.notices: list[tuple[int, str, str | None]] = []
+        self._notice_threads: list[threading.Thread] = []
         self._loaded_at = 0.0
         self._lock = threading.Lock()
 
@@ -514,6 +517,8 @@ class SubmissionDesk:
             return self._agency_locks.setdefault(agency, threading.Lock())
 
     def close(self) -> None:
+        for thread in list(self._notice_threads):
+            thread.join(30)
         self.validator.close()
         self.figures.close()
         with self._lock:
@@ -617,6 +622,8 @@ class SubmissionDesk:
                 if code == AGENCY_MISMATCH
                 else _("The file was not accepted: %(reason)s", reason=outcome.reason or "")
             )
+            if result is not None:
+                self.notify(result, rejection=outcome.reason or code)
             raise SubmissionError(422, code, message, result)
         assert outcome.period is not None
         self.validator.validate(agency, outcome.period)
@@ -632,7 +639,46 @@ class SubmissionDesk:
         )
         if result.status == "validated" and outcome.status == "staged":
             self.figures.request(outcome.period)
+        if result.status == REJECTED:
+            self.notify(result, rejection=result.rejection_reason or result.rejection_rule or "")
+        elif result.rows_held:
+            self.notify(result)
         return result
+
+    def notify(self, result: SubmissionResult, *, rejection: str | None = None) -> None:
+        """Tell the agency (e-mail or .eml) what was rejected or held and what to correct, in
+        a thread of its own: the answer does not wait for the mail server."""
+        from iku.delivery.submission_notices import HeldRow, SubmissionNotice, send_notice
+
+        held = [
+            HeldRow(i["source_row"], i["indicator_code"], i["message"])
+            for i in result.issues
+            if i["severity"] in ("error", "blocking")
+        ]
+        notice = SubmissionNotice(
+            agency_code=result.agency,
+            agency_name=self.context().agency_names.get(result.agency, result.agency),
+            submission_id=result.id,
+            file_name=result.file_name,
+            period=result.period,
+            received_at=result.received_at,
+            rejection=rejection,
+            held=held,
+            rows_in=result.rows_in,
+            rows_accepted=result.rows_accepted,
+        )
+
+        def send() -> None:
+            try:
+                channel, _path, error = send_notice(notice, self.rt.settings)
+                self.notices.append((result.id, channel, error))
+            except Exception:
+                log.exception("the notice of submission %s could not be sent", result.id)
+
+        thread = threading.Thread(target=send, name="iku-notice", daemon=True)
+        thread.start()
+        self._notice_threads.append(thread)
+        self._notice_threads = [t for t in self._notice_threads if t.is_alive()]
 
     def _ingest(
         self, path: Path, context: IngestContext, agency: str, name: str, receipt: Receipt
