@@ -831,3 +831,32 @@ def form_json(agency: str, period: str, lines: list[FormLine]) -> bytes:
     return json.dumps(
         {"agency_code": agency, "period": period, "rows": rows}, ensure_ascii=False
     ).encode("utf-8")
+
+
+def agency_reminders(session: Session, agency: str, limit: int = 12) -> list[dict[str, Any]]:
+    """The reminders the agency received, latest first (the portal's list)."""
+    rows = session.execute(
+        select(m.Reminder.period, m.Reminder.sent_on, m.Reminder.channel, m.Reminder.missing_iku)
+        .join(m.Agency, m.Agency.id == m.Reminder.agency_id)
+        .where(m.Agency.code == agency, m.Reminder.status == "sent")
+        .order_by(m.Reminder.sent_on.desc(), m.Reminder.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"period": p, "sent_on": d, "channel": c, "missing": list(missing or [])}
+        for p, d, c, missing in rows
+    ]
+
+
+def agency_figures(session: Session, rt: Runtime, agency: str, period: str) -> list[dict[str, Any]]:
+    """The agency's current figures of ``period`` (its IKU and the agency row), as recomputed
+    after each accepted submission; empty before the period was first computed."""
+    from iku.operations.achievements import achievement_rows
+
+    return [
+        row
+        for row in achievement_rows(
+            session, period=period, agencies=frozenset({agency}), rules=rt.rules
+        )
+        if row["level"] in ("indicator", "agency")
+    ]

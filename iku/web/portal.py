@@ -27,6 +27,8 @@ from iku.operations.submissions import (
     FormLine,
     SubmissionError,
     SubmissionResult,
+    agency_figures,
+    agency_reminders,
     form_json,
     form_lines,
     list_submissions,
@@ -100,6 +102,8 @@ def _portal(
         items = list_review_items(session, actor=user.actor, agency=agency, status="open")
         versions = list_submissions(session, user.actor, limit=30)
         bulletins = list_bulletins(session, user.actor, None)
+        reminders = agency_reminders(session, agency)
+        figures = agency_figures(session, rt, agency, period)
     outcome_of = {}
     if result is not None:
         for row in result.rows:
@@ -123,6 +127,8 @@ def _portal(
             "versions": versions,
             "bulletins": list(reversed(bulletins))[:12],
             "notices": _notices(rt, agency),
+            "reminders": reminders,
+            "figures": figures,
             "max_mb": rt.rules.ingest.max_file_bytes // (1024 * 1024),
         },
         user=user,

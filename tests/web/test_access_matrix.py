@@ -277,6 +277,7 @@ PAGE_CASES: list[tuple[str, Callable[[WebDatabase], str], set[str]]] = [
     ("DINKES bulletin", lambda db: f"/buletin/{db.ids['bulletin_DINKES']}", SEES_DINKES),
     ("audit page", lambda db: "/audit", {"admin", "biro"}),
     ("accounts page", lambda db: "/akun", {"admin"}),
+    ("agency portal", lambda db: "/portal", {"opd_dinkes", "opd_disdik"}),
 ]
 
 
