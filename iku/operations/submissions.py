@@ -393,9 +393,16 @@ class Validator:
     the run's fixed cost is most of a small submission's validation, and on SQLite the runs
     would queue for the database's write lock anyway). Each caller waits for its own job."""
 
-    def __init__(self, rt: Runtime, writes: AbstractContextManager[Any] | None = None) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        writes: AbstractContextManager[Any] | None = None,
+        *,
+        linger: float = 0.15,
+    ) -> None:
         self.rt = rt
         self.writes = writes if writes is not None else nullcontext()
+        self.linger = linger
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -427,13 +434,17 @@ class Validator:
             if first is None:
                 return
             jobs, stop = [first], False
+            # Linger a moment for the submissions arriving together: a run of one that the
+            # others then wait for costs them a whole fixed cost of Great Expectations.
+            until = time.monotonic() + self.linger
             while True:
                 try:
-                    more = self._queue.get_nowait()
+                    more = self._queue.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
                 if more is None:
                     stop = True
+                    break
                 else:
                     jobs.append(more)
             by_period: dict[str, list[_Job]] = {}
