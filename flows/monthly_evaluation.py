@@ -26,7 +26,7 @@ from flows.runners import make_task_runner, tasks_run_in_processes, validation_g
 from iku.calendar import previous_period
 from iku.cycles import RunOutcome, outcome_status, timed
 from iku.locks import CycleBusyError, CycleHold, CycleLockLostError
-from iku.operations.cycle import hold
+from iku.operations.cycle import hold, locked_message, period_locked
 from iku.operations.validate import merge_summaries
 from iku.runtime import Runtime, process_runtime, use_process_runtime
 from tasks.compute import compute_achievement_task
@@ -143,6 +143,11 @@ def monthly_evaluation(
     """Evaluate ``period`` (default: the previous month in WIB) end to end."""
     period = period or previous_period()
     rt = process_runtime()
+    if period_locked(rt, period):
+        # Figures frozen: a locked period is not evaluated again until the bureau reopens it.
+        message = locked_message(period)
+        print(message)
+        return {"period": period, "status": "locked", "message": message, "counts": {}}
     try:
         with hold(rt, period, wait_seconds=LOCK_WAIT_SECONDS if wait else 0.0) as held:
             summary = _cycle(held, period, resend)

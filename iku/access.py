@@ -20,6 +20,11 @@ hiding a link. The rules:
   superseded), is for that agency's scope; the province bulletin and the period's index show
   every agency's figures, so they need a scope of every agency. The archive lists and the
   downloads answer by the same rule.
+- Periods (:mod:`iku.periods`): the status is read by ``bureau`` and ``leader`` (every
+  agency) and by ``agency`` and ``agency_head`` (their own agency); the agency head approves
+  its own agency's month (``PERIOD_APPROVE``, scoped); the bureau verifies a month
+  (``PERIOD_VERIFY``) and locks, reopens and publishes a period (``PERIOD_MANAGE``, asked with
+  ``agency_code=None``: a period belongs to no single agency).
 - Outside the scope the answer is "forbidden" (HTTP 403); what does not exist is "not found"
   (404), checked before the scope, as the issue's acceptance asks.
 """
@@ -52,6 +57,10 @@ class Action(StrEnum):
     DASHBOARD_READ = "dashboard.read"
     SUBMISSION_READ = "submission.read"
     SUBMIT = "submission.create"
+    PERIOD_READ = "period.read"  # a period's approval and lock status (own agency, or all)
+    PERIOD_APPROVE = "period.approve"  # the agency head approves its agency's month
+    PERIOD_VERIFY = "period.verify"  # the bureau verifies an approved month
+    PERIOD_MANAGE = "period.manage"  # lock, reopen (with a reason) and publish a period
 
     @property
     def scoped(self) -> bool:
@@ -74,11 +83,19 @@ _READ_DATA: Final = frozenset(
 #: What each role may do (before the agency scope is applied).
 ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     Role.ADMIN: frozenset({Action.ACCOUNT_MANAGE, Action.AUDIT_READ}),
-    Role.BUREAU: _READ_DATA | {Action.AUDIT_READ, Action.DASHBOARD_READ},
+    Role.BUREAU: _READ_DATA
+    | {
+        Action.AUDIT_READ,
+        Action.DASHBOARD_READ,
+        Action.PERIOD_READ,
+        Action.PERIOD_VERIFY,
+        Action.PERIOD_MANAGE,
+    },
     Role.STEWARD: _READ_DATA | {Action.REVIEW_DECIDE},
-    Role.AGENCY: _READ_DATA | {Action.SUBMIT},
-    Role.AGENCY_HEAD: _READ_DATA | {Action.DASHBOARD_READ},
-    Role.LEADER: _READ_DATA | {Action.DASHBOARD_READ},
+    Role.AGENCY: _READ_DATA | {Action.PERIOD_READ, Action.SUBMIT},
+    Role.AGENCY_HEAD: _READ_DATA
+    | {Action.DASHBOARD_READ, Action.PERIOD_READ, Action.PERIOD_APPROVE},
+    Role.LEADER: _READ_DATA | {Action.DASHBOARD_READ, Action.PERIOD_READ},
 }
 
 #: Roles whose scope is exactly one agency, and roles that may list agencies.

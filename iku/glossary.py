@@ -143,3 +143,47 @@ def glossary(rules: Rules, translate: Translate | None = None) -> list[Term]:
 def indonesian(message: str) -> str:
     """``message`` in Bahasa Indonesia (the bulletins' language), whatever the context's."""
     return i18n.translations("id").gettext(message)
+
+
+_NOT_COUNTED = N_(
+    "What is not counted, and why: a value flagged by one of these checks (%(rules)s) waits "
+    "for a data steward's verification and stays out of the agency, sector and province "
+    "figures until it is verified, so that a typing slip cannot carry a headline; a row that "
+    "could not be read or failed a check is held in the stewards' queue and not counted "
+    "until they decide; a month that was not reported is missing, never zero."
+)
+_APPROVAL_MARKED = N_(
+    "Approval: each agency's head approves the agency's month and the bureau then verifies "
+    "it. Agencies not approved yet are counted in the sector and province figures, and are "
+    "marked as not approved."
+)
+_APPROVAL_WITHHELD = N_(
+    "Approval: each agency's head approves the agency's month and the bureau then verifies "
+    "it. Agencies not approved yet are left out of the sector and province figures until "
+    "they are approved."
+)
+
+
+def policies(rules: Rules, translate: Translate | None = None) -> list[Term]:
+    """The policies in plain words, from the rules file (the public pages): how capaian is
+    computed and aggregated, what the bands mean, what is not counted and why, and how
+    unapproved data is treated."""
+    from iku.flags import RULE_TITLES
+
+    t: Translate = translate or (
+        lambda message: i18n.translations(i18n.current_language()).gettext(message)
+    )
+    held = ", ".join(
+        t(RULE_TITLES[code]) if code in RULE_TITLES else code.replace("_", " ")
+        for code in rules.aggregation.hold_until_verified
+    )
+    approval = (
+        _APPROVAL_WITHHELD
+        if rules.approval.unapproved_in_province == "withheld"
+        else _APPROVAL_MARKED
+    )
+    return [
+        *glossary(rules, t),
+        Term("tidak-dihitung", t(N_("What is not counted")), t(_NOT_COUNTED) % {"rules": held}),
+        Term("persetujuan", t(N_("Approval of the data")), t(approval)),
+    ]

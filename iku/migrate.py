@@ -101,7 +101,7 @@ class RoleError(ValueError):
 
 
 #: Tables the application may read and add to, never change: the append-only decision log.
-APPEND_ONLY_TABLES = ("review_decision",)
+APPEND_ONLY_TABLES = ("review_decision", "period_event")
 
 
 def grant_application_role(engine: Engine, role: str) -> list[str]:

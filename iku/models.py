@@ -794,3 +794,55 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(120), comment="e.g. validation_issue:12")
     agency_code: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+PERIOD_ACTIONS: Final = ("approve", "verify", "lock", "reopen", "publish")
+
+
+class PeriodState(Base):
+    """A period's lock and publication (:mod:`iku.periods`): a locked period's figures are
+    frozen and it refuses submissions and decisions; a published one is on the public pages.
+    No row: open, unpublished."""
+
+    __tablename__ = "period_state"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    reopened_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    reopened_by: Mapped[str | None] = mapped_column(String(64))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PeriodAgencyState(Base):
+    """An agency's month: approved by its head, then verified by the bureau."""
+
+    __tablename__ = "period_agency_state"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    approved_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    verified_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PeriodEvent(Base):
+    """Every approval, verification, lock, reopening and publication: who, when (server
+    time), which agency, why. Append-only: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "period_event"
+    __table_args__ = (CheckConstraint(_in("action", PERIOD_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    agency_code: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(TZDateTime, default=now_wib)

@@ -249,6 +249,15 @@ class BulletinRules(_Strict):
     )
 
 
+class ApprovalRules(_Strict):
+    unapproved_in_province: Literal["marked", "withheld"] = Field(
+        default="marked",
+        description="An agency whose month its head has not approved: 'marked' (its figures "
+        "enter the sector and province figures, marked as not approved) or 'withheld' (left "
+        "out of the sector and province figures until approved; the bulletins say so).",
+    )
+
+
 class Rules(_Strict):
     """The whole rules file."""
 
@@ -282,6 +291,7 @@ class Rules(_Strict):
 
     # A default, so a rules file written before the section existed still loads.
     bulletin: BulletinRules = Field(default_factory=BulletinRules)
+    approval: ApprovalRules = Field(default_factory=ApprovalRules)
 
     @model_validator(mode="after")
     def _known_band(self) -> Rules:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,6 +17,7 @@ from iku.calendar import Period
 from iku.cycles import counted_submissions, cycle_of
 from iku.db import now_wib, session_scope
 from iku.i18n import _
+from iku.periods import approval_states
 from iku.reports.attention import AttentionItem, attention_items
 from iku.reports.issues import open_issues
 from iku.rules import Rules
@@ -136,6 +137,9 @@ class PeriodData:
     #: Where leaders should act (iku.reports.attention), as of ``generated_at``.
     attention: tuple[AttentionItem, ...]
     generated_at: datetime
+    #: agency code -> the approval state of its month (iku.periods: not_submitted, submitted,
+    #: approved, verified): every bulletin states the approval status of its data.
+    approvals: Mapping[str, str] = field(default_factory=dict)
 
 
 #: The achievement columns a :class:`ResultRow` holds, selected as plain columns in the order
@@ -313,4 +317,5 @@ def load_period(
             issues=_issues(session, period),
             attention=tuple(attention_items(session, period, rules, as_of=generated, rates=rates)),
             generated_at=generated,
+            approvals=approval_states(session, period),
         )

@@ -278,6 +278,50 @@ def _basis(row: ResultRow, what: str) -> dict[str, int]:
     }
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def approval_view(data: PeriodData, codes: Sequence[str] | None = None) -> dict[str, Any]:
+    """The approval-status box: per agency (``codes``: only those; default every agency of
+    the period's data) its month's state in words, and the rules file's policy for the
+    sector and province figures (``marked`` or ``withheld``)."""
+    from iku.glossary import indonesian
+    from iku.periods import APPROVED, NOT_SUBMITTED, STATE_LABELS, SUBMITTED, VERIFIED
+
+    policy = data.rules.approval.unapproved_in_province
+    wanted = codes if codes is not None else [a.code for a in data.agencies]
+    rows: list[dict[str, Any]] = []
+    for code in wanted:
+        state = data.approvals.get(code, NOT_SUBMITTED)
+        approved = state in (APPROVED, VERIFIED)
+        rows.append(
+            {
+                "code": code,
+                "state": state,
+                "label": indonesian(STATE_LABELS[state]),
+                "approved": approved,
+                "withheld": policy == "withheld" and not approved,
+            }
+        )
+    groups = [
+        {
+            "title": _first_upper(indonesian(STATE_LABELS[state])),
+            "codes": ", ".join(r["code"] for r in rows if r["state"] == state),
+        }
+        for state in (VERIFIED, APPROVED, SUBMITTED, NOT_SUBMITTED)
+        if any(r["state"] == state for r in rows)
+    ]
+    return {
+        "policy": policy,
+        "rows": rows,
+        "groups": groups,
+        "n_approved": sum(1 for r in rows if r["approved"]),
+        "n_verified": sum(1 for r in rows if r["state"] == VERIFIED),
+        "n_total": len(rows),
+    }
+
+
 def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
     """The template context of one agency's bulletin."""
     row, capaian, predikat = _figure(data, f"agency:{agency.code}", f"agency {agency.code}")
@@ -306,6 +350,7 @@ def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
         "at_risk_count": at_risk,
         "attention": attention_view([a for a in data.attention if a.agency_code == agency.code]),
         "issues": [_issue_view(i, data.period) for i in issues],
+        "approval": approval_view(data, [agency.code]),
     }
 
 
@@ -446,6 +491,7 @@ def province_context(data: PeriodData) -> dict[str, Any]:
     return {
         "meta": meta,
         "revision": None,  # a re-issue's "Revisi N" block (iku.bulletins.revisions)
+        "approval": approval_view(data),
         "headline": {
             "capaian": capaian,
             "predikat": predikat,

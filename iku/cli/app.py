@@ -298,6 +298,7 @@ FEATURES: tuple[str, ...] = (
     "users",
     "web",
     "export",
+    "period",
 )
 
 for _name in FEATURES:

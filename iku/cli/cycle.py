@@ -73,9 +73,16 @@ def register(app: typer.Typer) -> None:
 
         chosen = str(Period.parse(period)) if period else previous_period()
         require_schema()
-        from iku.operations.cycle import is_busy
+        from iku.operations.cycle import is_busy, locked_message, period_locked
 
         rt = runtime()
+        if period_locked(rt, chosen):
+            # Figures frozen: not an error; the run ends cleanly and says why.
+            if json_output:
+                print(json.dumps({"period": chosen, "status": "locked"}, ensure_ascii=False))
+            else:
+                console.print(locked_message(chosen), highlight=False, markup=False)
+            return
         if not wait and is_busy(rt, chosen):
             raise UserError(busy_message(chosen))
         from flows.environment import apply_prefect_defaults

@@ -76,7 +76,9 @@ INDICATOR_COLUMNS: Final = (
     "weight",
     "cumulative",
 )
-#: Optional: ``scale``, a qualitative IKU's ordinal scale (the catatan write its grades).
+#: Optional: ``scale``, a qualitative IKU's ordinal scale (the catatan write its grades);
+#: ``withheld``, its agency's month is not approved and the rules file's
+#: ``approval.unapproved_in_province`` is ``withheld``: out of the sector and province figures.
 OPTIONAL_INDICATOR_COLUMNS: Final = ("scale",)
 REALISATION_COLUMNS: Final = ("indicator_id", "month", "value", "state", "held")
 
@@ -531,8 +533,28 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
     agency_weights = panel.weight if agg.agency_method == "weighted" else np.ones(n)
     sector_weights = panel.weight if agg.sector_method == "weighted" else np.ones(n)
     agencies = _aggregate(agency_keys, agency_codes, agency_weights, iku, rules)
-    sectors = _aggregate(sector_keys, sector_codes, sector_weights, iku, rules)
-    province = _province(agencies, panel, agency_codes, iku.included, rules)
+    # Agencies whose month is not approved, under ``approval.unapproved_in_province:
+    # withheld``: out of the sector and province figures (their own figures stay).
+    withheld = (
+        ind["withheld"].fillna(False).to_numpy(dtype=bool)
+        if "withheld" in ind
+        else np.zeros(n, dtype=bool)
+    )
+    agency_withheld = np.zeros(len(agency_keys), dtype=bool)
+    agency_withheld[agency_codes[withheld]] = True
+    sector_members = iku
+    if withheld.any():
+        out = withheld[:, None]
+        sector_members = Members(
+            figure=np.where(out, np.nan, iku.figure),
+            projection=np.where(out, np.nan, iku.projection),
+            included=np.where(out, 0.0, iku.included),
+            missing=iku.missing,
+            held=iku.held,
+            total=iku.total,
+        )
+    sectors = _aggregate(sector_keys, sector_codes, sector_weights, sector_members, rules)
+    province = _province(agencies, panel, agency_codes, iku.included, rules, agency_withheld)
     return PanelResult(
         month=month,
         ytd=ytd,
@@ -566,19 +588,26 @@ def compute_panel(panel: Panel, rules: Rules) -> PanelResult:
 
 
 def _province(
-    agencies: Level, panel: Panel, agency_codes: IntArray, included: FloatArray, rules: Rules
+    agencies: Level,
+    panel: Panel,
+    agency_codes: IntArray,
+    included: FloatArray,
+    rules: Rules,
+    withheld: BoolArray | None = None,
 ) -> Level:
-    """The province: a mean over agencies (one vote each, or weighted by their included IKU)."""
+    """The province: a mean over agencies (one vote each, or weighted by their included IKU);
+    ``withheld`` agencies (not approved, under the ``withheld`` policy) are not counted."""
     count = len(agencies.keys)
     weights: FloatArray
     if rules.aggregation.province_method == "weighted":
         weights = _group_sum(agency_codes, count, included * panel.weight[:, None])
     else:
         weights = np.ones(count)
+    out = np.zeros((count, 1), dtype=bool) if withheld is None else withheld[:, None]
     members = Members(
-        figure=agencies.figure,
-        projection=agencies.projection,
-        included=agencies.n_included.astype(np.float64),
+        figure=np.where(out, np.nan, agencies.figure),
+        projection=np.where(out, np.nan, agencies.projection),
+        included=np.where(out, 0.0, agencies.n_included.astype(np.float64)),
         missing=agencies.n_missing.astype(np.float64),
         held=agencies.n_held.astype(np.float64),
         total=agencies.n_indicators.astype(np.float64),

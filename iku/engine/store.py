@@ -76,6 +76,18 @@ def load_inputs(
         .order_by(m.Indicator.code),
     )
     indicators.columns = pd.Index([*INDICATOR_COLUMNS, *OPTIONAL_INDICATOR_COLUMNS])
+    if rules.approval.unapproved_in_province == "withheld":
+        approved = set(
+            session.scalars(
+                select(m.Agency.code)
+                .join(m.PeriodAgencyState, m.PeriodAgencyState.agency_id == m.Agency.id)
+                .where(
+                    m.PeriodAgencyState.period == str(period),
+                    m.PeriodAgencyState.approved_at.is_not(None),
+                )
+            )
+        )
+        indicators["withheld"] = ~indicators["agency_code"].isin(approved)
 
     targets = load_targets(session, period.year)
 

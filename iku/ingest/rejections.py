@@ -14,6 +14,7 @@ AGENCY_MISMATCH: Final = "agency_mismatch"
 MULTIPLE_PERIODS: Final = "multiple_periods"
 INVALID_PERIOD: Final = "invalid_period"
 PERIOD_OUTSIDE_WINDOW: Final = "period_outside_window"
+PERIOD_LOCKED: Final = "period_locked"
 UNSAFE_FILE_NAME: Final = "unsafe_file_name"
 UNKNOWN_AGENCY: Final = "unknown_agency"
 UNSUPPORTED_FORMAT: Final = "unsupported_format"
@@ -50,6 +51,11 @@ ACTIONS: Final[dict[str, str]] = {
         "selama masa pengiriman masih terbuka; hubungi Biro Organisasi bila perlu koreksi "
         "periode yang sudah ditutup."
     ),
+    PERIOD_LOCKED: (
+        "Periode ini sudah dikunci oleh Biro Organisasi karena buletinnya sudah final. Bila "
+        "data perlu dikoreksi, minta Biro Organisasi membuka kembali periode tersebut "
+        "(dengan alasan), lalu kirim ulang berkas."
+    ),
     UNSAFE_FILE_NAME: (
         "Ganti nama berkas dengan huruf, angka, spasi, titik, tanda hubung atau garis bawah "
         "saja (tanpa '../', '\\' atau karakter kendali), lalu kirim ulang."
@@ -73,6 +79,7 @@ TITLES: Final[dict[str, str]] = {
     MULTIPLE_PERIODS: "lebih dari satu periode",
     INVALID_PERIOD: "periode tidak dapat dibaca",
     PERIOD_OUTSIDE_WINDOW: "periode di luar masa pengiriman",
+    PERIOD_LOCKED: "periode sudah dikunci",
     UNSAFE_FILE_NAME: "nama berkas tidak aman",
     UNKNOWN_AGENCY: "perangkat daerah tidak dikenal",
     UNSUPPORTED_FORMAT: "format berkas tidak didukung",

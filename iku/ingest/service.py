@@ -57,6 +57,7 @@ from iku.ingest.rejections import (
     INVALID_PERIOD,
     MISSING_COLUMNS,
     MULTIPLE_PERIODS,
+    PERIOD_LOCKED,
     PERIOD_OUTSIDE_WINDOW,
     UNKNOWN_AGENCY,
     UNSAFE_FILE_NAME,
@@ -473,10 +474,15 @@ def ingest_file(
     agency_hint: str | None = None,
     original_name: str | None = None,
     receipt: Receipt | None = None,
+    raise_if_locked: bool = False,
 ) -> FileOutcome:
     """Ingest one file. ``original_name`` is the name the sender gave (uploads); default: the
     file's own name. ``agency_hint`` (``--agency``) names the agency of a file that is not in
-    an ``<AGENCY_CODE>/`` folder. ``receipt``: see :func:`ingest_paths` (default: now)."""
+    an ``<AGENCY_CODE>/`` folder. ``receipt``: see :func:`ingest_paths` (default: now).
+
+    A file for a locked period is archived and rejected (``period_locked``); with
+    ``raise_if_locked`` (the submissions API) :class:`iku.periods.PeriodLockedError` is raised
+    instead, before anything is stored in the database (the API answers 409)."""
     name = original_name if original_name is not None else path.name
     if is_ignorable(name) and not is_unsafe_name(name):
         return FileOutcome(file=str(path), status=IGNORED, reason="berkas sistem atau tersembunyi")
@@ -493,6 +499,7 @@ def ingest_file(
         agency_hint=agency_hint,
         original_name=original_name,
         receipt=receipt or Receipt(context.clock()),
+        raise_if_locked=raise_if_locked,
     )
 
 
@@ -503,12 +510,15 @@ def ingest_candidate(
     agency_hint: str | None = None,
     original_name: str | None = None,
     receipt: Receipt,
+    raise_if_locked: bool = False,
 ) -> FileOutcome:
     prepared = prepare_candidate(
         candidate, context, agency_hint=agency_hint, original_name=original_name, receipt=receipt
     )
     if isinstance(prepared, FileOutcome):
         return prepared
+    if raise_if_locked:
+        raise_if_period_locked(context, prepared)
     if prepared.outcome.status == DUPLICATE:
         if candidate.inbox_path is not None:
             with session_scope(context.engine) as session:
@@ -516,6 +526,20 @@ def ingest_candidate(
         _leave_inbox(context, prepared)
         return prepared.outcome
     return store_prepared(context, prepared)
+
+
+def raise_if_period_locked(context: IngestContext, prepared: Prepared) -> None:
+    """Raise :class:`iku.periods.PeriodLockedError` when the prepared file reports a locked
+    period (nothing is stored yet: the submissions API answers 409)."""
+    from iku.periods import PeriodLockedError, is_locked
+
+    if prepared.rejection is not None and prepared.rejection.rule == PERIOD_LOCKED:
+        assert prepared.period is not None
+        raise PeriodLockedError(prepared.period)
+    if prepared.outcome.status == DUPLICATE and prepared.period is not None:
+        with session_scope(context.engine) as session:
+            if is_locked(session, prepared.period):
+                raise PeriodLockedError(prepared.period)
 
 
 def _skipped(path: Path, why: str) -> FileOutcome:
@@ -635,6 +659,21 @@ def check_window(period: str, received_at: datetime, rules: Rules) -> None:
             f"masa pengiriman periode {calendar.label(period)} sudah ditutup pada "
             f"{closed:%d-%m-%Y} ({rules.submission.open_months} bulan setelah akhir periode); "
             f"berkas diterima {when}.",
+        )
+
+
+def check_not_locked(period: str, context: IngestContext) -> None:
+    """A locked period (:mod:`iku.periods`) takes no more submissions: the file is archived and
+    rejected with a notice saying so (``period_locked``)."""
+    from iku.periods import is_locked
+
+    with session_scope(context.engine) as session:
+        locked = is_locked(session, period)
+    if locked:
+        raise Rejected(
+            PERIOD_LOCKED,
+            f"periode {calendar.label(period)} sudah dikunci: buletinnya final dan periode ini "
+            "tidak menerima kiriman lagi.",
         )
 
 
@@ -815,6 +854,7 @@ def prepare_candidate(
         period = prepared.period
         assert period is not None
         check_window(period, receipt.at, rules)
+        check_not_locked(period, context)
         limits = FieldLimits.of(rules.ingest.max_text_chars)
         prepared.staged = [
             stage_row(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from iku.db import session_scope
 from iku.engine.store import ComputeSummary, compute_period
 from iku.locks import CycleFence
+from iku.periods import require_open
 from iku.runtime import Runtime
 
 
@@ -13,6 +14,7 @@ def compute(rt: Runtime, period: str, *, fence: CycleFence | None = None) -> Com
     (created if missing), the delete and the bulk insert commit together or not at all.
     Within a cycle run (``fence``): only while the run holds the period, from its snapshot."""
     with session_scope(rt.engine) as session:
+        require_open(session, period)  # a locked period's figures are frozen
         if fence is not None:
             fence.verify(session)
         return compute_period(session, period, rt.rules, frozen=fence is not None)

@@ -32,6 +32,22 @@ def is_busy(rt: Runtime, period: str) -> bool:
     return cycle_busy(period, engine=rt.engine)
 
 
+def period_locked(rt: Runtime, period: str) -> bool:
+    """Whether the period is locked (:mod:`iku.periods`): its figures are frozen, a run of it
+    stops before its first step."""
+    from iku.periods import is_locked
+
+    with session_scope(rt.engine) as session:
+        return is_locked(session, period)
+
+
+def locked_message(period: str) -> str:
+    """The sentence a run of a locked period ends with (the language of the moment)."""
+    from iku.periods import PeriodLockedError
+
+    return str(PeriodLockedError(period))
+
+
 def start(rt: Runtime, period: str, *, fence: CycleFence | None = None) -> int:
     """Mark the period's cycle as running; return its id."""
     with session_scope(rt.engine) as session:

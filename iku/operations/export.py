@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from iku.db import now_wib, session_scope
 from iku.i18n import _
@@ -84,6 +85,12 @@ def _target(exc: OSError, files: dict[Path, str]) -> str:
     return name.removesuffix(".tmp")
 
 
+def capaian_csv(rows: list[dict[str, Any]]) -> str:
+    """The text of ``capaian.csv`` for a period's rows: what ``iku export`` writes and the
+    public pages serve (``/publik/<period>/capaian.csv``), byte for byte."""
+    return to_csv(rows, CAPAIAN_COLUMNS)
+
+
 def export(rt: Runtime, period: str, out_dir: Path, *, as_of: datetime | None = None) -> Exported:
     """Write the period's ``capaian.csv`` and ``perlu_tindakan.csv`` into ``out_dir`` (created
     when its parent exists). A period never computed, or a folder that cannot be written, is an
@@ -103,7 +110,7 @@ def export(rt: Runtime, period: str, out_dir: Path, *, as_of: datetime | None = 
     capaian, attention = out_dir / CAPAIAN_FILE, out_dir / ATTENTION_FILE
     _write_all(
         {
-            capaian: to_csv(rows, CAPAIAN_COLUMNS),
+            capaian: capaian_csv(rows),
             attention: to_csv([i.as_row() for i in items], ATTENTION_COLUMNS),
         }
     )

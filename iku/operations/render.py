@@ -28,7 +28,13 @@ def plan(
     fence: CycleFence | None = None,
 ) -> RenderPlan:
     """Load the period and plan one render job per bulletin (``subjects``: only some; within a
-    cycle run, ``fence``: from the run's snapshot)."""
+    cycle run, ``fence``: from the run's snapshot). A locked period's bulletins are final:
+    ``PeriodLockedError``."""
+    from iku.db import session_scope
+    from iku.periods import require_open
+
+    with session_scope(rt.engine) as session:
+        require_open(session, period)
     return plan_render(
         period,
         rt.engine,

@@ -123,10 +123,13 @@ def decide_issue(
             reason="value_with_reject",
         )
     from iku.engine.store import compute_period
+    from iku.periods import locked_periods, require_open
 
     with session_scope(rt.engine) as session:
         before = issue_detail(session, issue_id, actor=actor).issue
         require(actor, Action.REVIEW_DECIDE, before.agency_code)
+        if before.period:
+            require_open(session, before.period)  # a locked period takes no decisions (409)
         if decision == "accept":
             record = accept_issue(
                 session,
@@ -141,7 +144,9 @@ def decide_issue(
             record = reject_issue(session, issue_id, by=actor.username, note=note)
         recomputed: list[str] = []
         if before.period:
-            for period in periods_to_recompute(session, before.period):
+            later = periods_to_recompute(session, before.period)
+            frozen = locked_periods(session, later)  # a locked period's figures stay final
+            for period in [p for p in later if p not in frozen]:
                 # One row lock per cycle keeps two decisions from rebuilding the same figures
                 # at once (PostgreSQL; SQLite serialises writers by itself).
                 session.scalar(

@@ -48,6 +48,7 @@ from iku.ingest.service import (
     FileOutcome,
     Receipt,
     prepare_file,
+    raise_if_period_locked,
     store_prepared,
 )
 from iku.runtime import Runtime
@@ -549,7 +550,8 @@ class SubmissionDesk:
 
         ``received_at``: the server's clock when the bytes arrived (default: now); never a
         time the sender gives. Raises :class:`SubmissionError` (413 too large, 422 a rejected
-        file, ``agency_mismatch`` among them) or ``AccessDenied``."""
+        file, ``agency_mismatch`` among them), :class:`iku.periods.PeriodLockedError` (the
+        period is locked: nothing stored, 409) or ``AccessDenied``."""
         receipt = Receipt(received_at or now_wib())
         agency = submitting_agency(actor)
         rules = self.rt.rules
@@ -703,6 +705,7 @@ class SubmissionDesk:
             )
         except ValueError as exc:
             return FileOutcome(file=name, status=SKIPPED, reason=str(exc).split(": ", 1)[-1])
+        raise_if_period_locked(context, prepared)  # PeriodLockedError: nothing stored (409)
         if prepared.outcome.status == DUPLICATE:
             return prepared.outcome
         read = time.monotonic()

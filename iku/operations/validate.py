@@ -10,6 +10,7 @@ from iku.bulletins.review_page import render_review_page
 from iku.cycles import freeze_snapshot, get_or_create_cycle
 from iku.db import session_scope
 from iku.locks import CycleFence
+from iku.periods import require_open
 from iku.runtime import Runtime
 from quality.validate import ValidationOutcome, staged_agency_groups, validate_period
 
@@ -25,6 +26,7 @@ def validate(
     default all) in one transaction. Within a cycle run (``fence``) the transaction proves the
     run still holds the period, and the versions it validates become the run's snapshot."""
     with session_scope(rt.engine) as session:
+        require_open(session, period)  # a locked period's data is final
         snapshot = None
         if fence is not None:
             fence.verify(session)

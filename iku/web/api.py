@@ -26,6 +26,7 @@ from iku.accounts import (
 )
 from iku.db import now_wib, session_scope
 from iku.i18n import _
+from iku.operations import periods as period_ops
 from iku.operations.achievements import achievement_rows
 from iku.operations.review import decide_issue, issue_detail, list_review_items
 from iku.operations.submissions import (
@@ -34,6 +35,7 @@ from iku.operations.submissions import (
     list_submissions,
     submitting_agency,
 )
+from iku.periods import PeriodLockedError
 from iku.web.deps import api_user, client_address, runtime, submission_desk
 from iku.web.errors import WebError, not_found
 from iku.web.views import (
@@ -84,6 +86,26 @@ class DecisionRequest(BaseModel):
         description="The steward confirms a corrected value the plausibility checks doubt "
         "(a capaian above the verification level, far from the series' history).",
     )
+
+
+class ApprovalRequest(BaseModel):
+    agency_code: str | None = Field(
+        default=None, max_length=40, description="Default: the agency head's own agency."
+    )
+
+
+class VerificationRequest(BaseModel):
+    agency_code: str = Field(min_length=1, max_length=40)
+
+
+class ReopenRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=period_ops.MAX_REASON_CHARS)
+
+
+PERIOD_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"description": "Periode dikunci, atau keadaannya tidak mengizinkan tindakan ini"},
+}
 
 
 class TokenRequest(BaseModel):
@@ -340,6 +362,8 @@ async def submissions_create(
         result = await run_in_threadpool(desk.submit, actor, data, name, received_at=received_at)
     except SubmissionError as exc:
         return submission_error(exc)
+    except PeriodLockedError as exc:
+        return JSONResponse({"detail": str(exc), "code": "period_locked"}, 409)
     return JSONResponse(result.as_json(), 200 if result.duplicate else 201)
 
 
@@ -470,3 +494,108 @@ def tokens_revoke(
         except AccountError:
             raise not_found() from None
         audit.record(db, actor, "token.revoke", target=f"api_token:{token_id}")
+
+
+# --- Periods: approval, verification, lock, reopening, publication ------------------------------
+
+
+def _period(period: str) -> str:
+    chosen = parse_period(period)
+    if chosen is None:
+        raise not_found()
+    return chosen
+
+
+def _period_answer(done: period_ops.PeriodAction) -> dict[str, Any]:
+    return {
+        **done.status.as_json(),
+        "event": {
+            "id": done.event_id,
+            "action": done.action,
+            "agency_code": done.agency_code,
+            "actor": done.actor,
+        },
+    }
+
+
+@router.get("/periods/{period}", responses=ERRORS)
+def period_status(
+    request: Request,
+    period: str,
+    actor: Annotated[Actor, Depends(api_user(Action.PERIOD_READ))],
+) -> dict[str, Any]:
+    """The period's lock and publication, and the approval status of each agency's month
+    within the token's scope."""
+    rt = runtime(request)
+    return period_ops.status(rt, _period(period), actor=actor).as_json()
+
+
+@router.post("/periods/{period}/approval", responses=PERIOD_ERRORS)
+def period_approval(
+    request: Request,
+    period: str,
+    actor: Annotated[Actor, Depends(api_user(Action.PERIOD_APPROVE))],
+    body: ApprovalRequest | None = None,
+) -> dict[str, Any]:
+    """The agency head approves its own agency's month (recorded under the head's account)."""
+    rt = runtime(request)
+    code = (body.agency_code if body is not None else None) or next(
+        iter(sorted(actor.agencies)), ""
+    )
+    done = period_ops.approve(rt, _period(period), code, actor=actor.at(client_address(request)))
+    return _period_answer(done)
+
+
+@router.post("/periods/{period}/verification", responses=PERIOD_ERRORS)
+def period_verification(
+    request: Request,
+    period: str,
+    body: VerificationRequest,
+    actor: Annotated[Actor, Depends(api_user(Action.PERIOD_VERIFY))],
+) -> dict[str, Any]:
+    """The bureau verifies an agency's approved month."""
+    rt = runtime(request)
+    done = period_ops.verify(
+        rt, _period(period), body.agency_code, actor=actor.at(client_address(request))
+    )
+    return _period_answer(done)
+
+
+@router.post("/periods/{period}/lock", responses=PERIOD_ERRORS)
+def period_lock(
+    request: Request,
+    period: str,
+    actor: Annotated[Actor, Depends(api_user(Action.PERIOD_MANAGE))],
+) -> dict[str, Any]:
+    """The bureau locks a computed period: its figures are frozen; submissions and decisions
+    are refused (409) until it is reopened."""
+    rt = runtime(request)
+    done = period_ops.lock(rt, _period(period), actor=actor.at(client_address(request)))
+    return _period_answer(done)
+
+
+@router.post("/periods/{period}/reopen", responses=PERIOD_ERRORS)
+def period_reopen(
+    request: Request,
+    period: str,
+    body: ReopenRequest,
+    actor: Annotated[Actor, Depends(api_user(Action.PERIOD_MANAGE))],
+) -> dict[str, Any]:
+    """The bureau reopens a locked period with a reason (audited); it is unpublished."""
+    rt = runtime(request)
+    done = period_ops.reopen(
+        rt, _period(period), actor=actor.at(client_address(request)), reason=body.reason
+    )
+    return _period_answer(done)
+
+
+@router.post("/periods/{period}/publish", responses=PERIOD_ERRORS)
+def period_publish(
+    request: Request,
+    period: str,
+    actor: Annotated[Actor, Depends(api_user(Action.PERIOD_MANAGE))],
+) -> dict[str, Any]:
+    """The bureau publishes a locked period on the public pages (409 unless locked)."""
+    rt = runtime(request)
+    done = period_ops.publish(rt, _period(period), actor=actor.at(client_address(request)))
+    return _period_answer(done)

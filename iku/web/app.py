@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from iku.operations.submissions import SubmissionDesk
 from iku.runtime import Runtime
-from iku.web import api, dashboard, errors, pages, portal
+from iku.web import api, dashboard, errors, pages, periods, portal, public
 from iku.web.middleware import WebMiddleware
 from iku.web.templating import STATIC_DIR
 
@@ -51,6 +51,8 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(portal.router)
+    app.include_router(periods.router)
+    app.include_router(public.router)
     app.include_router(api.router)
     if rt.settings.oidc_issuer:
         from iku.web import oidc

@@ -3,8 +3,9 @@
 The API answers JSON ``{"detail": "<Indonesian sentence>"}`` (English with ``?lang=en`` or
 ``Accept-Language``); the pages answer the error page. 401: no valid token or session; 403:
 outside the actor's role or agency scope; 404: does not exist; 409: the state forbids it
-(already decided); 422: bad input; 429: sign-in throttled. An unexpected error is logged with
-its traceback and answered with the 500 sentence.
+(already decided; a locked period; a transition the period's state does not allow); 422:
+bad input; 429: sign-in throttled. An unexpected error is logged with its traceback and
+answered with the 500 sentence.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iku.access import AccessDenied
 from iku.i18n import _
+from iku.periods import PeriodStateError
 from iku.web.templating import render
 
 log = logging.getLogger("iku.web")
@@ -110,6 +112,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> Response:
         return error_response(request, forbidden())
+
+    @app.exception_handler(PeriodStateError)
+    async def _period_state(request: Request, exc: PeriodStateError) -> Response:
+        # A locked period, or a transition its state does not allow: nothing was changed.
+        return error_response(request, WebError(409, str(exc)))
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -26,6 +26,7 @@ from iku.accounts import (
 from iku.db import session_scope
 from iku.i18n import _
 from iku.operations.review import decide_issue, issue_detail, list_review_items
+from iku.periods import PeriodStateError
 from iku.web import sessions
 from iku.web.deps import (
     CsrfChecked,
@@ -95,6 +96,7 @@ def _nav(actor: Actor | None) -> dict[str, Any] | None:
         "archive": Action.BULLETIN_READ in ROLE_ACTIONS[actor.role],
         "review": can(actor, Action.REVIEW_READ, next(iter(actor.agencies), None)),
         "audit": can(actor, Action.AUDIT_READ),
+        "periods": Action.PERIOD_READ in ROLE_ACTIONS[actor.role],
         "accounts": can(actor, Action.ACCOUNT_MANAGE),
     }
 
@@ -482,6 +484,9 @@ def decide(
         return _item_with_error(request, user, issue_id, error, decision, note, value)
     except WebError as error:
         return _item_with_error(request, user, issue_id, error, decision, note, value)
+    except PeriodStateError as exc:  # a locked period takes no decisions
+        locked = WebError(409, str(exc))
+        return _item_with_error(request, user, issue_id, locked, decision, note, value)
     return _redirect(f"/antrean/{issue_id}?decided=1")
 
 

@@ -34,6 +34,7 @@ from iku.operations.submissions import (
     list_submissions,
     submitting_agency,
 )
+from iku.periods import PeriodLockedError
 from iku.web.deps import CsrfChecked, PageUser, page_user, runtime, submission_desk
 from iku.web.errors import WebError
 from iku.web.pages import page
@@ -160,6 +161,9 @@ def _answer(
         result = submit()
     except SubmissionError as exc:
         return _portal(request, user, period, lines, error=exc, result=None, status=exc.status)
+    except PeriodLockedError as exc:
+        locked = SubmissionError(409, "period_locked", str(exc))
+        return _portal(request, user, period, lines, error=locked, status=409)
     return _portal(request, user, period, lines, result=result)
 
 

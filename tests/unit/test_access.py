@@ -35,6 +35,12 @@ R, D, A, B, F, AU, AC = (
 )
 DB = Action.DASHBOARD_READ
 SUB, SR = Action.SUBMIT, Action.SUBMISSION_READ
+PR, PA, PV, PM = (
+    Action.PERIOD_READ,
+    Action.PERIOD_APPROVE,
+    Action.PERIOD_VERIFY,
+    Action.PERIOD_MANAGE,
+)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +99,25 @@ SUB, SR = Action.SUBMIT, Action.SUBMISSION_READ
         (AGENCY, DB, "DINKES", False),  # a data officer has no dashboard
         (STEWARD, DB, "DINKES", False),
         (ADMIN, DB, None, False),
+        # periods: the head approves its own agency; the bureau verifies, locks, publishes
+        (HEAD, PA, "DINKES", True),
+        (HEAD, PA, "DISDIKBUD", False),
+        (AGENCY, PA, "DINKES", False),
+        (BUREAU, PA, "DINKES", False),
+        (BUREAU, PV, "DISDIKBUD", True),
+        (BUREAU, PM, None, True),
+        (HEAD, PV, "DINKES", False),
+        (HEAD, PM, None, False),
+        (STEWARD, PM, None, False),
+        (LEADER, PM, None, False),
+        (ADMIN, PM, None, False),
+        # the period's status: bureau and leader everywhere, agency roles their own agency
+        (LEADER, PR, "DISDIKBUD", True),
+        (AGENCY, PR, "DINKES", True),
+        (AGENCY, PR, "DISDIKBUD", False),
+        (HEAD, PR, "DINKES", True),
+        (STEWARD, PR, "DINKES", False),
+        (ADMIN, PR, None, False),
     ],
 )
 def test_can(actor: Actor, action: Action, agency: str | None, allowed: bool) -> None:

@@ -58,6 +58,7 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
         ("scoring.cap", -5, "floor harus lebih kecil dari cap"),
         ("submission.deadline_day", 31, "submission.deadline_day"),
         ("version", "", "version"),
+        ("approval.unapproved_in_province", "hidden", "approval.unapproved_in_province"),
     ],
 )
 def test_invalid_rules_name_the_key(
@@ -99,3 +100,22 @@ def test_the_runtime_reads_the_rules_once_and_again_on_reload(
     assert rt.rules.version != "2026.2-test"  # read once, where the process started
     assert rt.reload_rules().version == "2026.2-test"
     assert rt.rules.version == "2026.2-test"
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        (None, "marked"),  # a rules file written before the section existed: the default
+        ({"unapproved_in_province": "marked"}, "marked"),
+        ({"unapproved_in_province": "withheld"}, "withheld"),
+    ],
+)
+def test_the_approval_policy(data: dict[str, Any], section: Any, expected: str) -> None:
+    data.pop("approval", None)
+    if section is not None:
+        data["approval"] = section
+    assert parse_rules(data, "rules.yaml").approval.unapproved_in_province == expected
+
+
+def test_the_shipped_approval_policy_is_marked() -> None:
+    assert load_rules(RULES_FILE).approval.unapproved_in_province == "marked"

@@ -110,6 +110,11 @@ API_CASES = [
     ),
     Case("audit log", lambda db: "/api/v1/audit", frozenset({"admin", "biro"})),
     Case("accounts", lambda db: "/api/v1/accounts", frozenset({"admin"})),
+    Case(
+        "period status",
+        lambda db: f"/api/v1/periods/{PERIOD}",
+        frozenset({"biro", "pimpinan", "opd_dinkes", "kadis_dinkes", "opd_disdik"}),
+    ),
 ]
 
 MATRIX = [
@@ -278,6 +283,11 @@ PAGE_CASES: list[tuple[str, Callable[[WebDatabase], str], set[str]]] = [
     ("audit page", lambda db: "/audit", {"admin", "biro"}),
     ("accounts page", lambda db: "/akun", {"admin"}),
     ("agency portal", lambda db: "/portal", {"opd_dinkes", "opd_disdik"}),
+    (
+        "periods page",
+        lambda db: f"/periode?period={PERIOD}",
+        {"biro", "pimpinan", "opd_dinkes", "kadis_dinkes", "opd_disdik"},
+    ),
 ]
 
 

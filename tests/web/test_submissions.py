@@ -372,3 +372,50 @@ def test_portal_form_and_upload_answer_with_row_outcomes(
         assert steward.get("/portal").status_code == 403
     finally:
         steward.close()
+
+
+def test_a_locked_period_answers_409_and_stores_nothing(
+    server: LiveServer, tokens: Tokens, web_db: WebDatabase
+) -> None:
+    from tests.web.conftest import PERIOD, csrf_of, sign_in
+
+    with server.client() as client:
+        locked = client.post(f"/api/v1/periods/{PERIOD}/lock", headers=tokens("biro"))
+        assert locked.status_code == 200, locked.text
+        try:
+            before = _count(web_db, "DINKES", PERIOD)
+            body = rows_json("DINKES", PERIOD, [{"indicator_code": "DINKES-02", "realisasi": 99.5}])
+            answer = client.post(
+                "/api/v1/submissions",
+                content=body,
+                headers={**tokens("opd_dinkes"), "Content-Type": "application/json"},
+            )
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["code"] == "period_locked"
+            assert PERIOD in answer.json()["detail"] or "dikunci" in answer.json()["detail"]
+            csv = f"Kode IKU;Realisasi;Periode\nDINKES-02;99,6;{PERIOD}\n"
+            upload = client.post(
+                "/api/v1/submissions",
+                files={"file": ("okt.csv", csv.encode(), "text/csv")},
+                headers=tokens("opd_dinkes"),
+            )
+            assert upload.status_code == 409, upload.text
+            browser = sign_in(server, "opd_dinkes")
+            try:
+                form = browser.get(f"/portal?period={PERIOD}")
+                portal = browser.post(
+                    "/portal/unggah",
+                    data={"csrf_token": csrf_of(form.text), "period": PERIOD},
+                    files={"file": ("okt2.csv", csv.replace("99,6", "99,7").encode(), "text/csv")},
+                )
+                assert portal.status_code == 409 and "Kiriman tidak diterima" in portal.text
+            finally:
+                browser.close()
+            assert _count(web_db, "DINKES", PERIOD) == before  # nothing stored
+        finally:
+            reopened = client.post(
+                f"/api/v1/periods/{PERIOD}/reopen",
+                json={"reason": "uji kiriman pada periode terkunci"},
+                headers=tokens("biro"),
+            )
+            assert reopened.status_code == 200, reopened.text
