@@ -26,7 +26,7 @@ from iku.accounts import (
 from iku.db import session_scope
 from iku.i18n import _
 from iku.operations.review import decide_issue, issue_detail, list_review_items
-from iku.periods import PeriodStateError
+from iku.periods import PeriodStateError, is_locked
 from iku.web import sessions
 from iku.web.deps import (
     CsrfChecked,
@@ -398,6 +398,7 @@ def _item_context(db: Any, actor: Actor, issue_id: int) -> dict[str, Any]:
     bulletin = agency_bulletin(db, issue.agency_code, issue.period)
     staged = detail.staged
     evidence = staged.evidence_url if staged is not None else None
+    locked = issue.period is not None and is_locked(db, issue.period)
     return {
         "issue": issue,
         "rule_title": rule_title(issue.rule),
@@ -417,7 +418,9 @@ def _item_context(db: Any, actor: Actor, issue_id: int) -> dict[str, Any]:
         and can(actor, Action.BULLETIN_READ, issue.agency_code)
         else None,
         "can_decide": issue.status == "open"
+        and not locked
         and can(actor, Action.REVIEW_DECIDE, issue.agency_code),
+        "period_locked": locked,
         "can_accept": issue.severity != "blocking",
     }
 
