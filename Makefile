@@ -11,7 +11,7 @@ LOCK := requirements.lock
 # Optional extras of `make install`, e.g. EXTRAS=dask (the Dask task runner).
 EXTRAS ?=
 
-.PHONY: help demo test check lint typecheck contracts bench bench-startup install lock clean browser messages
+.PHONY: help demo test check lint typecheck contracts bench bench-startup bench-portal install lock clean browser messages
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -88,6 +88,9 @@ bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/result
 
 bench-startup: $(STAMP) ## Start-up times of `iku --help` (< 0,3 s) and `iku review list` (< 1,5 s): min/median, PASS/FAIL
 	@$(BIN)/python -m benchmarks.bench_startup $(BENCH_ARGS)
+
+bench-portal: $(STAMP) ## The submissions API under 20 concurrent submitters: p50/p95 (< 1 s) and the figures' update (< 5 s), PASS/FAIL (BENCH_ARGS="--postgres URL")
+	@$(BIN)/python -m benchmarks.bench_submissions $(BENCH_ARGS)
 
 clean: ## Remove the environment and local state (var/, out/)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

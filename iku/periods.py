@@ -13,10 +13,11 @@ a locked period; reopening unpublishes it). The rules (checked here, the one pla
 - reopen: the period is locked; a reason is required;
 - publish: the period is locked and not published yet.
 
-A wrong transition is a :class:`PeriodStateError`; anything refused because the period is
-locked is a :class:`PeriodLockedError`. Both are user errors (one sentence, Indonesian by
-default); the web answers them with 409. The operations that apply the transitions, record
-``period_event`` and the audit log are in :mod:`iku.operations.periods`.
+A wrong transition is a :class:`PeriodStateError` (bad input: :class:`PeriodInputError`);
+anything refused because the period is locked is a :class:`PeriodLockedError`. All are user
+errors (one sentence, Indonesian by default); the web answers 409 (bad input: 422). The
+operations that apply the transitions, record ``period_event`` and the audit log are in
+:mod:`iku.operations.periods`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ MSG_LOCKED: Final = N_(
 
 class PeriodStateError(UserError):
     """A transition the period's (or the agency's month's) state does not allow."""
+
+
+class PeriodInputError(PeriodStateError):
+    """A malformed period, an unknown agency code or a missing reason (the web: 422)."""
 
 
 class PeriodLockedError(PeriodStateError):

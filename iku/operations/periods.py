@@ -26,6 +26,7 @@ from iku.periods import (
     NOT_SUBMITTED,
     SUBMITTED,
     VERIFIED,
+    PeriodInputError,
     PeriodLockedError,
     PeriodStateError,
     PeriodStatus,
@@ -80,17 +81,17 @@ class PeriodAction:
 
 
 def parse_period(text: str) -> str:
-    """``YYYY-MM`` or a :class:`PeriodStateError` sentence."""
+    """``YYYY-MM`` or a :class:`PeriodInputError` sentence."""
     try:
         return str(Period.parse(text))
     except (PeriodError, ValueError):
-        raise PeriodStateError(_(MSG_BAD_PERIOD, period=text[:20])) from None
+        raise PeriodInputError(_(MSG_BAD_PERIOD, period=text[:20])) from None
 
 
 def _agency(session: Session, code: str) -> m.Agency:
     found = session.scalars(select(m.Agency).where(m.Agency.code == code.strip().upper())).first()
     if found is None:
-        raise PeriodStateError(_(MSG_UNKNOWN_AGENCY, code=code[:40]))
+        raise PeriodInputError(_(MSG_UNKNOWN_AGENCY, code=code[:40]))
     return found
 
 
@@ -201,7 +202,7 @@ def _period_action(
     if action == "reopen":
         reason = (reason or "").strip()
         if not reason or len(reason) > MAX_REASON_CHARS:
-            raise PeriodStateError(_(MSG_REASON, max=MAX_REASON_CHARS))
+            raise PeriodInputError(_(MSG_REASON, max=MAX_REASON_CHARS))
     with session_scope(rt.engine) as session:
         state = _state_row(session, period, lock=True)
         now = now_wib()

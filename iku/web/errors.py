@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iku.access import AccessDenied
 from iku.i18n import _
-from iku.periods import PeriodStateError
+from iku.periods import PeriodInputError, PeriodStateError
 from iku.web.templating import render
 
 log = logging.getLogger("iku.web")
@@ -112,6 +112,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> Response:
         return error_response(request, forbidden())
+
+    @app.exception_handler(PeriodInputError)
+    async def _period_input(request: Request, exc: PeriodInputError) -> Response:
+        return error_response(request, WebError(422, str(exc)))
 
     @app.exception_handler(PeriodStateError)
     async def _period_state(request: Request, exc: PeriodStateError) -> Response:

@@ -26,7 +26,7 @@ from iku.accounts import (
 from iku.db import session_scope
 from iku.i18n import _
 from iku.operations.review import decide_issue, issue_detail, list_review_items
-from iku.periods import PeriodStateError
+from iku.periods import PeriodStateError, is_locked
 from iku.web import sessions
 from iku.web.deps import (
     CsrfChecked,
@@ -64,6 +64,8 @@ def _home(actor: Actor) -> str:
         return "/akun"
     if actor.role is Role.LEADER:
         return "/dasbor"
+    if actor.role is Role.AGENCY:
+        return "/portal"
     return "/antrean"
 
 
@@ -90,6 +92,7 @@ def _nav(actor: Actor | None) -> dict[str, Any] | None:
         return None
     return {
         "dashboard": _dashboard_link(actor),
+        "portal": can(actor, Action.SUBMIT, next(iter(actor.agencies), None)),
         "archive": Action.BULLETIN_READ in ROLE_ACTIONS[actor.role],
         "review": can(actor, Action.REVIEW_READ, next(iter(actor.agencies), None)),
         "audit": can(actor, Action.AUDIT_READ),
@@ -395,6 +398,7 @@ def _item_context(db: Any, actor: Actor, issue_id: int) -> dict[str, Any]:
     bulletin = agency_bulletin(db, issue.agency_code, issue.period)
     staged = detail.staged
     evidence = staged.evidence_url if staged is not None else None
+    locked = issue.period is not None and is_locked(db, issue.period)
     return {
         "issue": issue,
         "rule_title": rule_title(issue.rule),
@@ -414,7 +418,9 @@ def _item_context(db: Any, actor: Actor, issue_id: int) -> dict[str, Any]:
         and can(actor, Action.BULLETIN_READ, issue.agency_code)
         else None,
         "can_decide": issue.status == "open"
+        and not locked
         and can(actor, Action.REVIEW_DECIDE, issue.agency_code),
+        "period_locked": locked,
         "can_accept": issue.severity != "blocking",
     }
 

@@ -20,7 +20,7 @@ from iku.access import Action, Role, can
 from iku.db import session_scope
 from iku.i18n import N_, _
 from iku.operations import periods as ops
-from iku.periods import APPROVED, SUBMITTED, PeriodStateError
+from iku.periods import APPROVED, SUBMITTED, PeriodInputError, PeriodStateError
 from iku.web.deps import CsrfChecked, PageUser, client_address, page_user, runtime
 from iku.web.pages import page
 from iku.web.views import parse_period
@@ -119,6 +119,8 @@ def _act(request: Request, user: PageUser, period: str, action: str, **kw: Any) 
             ops.reopen(rt, chosen, actor=actor, reason=kw["reason"])
         else:
             ops.publish(rt, chosen, actor=actor)
+    except PeriodInputError as exc:
+        return _status_page(request, user, chosen, error=str(exc), status=422)
     except PeriodStateError as exc:
         return _status_page(request, user, chosen, error=str(exc), status=409)
     return RedirectResponse(f"/periode?period={chosen}&done={action}", status_code=303)

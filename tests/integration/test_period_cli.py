@@ -154,3 +154,28 @@ def test_the_period_commands(period: int, tmp_path: Path) -> None:
 )
 def test_refusals_are_one_sentence(period: int, args: list[str], words: str) -> None:
     assert words in _refused(*args)
+
+
+def test_the_monthly_flow_of_a_locked_period_stops_at_once(
+    period: int, prefect_harness: None
+) -> None:
+    """A scheduled run (the deployment, not the CLI) of a locked period: no step runs, the
+    figures and the cycle's record stay as they were, the summary says why."""
+    from flows.monthly_evaluation import evaluate
+    from iku.access import Actor, Role
+    from iku.operations import periods
+
+    rt = process_runtime()
+    periods.lock(rt, PERIOD, actor=Actor("biro", Role.BUREAU))
+    with session_scope(rt.engine) as session:
+        before = [(c.status, c.finished_at) for c in session.scalars(select(m.EvaluationCycle))]
+        achievements = int(session.scalar(select(func.count()).select_from(m.Achievement)) or 0)
+    summary = evaluate(rt, PERIOD)
+    assert summary["status"] == "locked"
+    assert "dikunci" in summary["message"]
+    with session_scope(rt.engine) as session:
+        after = [(c.status, c.finished_at) for c in session.scalars(select(m.EvaluationCycle))]
+        assert int(session.scalar(select(func.count()).select_from(m.Achievement)) or 0) == (
+            achievements
+        )
+    assert after == before

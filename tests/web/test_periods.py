@@ -18,14 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from iku import models as m
+from iku.cli import app
 from iku.db import session_scope
 from iku.ingest.service import ingest_file
-from iku.operations.export import export
 from iku.periods import PeriodLockedError
 from iku.reports.capaian import CAPAIAN_COLUMNS
-from iku.runtime import Runtime
+from iku.runtime import reset_process_runtime
 from tests.integration.ingest_helpers import csv_text, make_context, put
 from tests.web.conftest import (
     ACCOUNTS,
@@ -130,6 +131,8 @@ def test_only_the_right_roles_may_act(
     )
     assert answer.status_code == 403
     assert api.post(f"{base}/lock").status_code == 401
+    unknown = api.post(f"{base}/verification", headers=tokens("biro"), json={"agency_code": "XYZ"})
+    assert unknown.status_code == 422 and "XYZ" in unknown.json()["detail"]
     assert _count(web_db, m.PeriodEvent) == before
 
 
@@ -183,7 +186,7 @@ def test_lock(api: httpx.Client, tokens: Tokens) -> None:
 
 
 def test_a_locked_period_refuses_decisions_and_stores_nothing(
-    api: httpx.Client, tokens: Tokens, web_db: WebDatabase
+    api: httpx.Client, tokens: Tokens, web_db: WebDatabase, server: LiveServer
 ) -> None:
     issue = web_db.ids["issues"]["DINKES"][0]
     decisions, audits = _count(web_db, m.ReviewDecision), _count(web_db, m.AuditEvent)
@@ -198,6 +201,18 @@ def test_a_locked_period_refuses_decisions_and_stores_nothing(
     assert _count(web_db, m.AuditEvent) == audits
     with session_scope(web_db.engine) as session:
         assert session.get(m.ValidationIssue, issue).status == "open"
+    # The console shows no decision form for it, and a posted one is refused (409).
+    steward = sign_in(server, "rina")
+    shown = steward.get(f"/antrean/{issue}")
+    assert shown.status_code == 200
+    assert "sudah dikunci" in shown.text and f"/antrean/{issue}/keputusan" not in shown.text
+    posted = steward.post(
+        f"/antrean/{issue}/keputusan",
+        data={"csrf_token": csrf_of(shown.text), "decision": "reject", "note": "uji"},
+    )
+    assert posted.status_code == 409 and "dikunci" in posted.text
+    steward.close()
+    assert _count(web_db, m.ReviewDecision) == decisions
     approval = api.post(
         f"/api/v1/periods/{PERIOD}/verification",
         headers=tokens("biro"),
@@ -232,7 +247,11 @@ def test_a_locked_period_refuses_submissions(web_db: WebDatabase, tmp_path: Path
 
 
 def test_publish_and_the_public_pages(
-    api: httpx.Client, tokens: Tokens, web_db: WebDatabase, tmp_path: Path
+    api: httpx.Client,
+    tokens: Tokens,
+    web_db: WebDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answer = api.post(f"/api/v1/periods/{PERIOD}/publish", headers=tokens("biro"))
     assert answer.status_code == 200, answer.text
@@ -248,8 +267,16 @@ def test_publish_and_the_public_pages(
     assert "diverifikasi Biro" in page.text  # DINKES's approval status
     assert api.get(f"/publik/{PERIOD}").status_code == 308
 
-    rt = Runtime(web_db.settings(), engine=web_db.engine)
-    export(rt, PERIOD, tmp_path / "ekspor")
+    # `iku export` on the same database, as an operator runs it.
+    monkeypatch.setenv("IKU_DATABASE_URL", web_db.url)
+    reset_process_runtime()
+    try:
+        result = CliRunner().invoke(
+            app, ["export", "--period", PERIOD, "--out", str(tmp_path / "ekspor")]
+        )
+    finally:
+        reset_process_runtime()
+    assert result.exit_code == 0, result.output
     exported = (tmp_path / "ekspor" / "capaian.csv").read_bytes()
     served = api.get(f"/publik/{PERIOD}/capaian.csv")
     assert served.status_code == 200
