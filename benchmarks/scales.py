@@ -145,7 +145,11 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     marker = folder / "prepared.json"
     if marker.is_file():
         info = json.loads(marker.read_text(encoding="utf-8"))
-        if info.get("version") == GENERATOR_VERSION and info.get("agencies") == scale.agencies:
+        if (
+            info.get("version") == GENERATOR_VERSION
+            and info.get("agencies") == scale.agencies
+            and info.get("schema") == _schema()
+        ):
             return Prepared(scale, seed, folder, {**info, "reused": True})
     if folder.exists():
         shutil.rmtree(folder)
@@ -154,6 +158,7 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     info = _generate(scale, seed, folder)
     info.update(
         version=GENERATOR_VERSION,
+        schema=_schema(),
         scale=scale.name,
         agencies=scale.agencies,
         seed=seed,
@@ -163,6 +168,14 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     )
     marker.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return Prepared(scale, seed, folder, {**info, "reused": False})
+
+
+def _schema() -> list[str]:
+    """The migrations' head revisions: data prepared at another schema is generated again
+    (a stage would otherwise query tables a later migration added)."""
+    from iku import migrate
+
+    return sorted(migrate.heads())
 
 
 def _generate(scale: Scale, seed: int, folder: Path) -> dict[str, Any]:
