@@ -5,7 +5,7 @@ Three scales, each the repository's catalog (17 agencies with 68 IKU) replicated
 
 - ``S``, the province: 41 agencies;
 - ``M``, province + kabupaten/kota: 640 agencies;
-- ``L``, a national simulation: 22.000 agencies (validation and compute only, no files, no PDFs).
+- ``L``, a national simulation: 22.000 agencies (validation, compute and the bulletins; no files).
 
 An integer in place of a name (``--scales 3``) is a custom scale of that many agencies with the
 stages of ``S`` (the harness's own test uses it).
@@ -67,8 +67,9 @@ GENERATOR_VERSION: Final = 1
 DEFAULT_CACHE: Final = PROJECT_ROOT / "var" / "bench"
 DEFAULT_SEED: Final = 7
 
-#: Every stage, in the order of the monthly cycle; ``cycle`` is the whole flow.
-STAGES: Final = ("ingest", "validate", "compute", "render", "deliver", "cycle")
+#: Every stage, in the order of the monthly cycle; ``rerender`` is the render of a rerun after
+#: one agency resubmits (on the state ``render`` left); ``cycle`` is the whole flow.
+STAGES: Final = ("ingest", "validate", "compute", "render", "rerender", "deliver", "cycle")
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,10 @@ SCALES: Final = {
     "L": Scale(
         "L",
         22_000,
-        ("validate", "compute"),
+        ("validate", "compute", "render", "rerender"),
         tile=221,
         defects=20,
-        description="national simulation (22.000 agencies; validate + compute only)",
+        description="national simulation (22.000 agencies; validate, compute, render)",
     ),
 }
 
