@@ -162,6 +162,7 @@ def build_database(engine: Engine, agencies: int, rules: Rules, seed: int = 640)
                         "predikat": _band(rules, mean),
                         "is_at_risk": False,
                         "n_included": len(values),
+                        "n_total": len(values),
                         "n_missing": 0,
                         "flags": [],
                     }
@@ -178,6 +179,7 @@ def build_database(engine: Engine, agencies: int, rules: Rules, seed: int = 640)
                         "predikat": _band(rules, 80.0),
                         "is_at_risk": False,
                         "n_included": 1,
+                        "n_total": 1,
                         "n_missing": 0,
                         "flags": [],
                     }
@@ -192,8 +194,11 @@ def build_database(engine: Engine, agencies: int, rules: Rules, seed: int = 640)
                     "capaian_scored": province,
                     "predikat": _band(rules, province),
                     "is_at_risk": False,
-                    "n_included": agencies,
+                    "n_included": agencies * 5,
+                    "n_total": agencies * 5,
                     "n_missing": 0,
+                    "n_agencies": agencies,
+                    "n_agencies_included": agencies,
                     "flags": [],
                 }
             )
