@@ -11,14 +11,13 @@ LOCK := requirements.lock
 # Optional extras of `make install`, e.g. EXTRAS=dask (the Dask task runner).
 EXTRAS ?=
 
-.PHONY: help demo test check lint typecheck contracts bench bench-startup install lock system-packages clean browser messages
+.PHONY: help demo test check lint typecheck contracts bench bench-startup bench-portal install lock clean browser messages
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
-	@deploy/system-packages.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
@@ -40,9 +39,6 @@ install: ## Runtime only (no development tools), at the locked versions: servers
 
 lock: $(STAMP) ## Rewrite requirements.lock from the tested environment (after changing a dependency)
 	@$(BIN)/python deploy/lock.py
-
-system-packages: ## Install the system libraries the PDF engine needs (apt-get, as root) when missing
-	@deploy/system-packages.sh
 
 demo: $(STAMP) ## Create the environment and run the demo on the embedded SQLite database
 	@$(BIN)/iku demo
@@ -85,12 +81,16 @@ contracts: $(STAMP) ## Import contracts (the layers of README "Architecture"), i
 
 check: lint typecheck contracts test ## Everything CI checks: ruff, format, mypy, import contracts, tests
 
-bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L); then the dashboard's answer at S and M
+bench: $(STAMP) ## Scale benchmarks S and M vs their floors -> benchmarks/results/latest.md (BENCH_ARGS="--scales S,M,L" adds L); one bulletin's PDF (Typst, < 20 ms); the dashboard's answer at S and M
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	@$(BIN)/python -m benchmarks.bench_typst
 	@$(BIN)/python -m benchmarks.bench_dashboard $(BENCH_DASHBOARD_ARGS)
 
 bench-startup: $(STAMP) ## Start-up times of `iku --help` (< 0,3 s) and `iku review list` (< 1,5 s): min/median, PASS/FAIL
 	@$(BIN)/python -m benchmarks.bench_startup $(BENCH_ARGS)
+
+bench-portal: $(STAMP) ## The submissions API under 20 concurrent submitters: p50/p95 (< 1 s) and the figures' update (< 5 s), PASS/FAIL (BENCH_ARGS="--postgres URL")
+	@$(BIN)/python -m benchmarks.bench_submissions $(BENCH_ARGS)
 
 clean: ## Remove the environment and local state (var/, out/)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

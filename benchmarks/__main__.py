@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,9 +48,13 @@ from benchmarks.scales import (
     scale_named,
 )
 
-LEGACY = ("bench_capaian", "bench_ingest", "bench_validate", "bench_render")
+LEGACY = ("bench_capaian", "bench_ingest", "bench_validate", "bench_render", "bench_typst")
 #: Stages in the order of the cycle (``cycle`` is apart: it starts from the prepared state).
 CHAIN = tuple(s for s in STAGES if s != "cycle")
+#: Stages with a floor (a rerun's render has none: its least work is what changed).
+FLOORED = tuple(s for s in CHAIN if s != "rerender")
+#: Stages measured beside an earlier design's engine (``benchmarks.stages.reference_*``).
+REFERENCED = ("render",)
 
 
 def _child(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -78,11 +83,15 @@ def _spec(
     prepared: Prepared, stage: str, kind: str, db: Path, run_dir: Path, workers: int
 ) -> dict[str, Any]:
     out = run_dir / ("out" if kind == "stage" and stage != "cycle" else f"{stage}-{kind}-out")
-    # Ingestion takes processed files out of the inbox: each run reads its own copy (with the
-    # files' modification times, which order them), and the prepared inbox stays whole.
+    # Ingestion takes processed files out of the inbox: each run reads its own fresh copy
+    # (with the files' modification times, which order them), and the prepared inbox stays
+    # whole; a repeated ingest archives into an empty archive again.
     inbox = run_dir / f"{stage}-{kind}-inbox"
-    if prepared.inbox.is_dir() and not inbox.exists():
+    if prepared.inbox.is_dir():
+        shutil.rmtree(inbox, ignore_errors=True)
         shutil.copytree(prepared.inbox, inbox, copy_function=shutil.copy2)
+    if kind == "stage" and stage in ("ingest", "cycle"):
+        shutil.rmtree(run_dir / ("archive" if stage != "cycle" else "cycle-archive"), True)
     return {
         "stage": stage,
         "kind": kind,
@@ -109,10 +118,27 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time (the lower middle one of an even count), with every run's
+    wall time beside it."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["runs_wall_s"] = [r["wall_s"] for r in runs]
+    return chosen
+
+
 def run_scale(
-    prepared: Prepared, stages: list[str], run_dir: Path, workers: int, floors: bool
+    prepared: Prepared,
+    stages: list[str],
+    run_dir: Path,
+    workers: int,
+    floors: bool,
+    repeat: int = 1,
 ) -> dict[str, Any]:
-    """Every requested stage of one scale (and the chain before it), with floors."""
+    """Every requested stage of one scale (and the chain before it), with floors timed
+    interleaved with the stage (stage, floor, stage, floor, ... ``repeat`` pairs, each on a
+    fresh copy of the same input), so a drift of the shared machine's speed hits both alike:
+    the ratio is the median of the pairs' ratios, the times the median runs."""
     scale = prepared.scale
     wanted = [s for s in CHAIN if s in stages and s in scale.stages]
     first = CHAIN.index("ingest") if scale.has_files else CHAIN.index("validate")
@@ -122,18 +148,46 @@ def run_scale(
     state = prepared.database
     for stage in chain:
         stage_dir = run_dir / stage
-        db = _copy(state, stage_dir)
-        _log(f"  {scale.name} {stage} ...")
-        measured = _child(_spec(prepared, stage, "stage", db, run_dir, workers), stage_dir)
-        entry: dict[str, Any] = {"stage": measured, "floor": None, "ratio": None}
-        if floors and stage in wanted:
-            floor_db = _copy(state, run_dir / f"{stage}-floor")
-            floor = _child(
-                _spec(prepared, stage, "floor", floor_db, run_dir, workers), floor_db.parent
+        with_floor = floors and stage in wanted and stage in FLOORED
+        stage_runs: list[dict[str, Any]] = []
+        floor_runs: list[dict[str, Any]] = []
+        for _ in range(repeat if with_floor else 1):
+            db = _copy(state, stage_dir)
+            _log(f"  {scale.name} {stage} ...")
+            stage_runs.append(
+                _child(_spec(prepared, stage, "stage", db, run_dir, workers), stage_dir)
             )
-            entry["floor"] = floor
-            entry["ratio"] = round(measured["wall_s"] / floor["wall_s"], 2)
-            floor_db.unlink()
+            if with_floor:
+                floor_db = _copy(state, run_dir / f"{stage}-floor")
+                floor_runs.append(
+                    _child(
+                        _spec(prepared, stage, "floor", floor_db, run_dir, workers),
+                        floor_db.parent,
+                    )
+                )
+                floor_db.unlink()
+        measured = _median_run(stage_runs)
+        entry: dict[str, Any] = {"stage": measured, "floor": None, "ratio": None}
+        if floor_runs:
+            entry["floor"] = _median_run(floor_runs)
+            ratios = sorted(
+                s["wall_s"] / f["wall_s"] for s, f in zip(stage_runs, floor_runs, strict=True)
+            )
+            entry["ratio"] = round(statistics.median(ratios), 2)
+            entry["pair_ratios"] = [round(r, 2) for r in ratios]
+        if floors and stage in wanted and stage in REFERENCED:
+            reference_db = _copy(state, run_dir / f"{stage}-reference")
+            reference = _child(
+                _spec(prepared, stage, "reference", reference_db, run_dir, workers),
+                reference_db.parent,
+            )
+            reference_db.unlink()
+            entry["reference"] = reference
+            skipped = reference["details"].get("skipped")
+            _log(
+                f"  {scale.name} {stage} reference: "
+                + (skipped or f"{reference['wall_s']:.2f} s for {reference['units']} PDFs")
+            )
         entry["requested"] = stage in wanted
         results[stage] = entry
         _log(
@@ -150,9 +204,9 @@ def run_scale(
         _log(f"  {scale.name} whole cycle (Prefect flow) ...")
         measured = _child(_spec(prepared, "cycle", "stage", db, run_dir, workers), cycle_dir)
         floor_sum = [
-            results[s]["floor"]["wall_s"] for s in CHAIN if results.get(s, {}).get("floor")
+            results[s]["floor"]["wall_s"] for s in FLOORED if results.get(s, {}).get("floor")
         ]
-        complete = len(floor_sum) == len(CHAIN)
+        complete = len(floor_sum) == len(FLOORED)
         results["cycle"] = {
             "stage": measured,
             "floor": {"wall_s": round(sum(floor_sum), 3), "note": "sum of the stage floors"}
@@ -195,6 +249,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="IKU_WORKERS for every stage")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-floors", action="store_true", help="skip the floors")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="stage/floor pairs per stage, interleaved (the medians are reported)",
+    )
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="prepared data")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
     parser.add_argument("--keep", action="store_true", help="keep the run's working folder")
@@ -231,7 +291,16 @@ def main(argv: list[str] | None = None) -> int:
         runs.mkdir(parents=True, exist_ok=True)
         run_dir = Path(tempfile.mkdtemp(prefix=f"{scale.name}-", dir=runs))
         try:
-            scales.append(run_scale(prepared, stages, run_dir, args.workers, not args.no_floors))
+            scales.append(
+                run_scale(
+                    prepared,
+                    stages,
+                    run_dir,
+                    args.workers,
+                    not args.no_floors,
+                    max(1, args.repeat),
+                )
+            )
         finally:
             if not args.keep:
                 shutil.rmtree(run_dir, ignore_errors=True)
@@ -241,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": [round(x, 2) for x in load_start],
         "load_end": [round(x, 2) for x in os.getloadavg()],
         "workers": args.workers,
+        "repeat": args.repeat,
         "seed": args.seed,
         "period": PERIOD,
         "scales": scales,

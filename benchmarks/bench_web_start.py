@@ -24,7 +24,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IKU = Path(sys.executable).with_name("iku")
-HEAVY = ("pandas", "numpy", "great_expectations", "prefect", "weasyprint", "matplotlib")
+HEAVY = ("pandas", "numpy", "great_expectations", "prefect", "typst", "matplotlib")
 BAR_SECONDS = 2.0
 
 

@@ -5,7 +5,7 @@ Three scales, each the repository's catalog (17 agencies with 68 IKU) replicated
 
 - ``S``, the province: 41 agencies;
 - ``M``, province + kabupaten/kota: 640 agencies;
-- ``L``, a national simulation: 22.000 agencies (validation and compute only, no files, no PDFs).
+- ``L``, a national simulation: 22.000 agencies (validation, compute and the bulletins; no files).
 
 An integer in place of a name (``--scales 3``) is a custom scale of that many agencies with the
 stages of ``S`` (the harness's own test uses it).
@@ -67,8 +67,9 @@ GENERATOR_VERSION: Final = 1
 DEFAULT_CACHE: Final = PROJECT_ROOT / "var" / "bench"
 DEFAULT_SEED: Final = 7
 
-#: Every stage, in the order of the monthly cycle; ``cycle`` is the whole flow.
-STAGES: Final = ("ingest", "validate", "compute", "render", "deliver", "cycle")
+#: Every stage, in the order of the monthly cycle; ``rerender`` is the render of a rerun after
+#: one agency resubmits (on the state ``render`` left); ``cycle`` is the whole flow.
+STAGES: Final = ("ingest", "validate", "compute", "render", "rerender", "deliver", "cycle")
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,10 @@ SCALES: Final = {
     "L": Scale(
         "L",
         22_000,
-        ("validate", "compute"),
+        ("validate", "compute", "render", "rerender"),
         tile=221,
         defects=20,
-        description="national simulation (22.000 agencies; validate + compute only)",
+        description="national simulation (22.000 agencies; validate, compute, render)",
     ),
 }
 
@@ -144,7 +145,11 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     marker = folder / "prepared.json"
     if marker.is_file():
         info = json.loads(marker.read_text(encoding="utf-8"))
-        if info.get("version") == GENERATOR_VERSION and info.get("agencies") == scale.agencies:
+        if (
+            info.get("version") == GENERATOR_VERSION
+            and info.get("agencies") == scale.agencies
+            and info.get("schema") == _schema()
+        ):
             return Prepared(scale, seed, folder, {**info, "reused": True})
     if folder.exists():
         shutil.rmtree(folder)
@@ -153,6 +158,7 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     info = _generate(scale, seed, folder)
     info.update(
         version=GENERATOR_VERSION,
+        schema=_schema(),
         scale=scale.name,
         agencies=scale.agencies,
         seed=seed,
@@ -162,6 +168,14 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     )
     marker.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return Prepared(scale, seed, folder, {**info, "reused": False})
+
+
+def _schema() -> list[str]:
+    """The migrations' head revisions: data prepared at another schema is generated again
+    (a stage would otherwise query tables a later migration added)."""
+    from iku import migrate
+
+    return sorted(migrate.heads())
 
 
 def _generate(scale: Scale, seed: int, folder: Path) -> dict[str, Any]:

@@ -20,8 +20,15 @@ validate the flow's validation step (``iku.operations.validate``: groups as the 
 them, one on threads; each group validated on a thread pool, merged, the review page); compute
 ``iku.operations.compute.compute``; render ``iku.operations.render.render`` with
 ``IKU_WORKERS`` processes (every bulletin, index, manifest, bulletin rows); deliver
-``iku.operations.deliver.deliver`` (no SMTP host: .eml files); cycle
+``iku.operations.deliver.deliver`` (no SMTP host: .eml files); rerender: one agency resubmits
+(a later receipt and another note on one value; prepared outside the timing), then
+``iku.operations.render.render`` again: only what changed is typeset; cycle
 ``flows.monthly_evaluation.evaluate`` (the Prefect flow, local ephemeral API).
+
+**References** are measured beside some stages to show what an earlier design cost on the same
+input: ``render``'s reference is WeasyPrint, the PDF engine before Typst, on the real agency
+bulletins (HTML from the same templates) for a sample of agencies in one process, when the
+optional ``bench`` extra is installed (:mod:`benchmarks.weasyprint_reference`).
 
 **Floors** are the least work each stage needs, written plainly here:
 
@@ -32,8 +39,9 @@ them, one on threads; each group validated on a thread pool, merged, the review 
 - compute: read the month's accepted realisations and the year's annual targets into pandas,
   the vectorised capaian (``iku.capaian.evaluate_frame``), one bulk insert of one achievement
   row per IKU;
-- render: one WeasyPrint render (HTML and PDF) per bulletin the stage rendered, from a trivial
-  template, on the same number of worker processes (spawn) as the stage;
+- render: one trivial Typst document per bulletin the stage rendered (a heading and a table of
+  the agency's IKU, as PDF/A-2b with the vendored fonts, by one reused compiler per worker, and
+  a trivial HTML file), on the same number of worker processes (spawn) as the stage;
 - deliver: one .eml file per delivery the stage made, with the bulletin PDF attached, written
   with the standard library ``email`` package.
 """
@@ -157,6 +165,60 @@ def stage_render(spec: Spec) -> Runner:
     return run
 
 
+def _resubmit_one(spec: Spec) -> str:
+    """One agency resubmits: its latest submission of the period is received again now, with
+    another note on one value. Returns the agency's code."""
+    from datetime import datetime
+
+    from sqlalchemy import text
+
+    from iku.settings import TIMEZONE
+
+    engine = _engine(spec)
+    with engine.begin() as conn:
+        row = conn.execute(
+            text(
+                "SELECT s.id, a.code, r.id FROM submission s JOIN agency a ON a.id = s.agency_id "
+                "JOIN realisation r ON r.submission_id = s.id WHERE s.period = :p "
+                "AND s.status NOT IN ('rejected', 'superseded') ORDER BY a.code, s.id LIMIT 1"
+            ),
+            {"p": spec["period"]},
+        ).one()
+        submission_id, code, realisation_id = row
+        conn.execute(
+            text("UPDATE submission SET received_at = :t WHERE id = :id"),
+            {"t": datetime.now(TIMEZONE).isoformat(), "id": submission_id},
+        )
+        conn.execute(
+            text("UPDATE realisation SET note = :n WHERE id = :id"),
+            {"n": "Koreksi: angka diperbarui setelah verifikasi lapangan.", "id": realisation_id},
+        )
+    engine.dispose()
+    return str(code)
+
+
+def stage_rerender(spec: Spec) -> Runner:
+    from iku.operations.render import render
+    from iku.runtime import process_runtime
+
+    agency = _resubmit_one(spec)
+
+    def run() -> Outcome:
+        result = render(process_runtime(), spec["period"], workers=spec["workers"])
+        rendered = [
+            b.subject_key for b in result.bulletins if b.rendered_by and b.audience != "index"
+        ]
+        details = {
+            "resubmitted": agency,
+            "rendered": sorted(rendered),
+            "unchanged": len(result.unchanged),
+            "failures": len(result.failures),
+        }
+        return len(rendered), "PDFs rendered again", details
+
+    return run
+
+
 def stage_deliver(spec: Spec) -> Runner:
     from iku.operations.deliver import deliver
     from iku.runtime import process_runtime
@@ -170,6 +232,11 @@ def stage_deliver(spec: Spec) -> Runner:
 
 
 def stage_cycle(spec: Spec) -> Runner:
+    # Prefect's start-up defaults, as `iku run` applies them (the ephemeral server's 240 s
+    # start-up timeout: Prefect's 20 s failed on the loaded shared machine).
+    from flows.environment import apply_prefect_defaults
+
+    apply_prefect_defaults(Path(spec["prefect_home"]).parent)
     from flows.monthly_evaluation import evaluate
     from iku.runtime import process_runtime
 
@@ -335,10 +402,14 @@ def floor_compute(spec: Spec) -> Runner:
 
 
 def _floor_render_one(job: tuple[str, str, str, list[tuple[str, str]]]) -> int:
-    """One trivial bulletin: a heading and a table, as HTML and PDF (a worker's job)."""
+    """One trivial bulletin: a heading and a table, as HTML and as a Typst PDF/A-2b with the
+    vendored fonts (a worker's job; the compiler is the engine's, one per process)."""
+    from datetime import datetime
     from html import escape
 
-    import weasyprint
+    from iku.bulletins.typst import compile_pdf
+    from iku.bulletins.typst_filters import typst_string
+    from iku.settings import TIMEZONE
 
     html_path, pdf_path, title, rows = job
     cells = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td></tr>" for a, b in rows)
@@ -348,7 +419,14 @@ def _floor_render_one(job: tuple[str, str, str, list[tuple[str, str]]]) -> int:
         f"</head><body><h1>{escape(title)}</h1><table>{cells}</table></body></html>"
     )
     Path(html_path).write_text(html, encoding="utf-8")
-    weasyprint.HTML(string=html).write_pdf(pdf_path)
+    table = ", ".join(f"{typst_string(a)}, {typst_string(b)}" for a, b in rows)
+    source = (
+        f'#set document(title: {typst_string(title)}, author: "Floor")\n'
+        '#set page(paper: "a4")\n#set text(font: "DejaVu Sans", lang: "id")\n'
+        f"= #{typst_string(title)}\n#table(columns: 2, {table})\n"
+    )
+    moment = datetime(2026, 11, 10, 9, 30, tzinfo=TIMEZONE)
+    Path(pdf_path).write_bytes(compile_pdf(source, created_at=moment))
     return 1
 
 
@@ -391,6 +469,40 @@ def floor_render(spec: Spec) -> Runner:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 done = sum(pool.map(_floor_render_one, jobs, chunksize=chunk))
         return done, "PDFs", {"workers": workers}
+
+    return run
+
+
+#: Agency bulletins the WeasyPrint reference renders (a sample: all of M would take minutes).
+REFERENCE_SAMPLE = 20
+
+
+def reference_render(spec: Spec) -> Runner:
+    """WeasyPrint, the engine before Typst, on the real agency bulletins of a sample of
+    agencies, one process; units are bulletins, so the per-bulletin cost compares with the
+    stage's. Skipped (no units) without the ``bench`` extra."""
+    from benchmarks import weasyprint_reference
+
+    skipped = weasyprint_reference.unavailable()
+    if skipped is not None:
+        return lambda: (0, "PDFs", {"skipped": skipped})
+    from iku.bulletins.html import make_environment, render_html
+    from iku.bulletins.readmodel import load_period
+    from iku.bulletins.views import agency_context
+    from iku.runtime import process_runtime
+
+    rt = process_runtime()
+    data = load_period(rt.engine, spec["period"], rules=rt.rules)
+    env = make_environment(rt.rules)
+    contexts = [agency_context(data, a) for a in data.agencies[:REFERENCE_SAMPLE]]
+    warm = render_html(env, "agency.html", {**contexts[0], "static_url": ""})
+    weasyprint_reference.html_to_pdf(warm)  # stylesheet, fonts: once per process
+
+    def run() -> Outcome:
+        for context in contexts:
+            html = render_html(env, "agency.html", {**context, "static_url": ""})
+            weasyprint_reference.html_to_pdf(html)
+        return len(contexts), "PDFs", {"engine": "weasyprint", "sample": len(contexts)}
 
     return run
 
@@ -442,6 +554,8 @@ RUNS: dict[tuple[str, str], Callable[[Spec], Runner]] = {
     ("validate", "stage"): stage_validate,
     ("compute", "stage"): stage_compute,
     ("render", "stage"): stage_render,
+    ("render", "reference"): reference_render,
+    ("rerender", "stage"): stage_rerender,
     ("deliver", "stage"): stage_deliver,
     ("cycle", "stage"): stage_cycle,
     ("ingest", "floor"): floor_ingest,

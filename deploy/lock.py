@@ -2,9 +2,10 @@
 
 Run ``make lock`` (``.venv/bin/python deploy/lock.py``) after changing or upgrading a dependency
 and running ``make check`` on the result. The lock is the transitive closure of this project's
-requirements with the extras named in :data:`EXTRAS` (runtime, ``dask`` and ``dev``), read from
-the installed packages' own metadata (their ``Requires-Dist`` with environment markers evaluated
-for this interpreter), each pinned as ``name==version``. The project itself is not pinned.
+requirements with the extras named in :data:`EXTRAS` (runtime, ``dask``, ``dev`` and the
+benchmarks' ``bench``), read from the installed packages' own metadata (their
+``Requires-Dist`` with environment markers evaluated for this interpreter), each pinned as
+``name==version``. The project itself is not pinned.
 
 Installs use it as constraints (``pip install -c requirements.lock ...``): a constraint only fixes
 a version, it installs nothing, so ``make install`` (runtime only) and the development install
@@ -25,7 +26,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 PROJECT = "iku-lampung"
-EXTRAS = ("dask", "dev")
+EXTRAS = ("dask", "dev", "bench")
 LOCK = Path(__file__).resolve().parent.parent / "requirements.lock"
 
 

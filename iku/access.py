@@ -10,6 +10,9 @@ hiding a link. The rules:
   account, or every agency when none is listed; ``agency`` and ``agency_head`` see their one
   agency. Data that belongs to no single agency (the province bulletin, sector and province
   figures) is asked for with ``agency_code=None`` and needs a scope of every agency.
+- Submitting data (``Action.SUBMIT``: the portal, ``POST /api/v1/submissions``) is for an
+  agency's data officer (``agency``), for its own agency only; the submissions and their
+  versions (``Action.SUBMISSION_READ``) are read like the other agency data.
 - The leaders' dashboard (``Action.DASHBOARD_READ``) is for ``leader``, ``bureau`` (every
   agency) and ``agency_head`` (its own agency: the province and sector levels, and every other
   agency, are refused); an agency's data officer (``agency``) and stewards have no dashboard.
@@ -52,6 +55,8 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     ACCOUNT_MANAGE = "account.manage"
     DASHBOARD_READ = "dashboard.read"
+    SUBMISSION_READ = "submission.read"
+    SUBMIT = "submission.create"
     PERIOD_READ = "period.read"  # a period's approval and lock status (own agency, or all)
     PERIOD_APPROVE = "period.approve"  # the agency head approves its agency's month
     PERIOD_VERIFY = "period.verify"  # the bureau verifies an approved month
@@ -71,6 +76,7 @@ _READ_DATA: Final = frozenset(
         Action.ACHIEVEMENT_READ,
         Action.BULLETIN_READ,
         Action.SUBMISSION_FILE_READ,
+        Action.SUBMISSION_READ,
     }
 )
 
@@ -86,7 +92,7 @@ ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
         Action.PERIOD_MANAGE,
     },
     Role.STEWARD: _READ_DATA | {Action.REVIEW_DECIDE},
-    Role.AGENCY: _READ_DATA | {Action.PERIOD_READ},
+    Role.AGENCY: _READ_DATA | {Action.PERIOD_READ, Action.SUBMIT},
     Role.AGENCY_HEAD: _READ_DATA
     | {Action.DASHBOARD_READ, Action.PERIOD_READ, Action.PERIOD_APPROVE},
     Role.LEADER: _READ_DATA | {Action.DASHBOARD_READ, Action.PERIOD_READ},

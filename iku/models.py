@@ -627,6 +627,11 @@ class Bulletin(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(
         TZDateTime, comment="when a later revision replaced it (null: the current one)"
     )
+    inputs_sha256: Mapped[str | None] = mapped_column(
+        String(64),
+        comment="sha256 of its render inputs (context, templates, fonts, engine): the same "
+        "inputs are not rendered again",
+    )
 
 
 #: A first (not resend) delivery of a bulletin to an address over a channel, at most once: the

@@ -247,6 +247,12 @@ class BulletinRules(_Strict):
             "longer text is cut and says so (the full text stays in the system)."
         ),
     )
+    issuer: str = Field(
+        default="Pemerintah Provinsi Lampung",
+        min_length=1,
+        max_length=120,
+        description="Who issues the bulletins: the PDF's author metadata and the HTML's.",
+    )
 
 
 class ApprovalRules(_Strict):

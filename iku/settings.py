@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="The address where the output folder is published (e.g. "
         "https://iku.lampungprov.example/out/); artifact links use it, else relative paths.",
     )
+    web_base_url: str = Field(
+        default="",
+        description="The web application's address as people reach it (e.g. "
+        "https://iku.lampungprov.example/); reminders and notices link the agency portal with it.",
+    )
     inbox_dir: Path = Path("inbox")
     archive_dir: Path = Path("var/archive")
     output_dir: Path = Path("out")

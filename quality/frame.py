@@ -285,6 +285,10 @@ def _row_frame(
     # Known = an active IKU of the submitting agency (matched on AGENCY|CODE above).
     if "indicator_id" not in rows:
         rows["indicator_id"] = np.nan
+    elif rows["indicator_id"].dtype == object:
+        # Only unknown codes (the empty columns above): numeric NaN, so the merges with the
+        # history's integer ids below work.
+        rows["indicator_id"] = pd.to_numeric(rows["indicator_id"], errors="coerce")
     rows["is_known_indicator"] = rows["indicator_id"].notna()
     rows["is_percent"] = rows["unit"].fillna("").str.strip().str.startswith("%")
     rows["evidence_required"] = rows["evidence_required"].fillna(False).astype(bool)

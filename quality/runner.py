@@ -1,7 +1,9 @@
 """Run the data-quality checks with Great Expectations and return a typed report.
 
-One ephemeral GX context per run; one dataframe asset per frame (rows, submissions); one suite
-per (suite, frame). Results are read with ``result_format=COMPLETE`` and the explicit
+One ephemeral GX context (kept warm per thread while the expectations stay the same: see
+``_definitions``); one dataframe asset per frame (rows, submissions); one GX suite per frame
+holding its checks of every suite of :data:`SUITE_TITLES` (each finding names its own suite).
+Results are read with ``result_format=COMPLETE`` and the explicit
 ``row_id`` index column, and every failing row is mapped back to its check by the rule id in the
 expectation's ``meta``. GX does not promise ``unexpected_index_list`` for every expectation, so a
 failed row-level expectation without it is an error here (:class:`RowIdentificationError`),
@@ -11,10 +13,11 @@ never a silent pass; the tests exercise every expectation used.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, cast
 
 import pandas as pd
 
@@ -137,42 +140,17 @@ def run_checks(
     missing = [c for c in ROW_COLUMNS if c not in rows.columns]
     if missing:
         raise ValidationRunError(f"row frame lacks columns {missing}")
-    import great_expectations as gx
-
     report = ValidationReport(rows_checked=len(rows), submissions_checked=len(submissions))
     if submissions.empty:
         return report
-    gx_context = _context()
-    source = gx_context.data_sources.add_pandas("iku")
     frames = {"rows": rows, "submissions": submissions}
     lookup = {name: frame.set_index("row_id", drop=False) for name, frame in frames.items()}
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
+    prepared = _definitions(rules, context)
     for frame_name, frame in frames.items():
         if frame.empty:
             continue
-        batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe("all")
-        definitions = []
-        used = {"row_id"}
-        for suite_name, title in SUITE_TITLES.items():
-            checks = [c for c in CHECKS if c.frame == frame_name and c.suite == suite_name]
-            if not checks:
-                continue
-            suite = gx_context.suites.add(
-                gx.ExpectationSuite(name=f"{suite_name}_{frame_name}", meta={"title": title})
-            )
-            for check in checks:
-                expectation = check.expectation(rules, context)
-                expectation.meta = {"rule": check.rule, "severity": check.severity}
-                expectation.notes = check.title
-                suite.add_expectation(expectation)
-                used |= columns_used(expectation.configuration.kwargs)
-            definitions.append(
-                gx_context.validation_definitions.add(
-                    gx.ValidationDefinition(
-                        name=f"{suite_name}_{frame_name}", data=batch, suite=suite
-                    )
-                )
-            )
+        definitions, used = prepared[frame_name]
         # GX copies the frame's columns as it filters rows for each expectation: give it only
         # the columns the expectations read (messages are built from the whole row later).
         frame = frame.loc[:, [c for c in frame.columns if c in used]]
@@ -202,6 +180,65 @@ def run_checks(
     ]
     report.findings.sort(key=lambda f: (f.submission_id, f.source_row or 0, f.rule, f.row_id or 0))
     return report
+
+
+#: Per thread: the warm GX context, suites and validation definitions of the last expectations
+#: built, reused while the expectations are the same (the rules and the run's context values).
+_warm = threading.local()
+#: A warm context is rebuilt after this many runs (whatever GX keeps per run stays bounded).
+WARM_RUNS: Final = 200
+
+
+def _definitions(rules: Rules, context: Mapping[str, Any]) -> dict[str, tuple[list[Any], set[str]]]:
+    """Per frame: the validation definitions of its suites and the columns they read.
+
+    Building a GX context, its suites and definitions costs a fixed part of every run (the
+    stores serialise each suite); a web process validating small submissions one after another
+    reuses them, per thread, while the expectations are identical (their configurations are
+    compared) and for at most :data:`WARM_RUNS` runs."""
+    import great_expectations as gx
+
+    built: dict[str, list[tuple[str, str, list[Any]]]] = {}
+    signature: list[Any] = []
+    for frame_name in ("rows", "submissions"):
+        # One suite per frame, every check in the order of SUITE_TITLES: each run of a
+        # validation definition has a fixed cost, and a finding names its suite from the check.
+        expectations = []
+        for suite_name in SUITE_TITLES:
+            for check in (c for c in CHECKS if c.frame == frame_name and c.suite == suite_name):
+                expectation = check.expectation(rules, context)
+                expectation.meta = {"rule": check.rule, "severity": check.severity}
+                expectation.notes = check.title
+                expectations.append(expectation)
+                signature.append((frame_name, suite_name, repr(expectation)))
+        built[frame_name] = [(f"iku_{frame_name}", "IKU", expectations)] if expectations else []
+    key = repr(signature)
+    cached = getattr(_warm, "cache", None)
+    if cached is not None and cached[0] == key and cached[2] < WARM_RUNS:
+        _warm.cache = (key, cached[1], cached[2] + 1)
+        return cast(dict[str, tuple[list[Any], set[str]]], cached[1])
+    gx_context = _context()
+    source = gx_context.data_sources.add_pandas("iku")
+    prepared: dict[str, tuple[list[Any], set[str]]] = {}
+    for frame_name, suites in built.items():
+        batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe("all")
+        definitions = []
+        used = {"row_id"}
+        for suite_name, title, expectations in suites:
+            suite = gx_context.suites.add(
+                gx.ExpectationSuite(name=suite_name, meta={"title": title})
+            )
+            for expectation in expectations:
+                suite.add_expectation(expectation)
+                used |= columns_used(expectation.configuration.kwargs)
+            definitions.append(
+                gx_context.validation_definitions.add(
+                    gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+                )
+            )
+        prepared[frame_name] = (definitions, used)
+    _warm.cache = (key, prepared, 1)
+    return prepared
 
 
 def columns_used(kwargs: Mapping[str, Any]) -> set[str]:

@@ -134,3 +134,49 @@ def validate_period(
         routing.warnings,
     )
     return ValidationOutcome(period, report, routing)
+
+
+@dataclass
+class PreparedValidation:
+    """A validation judged without writing (:func:`prepare_validation`): the staged
+    submissions it judged, the frames and the report, waiting to be routed."""
+
+    period: str
+    agency: list[str] | None
+    submission_ids: frozenset[int]
+    frames: Any
+    report: ValidationReport
+
+
+def prepare_validation(
+    session: Session, period: str, rules: Rules, *, agency: str | list[str] | None = None
+) -> PreparedValidation:
+    """Build the frames of the period's staged submissions (of ``agency``) and run the checks,
+    reading only: the Great Expectations run holds no lock, so ingestion's writes go on
+    meanwhile. :func:`apply_validation` routes the result in a write transaction."""
+    codes = _codes(agency)
+    with paused_gc():
+        frames = build_frames(session, period, staged_query(period, codes), rules)
+        if frames.submissions.empty:
+            report = ValidationReport()
+        else:
+            report = run_checks(frames.rows, frames.submissions, rules, frames.context)
+    ids = frozenset(int(i) for i in frames.submissions.get("submission_id", []))
+    return PreparedValidation(period, codes, ids, frames, report)
+
+
+def apply_validation(session: Session, prepared: PreparedValidation) -> ValidationOutcome | None:
+    """Route a prepared validation in the caller's transaction, after locking the period's
+    current versions (:func:`lock_current_versions`), if the staged submissions are still
+    exactly those judged; None otherwise (a version arrived or left meanwhile: validate
+    again)."""
+    lock_current_versions(session, prepared.period, prepared.agency)
+    staged = frozenset(session.scalars(staged_query(prepared.period, prepared.agency)))
+    if staged != prepared.submission_ids:
+        return None
+    if not prepared.submission_ids:
+        return ValidationOutcome(prepared.period, ValidationReport(), RoutingSummary())
+    frames = prepared.frames
+    with paused_gc():
+        routing = route(session, prepared.report, frames.rows, frames.submissions)
+    return ValidationOutcome(prepared.period, prepared.report, routing)

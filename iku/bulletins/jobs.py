@@ -1,8 +1,16 @@
 """Rendering a period: one picklable job per bulletin, a process pool, the index, the manifest and
-the ``bulletin`` rows."""
+the ``bulletin`` rows.
+
+Each bulletin is an HTML page (Jinja2) and a PDF/A-2b (Jinja2 -> Typst source -> the worker's
+one reused Typst compiler, :mod:`iku.bulletins.typst`). A job carries the sha256 of its render
+inputs (:func:`inputs_digest`: the context, the templates, the fonts, the engine); a bulletin
+whose inputs are those of its current issue, with its files in place, is not rendered again
+("unchanged"), so a rerun after one agency resubmits typesets that agency and the province.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -15,7 +23,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,9 +33,9 @@ from sqlalchemy import Engine, select
 from iku import models as m
 from iku.bulletins import revisions
 from iku.bulletins.html import copy_static, make_environment, render_html
-from iku.bulletins.pdf import html_to_pdf
 from iku.bulletins.readmodel import PeriodData, load_period
 from iku.bulletins.revisions import Decision, Issued
+from iku.bulletins.typst import PDF_TEMPLATES, bulletin_metadata, render_pdf
 from iku.bulletins.views import (
     NO_FIGURE,
     agency_context,
@@ -68,6 +77,8 @@ class RenderJob:
     rules: Rules
     #: New, in place, or the next revision (:mod:`iku.bulletins.revisions`); None: the index.
     decision: Decision | None = None
+    #: sha256 of everything the files are made from (:func:`inputs_digest`); None: the index.
+    inputs_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class RenderedFile:
     #: ``host:pid`` of the process that rendered it (a pool worker, a Dask worker).
     rendered_by: str = ""
     decision: Decision | None = None
+    inputs_sha256: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -113,9 +125,12 @@ def run_job(job: RenderJob) -> RenderedFile | RenderFailure:
         html_sha = _write(job.html_path, html.encode("utf-8"))
         pdf_sha = None
         if job.pdf_path is not None:
-            # The PDF gets the stylesheet parsed once per process instead of a <link>.
-            pdf_source = render_html(env, job.template, {**job.context, "static_url": ""})
-            pdf_sha = _write(job.pdf_path, html_to_pdf(pdf_source))
+            pdf_template = PDF_TEMPLATES[job.template]
+            metadata = bulletin_metadata(
+                pdf_template, job.context, issuer=job.rules.bulletin.issuer
+            )
+            pdf = render_pdf(pdf_template, job.context, metadata=metadata, rules=job.rules)
+            pdf_sha = _write(job.pdf_path, pdf)
     except Exception as exc:  # one bulletin failing must not stop the others
         log.exception("bulletin %s %s failed", job.audience, job.subject_key)
         for path in (job.html_path, job.pdf_path):
@@ -132,7 +147,75 @@ def run_job(job: RenderJob) -> RenderedFile | RenderFailure:
         pdf_sha,
         rendered_by=f"{socket.gethostname()}:{os.getpid()}",
         decision=job.decision,
+        inputs_sha256=job.inputs_sha256,
     )
+
+
+#: A bulletin whose render inputs are those of its current issue: its files are not made again.
+UNCHANGED: Final = "unchanged"
+#: What turns a context into files besides the templates: a change to any of them renders
+#: every bulletin again (the contexts themselves are hashed whole).
+_RENDERING_CODE: Final = tuple(
+    Path(__file__).resolve().parents[1] / name
+    for name in (
+        "bulletins/html.py",
+        "bulletins/typst.py",
+        "bulletins/typst_filters.py",
+        "formatting.py",
+        "calendar.py",
+    )
+)
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """sha256 of the templates, stylesheet, fonts, the rendering code and the Typst version."""
+    import typst
+
+    from iku.bulletins.html import TEMPLATES_DIR
+
+    version = getattr(typst, "__version__", "?")
+    digest = hashlib.sha256(f"typst {version}".encode())
+    files = sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file()) + list(_RENDERING_CODE)
+    for path in files:
+        digest.update(path.as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A context value JSON cannot write, in a form that changes exactly when it does."""
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, Absent):
+        return {"absent": value.label}
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    raise TypeError(f"no digest form for {type(value).__name__}")
+
+
+def inputs_digest(template: str, context: Mapping[str, Any], rules: Rules) -> str | None:
+    """sha256 of a bulletin's render inputs: the template, its context, the rules file (labels,
+    colours, limits) and :func:`engine_fingerprint`. None when the context holds a value
+    without a digest form (the bulletin is then always rendered)."""
+    try:
+        payload = json.dumps(
+            [template, context], default=_plain, ensure_ascii=False, allow_nan=True
+        )
+    except (TypeError, ValueError):
+        log.warning("bulletin context of %s has no digest form; rendered every time", template)
+        return None
+    digest = hashlib.sha256(engine_fingerprint().encode())
+    digest.update(_rules_digest(rules).encode())
+    digest.update(payload.encode("utf-8"))
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _rules_digest(rules: Rules) -> str:
+    return hashlib.sha256(rules.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def _describe(exc: BaseException) -> str:
@@ -164,6 +247,11 @@ class RenderResult:
     def kept(self) -> list[RenderedFile]:
         """Delivered bulletins whose figures did not change: left as their readers got them."""
         return [b for b in self.bulletins if b.decision and b.decision.action == "keep"]
+
+    @property
+    def unchanged(self) -> list[RenderedFile]:
+        """Bulletins whose render inputs did not change: their files were not made again."""
+        return [b for b in self.bulletins if b.decision and b.decision.action == UNCHANGED]
 
 
 def period_dir(period: str, output_dir: Path) -> Path:
@@ -222,18 +310,20 @@ def plan_jobs(
         )
     for audience, subject, agency_id, template, html_path, static_url, context in planned:
         decision = revisions.decide(audience, context, known.get((audience, subject)))
+        job_context = {**context, "revision": decision.banner()}
         jobs.append(
             RenderJob(
                 audience,
                 subject,
                 agency_id,
                 template,
-                {**context, "revision": decision.banner()},
+                job_context,
                 html_path,
                 html_path.with_suffix(".pdf"),
                 static_url,
                 data.rules,
                 decision,
+                inputs_digest(template, job_context, data.rules),
             )
         )
     return jobs, failures
@@ -259,6 +349,32 @@ def kept_file(job: RenderJob) -> RenderedFile:
         _sha256_of(pdf),
         rendered_by="",
         decision=job.decision,
+    )
+
+
+def is_unchanged(job: RenderJob) -> bool:
+    """The job would make the files its current issue already has: same render inputs (so the
+    same bytes), same revision, files in place. Only a bulletin that would be rendered again
+    in place can be unchanged (a new one has no files yet, a reissue has other figures)."""
+    decision = job.decision
+    if job.inputs_sha256 is None or decision is None or decision.current is None:
+        return False
+    current = decision.current
+    if decision.action != "in_place" or current.inputs_sha256 != job.inputs_sha256:
+        return False
+    paths = (current.html_path, current.pdf_path)
+    expected = (job.html_path, job.pdf_path)
+    return paths == expected and all(p is not None and p.is_file() for p in paths)
+
+
+def unchanged_file(job: RenderJob) -> RenderedFile:
+    """A bulletin not rendered again: its current issue's files, as they are."""
+    assert job.decision is not None
+    rendered = kept_file(job)
+    return dataclasses.replace(
+        rendered,
+        decision=dataclasses.replace(job.decision, action=UNCHANGED),
+        inputs_sha256=job.inputs_sha256,
     )
 
 
@@ -319,17 +435,25 @@ def _run_chunk(jobs: Sequence[RenderJob]) -> list[RenderedFile | RenderFailure]:
     return [run_job(job) for job in jobs]
 
 
+#: Fewer jobs than this render in this process: starting a worker (a fresh interpreter that
+#: imports Jinja2, Typst and loads the fonts) costs about a second on the 2-core machine, more
+#: than a few dozen bulletins take (about 15 ms each), e.g. a rerun after one resubmission.
+POOL_MIN_JOBS: Final = 64
+
+
 def run_jobs(
     jobs: Sequence[RenderJob],
     workers: int = 1,
     *,
     keep_going: Callable[[], bool] | None = None,
+    min_pool_jobs: int = POOL_MIN_JOBS,
 ) -> list[RenderedFile | RenderFailure]:
-    """Run render jobs in this process, or in a pool of ``workers`` processes that end with
-    this one (however it ends: :func:`iku.processes.die_with_parent`). ``keep_going`` is asked
-    between chunks of jobs; once it says no, the jobs not yet started are returned as
-    failures (:data:`STOPPED`): a cycle that lost its period stops writing bulletins."""
-    if workers <= 1 or len(jobs) <= 1:
+    """Run render jobs in this process, or (``min_pool_jobs`` or more of them) in a pool of
+    ``workers`` processes that end with this one (however it ends:
+    :func:`iku.processes.die_with_parent`), each with its one Typst compiler. ``keep_going``
+    is asked between chunks of jobs; once it says no, the jobs not yet started are returned
+    as failures (:data:`STOPPED`): a cycle that lost its period stops writing bulletins."""
+    if workers <= 1 or len(jobs) <= 1 or len(jobs) < min_pool_jobs:
         done: list[RenderedFile | RenderFailure] = []
         for job in jobs:
             stop = keep_going is not None and not keep_going()
@@ -475,7 +599,7 @@ def record_bulletins(
         now = now_wib()
         for item in rendered:
             decision = item.decision
-            if decision is not None and decision.action == "keep":
+            if decision is not None and decision.action in ("keep", UNCHANGED):
                 continue
             revision = 1 if decision is None else decision.revision
             if decision is not None and decision.action == "reissue":
@@ -497,6 +621,7 @@ def record_bulletins(
             row.html_path = str(item.html_path)
             row.pdf_path = None if item.pdf_path is None else str(item.pdf_path)
             row.sha256 = item.sha256
+            row.inputs_sha256 = item.inputs_sha256
             row.created_at = now
             row.superseded_at = None
             if decision is not None:
@@ -530,7 +655,8 @@ class RenderPlan:
     out: Path
     jobs: list[RenderJob]
     failures: list[RenderFailure]
-    #: Delivered bulletins whose figures did not change: not rendered again.
+    #: Delivered bulletins whose figures did not change, and bulletins whose render inputs
+    #: did not change (:data:`UNCHANGED`): not rendered again.
     kept: list[RenderedFile] = field(default_factory=list)
 
     @property
@@ -565,6 +691,8 @@ def plan_render(
     for job in planned:
         if job.decision is not None and job.decision.action == "keep":
             kept.append(kept_file(job))
+        elif is_unchanged(job):
+            kept.append(unchanged_file(job))
         else:
             archive_current(job, out)
             jobs.append(job)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -21,6 +21,7 @@ from iku.periods import approval_states
 from iku.reports.attention import AttentionItem, attention_items
 from iku.reports.issues import open_issues, reference_date
 from iku.rules import Rules
+from iku.settings import TIMEZONE
 
 if TYPE_CHECKING:
     from quality.completeness import Completeness
@@ -138,10 +139,19 @@ class PeriodData:
     issues: tuple[IssueInfo, ...]
     #: Where leaders should act (iku.reports.attention), as of ``generated_at``.
     attention: tuple[AttentionItem, ...]
+    #: When the page was built (the caller's moment, or the clock): issue ages count to it.
     generated_at: datetime
     #: agency code -> the approval state of its month (iku.periods: not_submitted, submitted,
     #: approved, verified): every bulletin states the approval status of its data.
     approvals: Mapping[str, str] = field(default_factory=dict)
+    #: The date each bulletin prints and its PDF carries ("Data per ..."): "province" or an
+    #: agency code -> the latest moment of the data it shows (:func:`data_dates`). Empty when
+    #: the caller fixed ``generated_at``: every bulletin is then dated by it.
+    data_dates: Mapping[str, datetime] = field(default_factory=dict)
+
+    def dated(self, subject: str) -> datetime:
+        """The date of the bulletin of ``subject`` ("province" or an agency code)."""
+        return self.data_dates.get(subject, self.generated_at)
 
 
 #: The achievement columns a :class:`ResultRow` holds, selected as plain columns in the order
@@ -222,6 +232,42 @@ def _notes(session: Session, period: str, snapshot_cycle_id: int | None) -> dict
     return notes
 
 
+def data_dates(
+    session: Session, period: str, agencies: Collection[AgencyInfo], snapshot_cycle_id: int | None
+) -> dict[str, datetime]:
+    """The date of each bulletin, from its data, never the clock: the latest receipt of a
+    submission counted for January..``period`` and the latest steward decision on one, per
+    agency; the province's is the latest of all. An agency without either gets the province's
+    (and the province, without any data, the first moment after the period).
+
+    So the same data gives the same date, hence the same PDF bytes, on any day; and one
+    agency's resubmission changes its own bulletin's date and the province's, no other's.
+    """
+    parsed = Period.parse(period)
+    first = f"{parsed.year:04d}-01"
+    s = m.Submission
+    in_year = (s.period >= first, s.period <= period, counted_submissions(snapshot_cycle_id))
+    latest: dict[int, datetime] = {}
+    received = select(s.agency_id, func.max(s.received_at)).where(*in_year).group_by(s.agency_id)
+    decided = (
+        select(s.agency_id, func.max(m.ValidationIssue.decided_at))
+        .join(s, s.id == m.ValidationIssue.submission_id)
+        .where(*in_year, m.ValidationIssue.decided_at.is_not(None))
+        .group_by(s.agency_id)
+    )
+    for query in (received, decided):
+        for agency_id, moment in session.execute(query):
+            if moment is not None:
+                moment = moment.astimezone(TIMEZONE)
+                latest[agency_id] = max(latest.get(agency_id, moment), moment)
+    after = parsed.shift(1).first_day
+    empty = datetime(after.year, after.month, after.day, tzinfo=TIMEZONE)
+    dates = {"province": max(latest.values(), default=empty)}
+    for agency in agencies:
+        dates[agency.code] = latest.get(agency.id, empty)
+    return dates
+
+
 def _issues(session: Session, period: str) -> tuple[IssueInfo, ...]:
     return tuple(
         IssueInfo(
@@ -274,7 +320,9 @@ def load_period(
 ) -> PeriodData:
     """Read a period's cycle, results, trend history, notes and open issues (``frozen``: the
     notes of the running cycle's snapshot, as its results are; ``history_keys``: the trend
-    history of those subjects only, as a dashboard page shows, instead of every subject's)."""
+    history of those subjects only, as a dashboard page shows, instead of every subject's).
+    Each bulletin is dated by its data (:func:`data_dates`), unless ``generated_at`` fixes one
+    moment for all of them."""
     Period.parse(period)  # a clear error for a malformed period
     with session_scope(engine) as session:
         cycle = cycle_of(session, period)
@@ -295,6 +343,8 @@ def load_period(
         history_periods, history = _history(session, period, history_keys)
         rates = _rates(session, period, rules)  # once, for the counts and "perlu tindakan"
         generated = generated_at or now_wib()
+        agencies = _agencies(session)
+        snapshot = cycle.id if frozen else None
         rules_version = cycle.rules_version or rules.version
         if cycle.rules_version and cycle.rules_version != rules.version:
             log.warning(
@@ -311,11 +361,11 @@ def load_period(
             rules_version=rules_version,
             counts=_with_rates(dict(cycle.counts or {}), rates),
             rules=rules,
-            agencies=_agencies(session),
+            agencies=agencies,
             results=results,
             history=history,
             history_periods=history_periods,
-            notes=_notes(session, period, cycle.id if frozen else None),
+            notes=_notes(session, period, snapshot),
             issues=_issues(session, period),
             attention=tuple(
                 attention_items(
@@ -328,4 +378,7 @@ def load_period(
             ),
             generated_at=generated,
             approvals=approval_states(session, period),
+            data_dates={}
+            if generated_at is not None
+            else data_dates(session, period, agencies, snapshot),
         )

@@ -115,6 +115,9 @@ def review_context(
         "meta": {
             "period": period,
             "generated_at": now,
+            # The page shows the queue as it is when made (bulletins show their data's date).
+            "date_label": "Dibuat",
+            "issuer": rules.bulletin.issuer,
             "rules_version": rules.version,
             "scale_name": rules.predikat.scale_name,
         },

@@ -131,6 +131,8 @@ class Issued:
     #: The figures of the revision before this one (what a re-render in place compares with).
     previous_figures: Mapping[str, str] | None
     previous_issued_at: datetime | None
+    #: sha256 of what its files were made from (:func:`iku.bulletins.jobs.inputs_digest`).
+    inputs_sha256: str | None = None
 
 
 def current_issues(session: Session, cycle_id: int) -> dict[tuple[str, str], Issued]:
@@ -163,6 +165,7 @@ def current_issues(session: Session, cycle_id: int) -> dict[tuple[str, str], Iss
             delivered=b.id in delivered or b.sent_at is not None,
             previous_figures=None if before is None else before.figures,
             previous_issued_at=None if before is None else before.created_at,
+            inputs_sha256=b.inputs_sha256,
         )
     return issued
 

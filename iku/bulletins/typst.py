@@ -44,7 +44,7 @@ FONTS_DIR: Final = TEMPLATES_DIR / "static" / "fonts"
 PROVINCE_TEMPLATE: Final = "province.typ.j2"
 AGENCY_TEMPLATE: Final = "agency.typ.j2"
 PDF_STANDARD: Final = "a-2b"
-#: Who issues the bulletins, as the HTML bulletins name it (``<meta name="author">``).
+#: Who issues the bulletins when no rules file says (``bulletin.issuer`` does, for both formats).
 ISSUER: Final = "Pemerintah Provinsi Lampung"
 LANGUAGE: Final = "id"
 #: The HTML environment's filters that print figures, dates and predikat colours: the PDF
@@ -88,8 +88,15 @@ class PdfMetadata:
             raise ValueError(f"language {self.language!r} is not an ISO 639 code such as 'id'")
 
 
-def bulletin_metadata(template: str, context: Mapping[str, Any]) -> PdfMetadata:
-    """The metadata of a province or agency bulletin: the HTML page's title, its date."""
+#: The PDF template of each HTML bulletin template (the HTML bulletins stay HTML).
+PDF_TEMPLATES: Final = {"province.html": PROVINCE_TEMPLATE, "agency.html": AGENCY_TEMPLATE}
+
+
+def bulletin_metadata(
+    template: str, context: Mapping[str, Any], *, issuer: str = ISSUER
+) -> PdfMetadata:
+    """The metadata of a province or agency bulletin: the HTML page's title, its date (the
+    data's, ``meta.generated_at``), the issuer (the rules file's ``bulletin.issuer``)."""
     meta = context["meta"]
     if template == PROVINCE_TEMPLATE:
         title = f"Buletin IKU Provinsi Lampung – {periode(meta['period'])}"
@@ -97,7 +104,7 @@ def bulletin_metadata(template: str, context: Mapping[str, Any]) -> PdfMetadata:
         title = f"Buletin IKU {context['agency']['name']} – {periode(meta['period'])}"
     else:
         raise ValueError(f"no bulletin metadata for template {template!r}")
-    return PdfMetadata(title=title, created_at=meta["generated_at"])
+    return PdfMetadata(title=title, created_at=meta["generated_at"], author=issuer)
 
 
 @lru_cache(maxsize=1)
@@ -165,10 +172,11 @@ def _compiler() -> typst.Compiler:
 
 
 def _fixed_offset(moment: datetime) -> datetime:
-    """The binding takes a fixed UTC offset, not a zone such as Asia/Jakarta."""
+    """The binding takes a fixed UTC offset, not a zone such as Asia/Jakarta, and whole
+    seconds (a PDF date has no fraction; a receipt time from the database has one)."""
     offset = moment.utcoffset()
     assert offset is not None  # PdfMetadata checked it
-    return moment.astimezone(timezone(offset))
+    return moment.astimezone(timezone(offset)).replace(microsecond=0)
 
 
 def compile_pdf(source: str, *, created_at: datetime) -> bytes:

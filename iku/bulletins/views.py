@@ -47,10 +47,15 @@ NO_FIGURE: Final = "tidak ada angka"
 # --------------------------------------------------------------------------------------------
 
 
-def meta_context(data: PeriodData) -> dict[str, Any]:
+def meta_context(data: PeriodData, subject: str = "province") -> dict[str, Any]:
+    """What every page prints about itself; ``subject`` ("province", an agency code) picks
+    the bulletin's date ("Data per ...": its data's, :meth:`PeriodData.dated`)."""
     return {
         "period": data.period,
-        "generated_at": data.generated_at,
+        "generated_at": data.dated(subject),
+        # What the date is: the data's ("Data per ..."), not when the file was made.
+        "date_label": "Data per",
+        "issuer": data.rules.bulletin.issuer,
         "rules_version": data.rules_version,
         "scale_name": data.rules.predikat.scale_name,
         "cycle_status": data.cycle_status,
@@ -347,7 +352,7 @@ def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
         indicators.append(view)
         at_risk += int(risky)
     return {
-        "meta": meta_context(data),
+        "meta": meta_context(data, agency.code),
         "revision": None,  # a re-issue's "Revisi N" block (iku.bulletins.revisions)
         "agency": {"code": agency.code, "name": agency.name, "sector": agency.sector},
         "summary": {

@@ -1,8 +1,9 @@
 """``iku render``: the bulletins of a period (HTML, PDF, index, manifest) and their delivery.
 
 Runs the plain functions directly (no Prefect start-up); the monthly flow runs the same steps
-as tasks. WeasyPrint loads inside the command, so ``iku --help`` stays quick. The period's
-cycle lock is held throughout: never beside a running cycle (or another render) of the period.
+as tasks. The PDF engine (Typst) loads inside the command, so ``iku --help`` stays quick. The
+period's cycle lock is held throughout: never beside a running cycle (or another render) of the
+period.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ MSG_REISSUED: Final = N_(
 )
 MSG_KEPT: Final = N_(
     "%(count)s bulletins already delivered have unchanged figures and are left as they are."
+)
+MSG_UNCHANGED: Final = N_(
+    "%(count)s bulletins are unchanged (the same data, templates and engine) and were not made "
+    "again."
 )
 MSG_FAILED: Final = N_("[red]Failed[/] %(subject)s: %(error)s")
 MSG_DELIVERY: Final = N_(
@@ -143,6 +148,8 @@ def register(app: typer.Typer) -> None:
             console.print(_(MSG_REISSUED, subjects=subjects, archive=archive), markup=False)
         if result.kept:
             console.print(_(MSG_KEPT, count=len(result.kept)))
+        if result.unchanged:
+            console.print(_(MSG_UNCHANGED, count=len(result.unchanged)))
         for failure in result.failures:
             err.print(
                 _(

@@ -3,7 +3,8 @@
 The period being collected is the previous month; submissions are due on the rules file's
 ``deadline_day``. From ``reminder_days_before_deadline`` days before the deadline until the
 deadline itself, every agency with IKU due that month and no submission yet receives one
-reminder a day listing its missing IKU and the deadline: by e-mail when SMTP is configured,
+reminder a day listing its missing IKU and the deadline, with the portal's link
+(``IKU_WEB_BASE_URL``) and its pre-filled template attached: by e-mail when SMTP is configured,
 otherwise as an .eml file in ``<output>/reminders/<day>/``. A reminder row per agency, period and
 day (unique) makes a second run the same day send nothing.
 """
@@ -26,6 +27,7 @@ from iku.calendar import Period, frequencies_due
 from iku.db import now_wib, session_scope
 from iku.delivery.mail import Recipient, SmtpSender, read_recipients, send_with_retries
 from iku.formatting import periode, tanggal
+from iku.ingest.context import IngestContext
 from iku.rules import Rules
 from iku.settings import TIMEZONE, Settings
 
@@ -104,7 +106,21 @@ def due(session: Session, day: date, rules: Rules) -> list[Due]:
     return list(grouped.values())
 
 
-def build_message(entry: Due, recipients: list[Recipient], sender: str) -> EmailMessage:
+TEMPLATE_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def template_name(entry: Due) -> str:
+    return f"Realisasi_IKU_{entry.agency_code}_{entry.period}.xlsx"
+
+
+def build_message(
+    entry: Due,
+    recipients: list[Recipient],
+    sender: str,
+    *,
+    portal: str = "/portal",
+    template: bytes | None = None,
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(formataddr((r.name, r.email)) for r in recipients)
@@ -119,11 +135,40 @@ def build_message(entry: Due, recipients: list[Recipient], sender: str) -> Email
         f"{periode(entry.period)}. Batas waktu pengiriman adalah "
         f"{tanggal(entry.deadline, with_day=True)} pukul 23.59 WIB.\n\n"
         f"IKU yang perlu dilaporkan:\n{lines}\n\n"
-        f"Silakan isi template (iku template --agency {entry.agency_code} --period "
-        f"{entry.period}) dan kirimkan ke folder {entry.agency_code} pada kotak masuk.\n\n"
-        "Hormat kami,\nSistem Evaluasi IKU Pemerintah Provinsi Lampung\n"
+        f"Isi formulir periode ini di portal perangkat daerah: {portal}\n"
+        + (
+            f"atau isi templat terlampir ({template_name(entry)}) dan unggah di portal, "
+            f"atau kirimkan ke folder {entry.agency_code} pada kotak masuk.\n\n"
+            if template is not None
+            else f"atau isi templat (iku template --agency {entry.agency_code} --period "
+            f"{entry.period}) dan kirimkan ke folder {entry.agency_code} pada kotak masuk.\n\n"
+        )
+        + "Hormat kami,\nSistem Evaluasi IKU Pemerintah Provinsi Lampung\n"
     )
+    if template is not None:
+        message.add_attachment(
+            template,
+            maintype=TEMPLATE_TYPE[0],
+            subtype=TEMPLATE_TYPE[1],
+            filename=template_name(entry),
+        )
     return message
+
+
+def prefilled_template(context: IngestContext, entry: Due) -> bytes | None:
+    """The agency's pre-filled template of the period (None, logged, when it cannot be made:
+    the reminder goes without it)."""
+    import tempfile
+
+    from iku.ingest.template import spec_for_agency, write_template
+
+    try:
+        spec = spec_for_agency(context, entry.agency_code, entry.period, now_wib())
+        with tempfile.TemporaryDirectory(prefix="iku-templat-") as folder:
+            return write_template(spec, Path(folder) / template_name(entry)).read_bytes()
+    except Exception:
+        log.exception("the template of %s %s could not be made", entry.agency_code, entry.period)
+        return None
 
 
 def send_reminders(day: date, rules: Rules, settings: Settings, engine: Engine) -> ReminderReport:
@@ -144,6 +189,9 @@ def send_reminders(day: date, rules: Rules, settings: Settings, engine: Engine) 
             )
         }
     outbox = settings.output_dir / "reminders" / day.isoformat()
+    from iku.delivery.submission_notices import portal_link
+
+    context: IngestContext | None = None
     with SmtpSender(settings) as sender:
         for entry in entries:
             if entry.agency_id in already:
@@ -157,7 +205,17 @@ def send_reminders(day: date, rules: Rules, settings: Settings, engine: Engine) 
             if not to:
                 report.failed.append((entry.agency_code, "tidak ada penerima di recipients.csv"))
                 continue
-            message = build_message(entry, to, settings.smtp_from)
+            if context is None:
+                context = IngestContext.load(
+                    engine, rules, archive_dir=settings.archive_dir, output_dir=settings.output_dir
+                )
+            message = build_message(
+                entry,
+                to,
+                settings.smtp_from,
+                portal=portal_link(settings, entry.period),
+                template=prefilled_template(context, entry),
+            )
             channel, error = _send(message, entry, outbox, sender, settings)
             try:
                 with session_scope(engine) as session:

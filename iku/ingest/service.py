@@ -518,15 +518,7 @@ def ingest_candidate(
     if isinstance(prepared, FileOutcome):
         return prepared
     if raise_if_locked:
-        from iku.periods import PeriodLockedError, is_locked
-
-        if prepared.rejection is not None and prepared.rejection.rule == PERIOD_LOCKED:
-            assert prepared.period is not None
-            raise PeriodLockedError(prepared.period)
-        if prepared.outcome.status == DUPLICATE and prepared.period is not None:
-            with session_scope(context.engine) as session:
-                if is_locked(session, prepared.period):
-                    raise PeriodLockedError(prepared.period)
+        raise_if_period_locked(context, prepared)
     if prepared.outcome.status == DUPLICATE:
         if candidate.inbox_path is not None:
             with session_scope(context.engine) as session:
@@ -534,6 +526,20 @@ def ingest_candidate(
         _leave_inbox(context, prepared)
         return prepared.outcome
     return store_prepared(context, prepared)
+
+
+def raise_if_period_locked(context: IngestContext, prepared: Prepared) -> None:
+    """Raise :class:`iku.periods.PeriodLockedError` when the prepared file reports a locked
+    period (nothing is stored yet: the submissions API answers 409)."""
+    from iku.periods import PeriodLockedError, is_locked
+
+    if prepared.rejection is not None and prepared.rejection.rule == PERIOD_LOCKED:
+        assert prepared.period is not None
+        raise PeriodLockedError(prepared.period)
+    if prepared.outcome.status == DUPLICATE and prepared.period is not None:
+        with session_scope(context.engine) as session:
+            if is_locked(session, prepared.period):
+                raise PeriodLockedError(prepared.period)
 
 
 def _skipped(path: Path, why: str) -> FileOutcome:

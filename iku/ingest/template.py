@@ -78,6 +78,20 @@ class TemplateRow:
     evidence: str | None = None
     note: str | None = None
     realisasi_formula: str | None = None
+    cumulative: bool = False
+    evidence_required: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+
+    @property
+    def marks(self) -> str:
+        """What the name cell adds: a cumulative IKU, an evidence link required."""
+        found = []
+        if self.cumulative:
+            found.append("kumulatif sejak Januari")
+        if self.evidence_required:
+            found.append("wajib Link Bukti")
+        return f" [{'; '.join(found)}]" if found else ""
 
 
 @dataclass
@@ -110,6 +124,10 @@ def expected_rows(
                 name=indicator.name,
                 unit=indicator.unit,
                 target_text=targets.describe(targets.position(indicator.id), target_number),
+                cumulative=indicator.cumulative,
+                evidence_required=indicator.evidence_required,
+                min_value=indicator.min_value,
+                max_value=indicator.max_value,
             )
         )
     return rows
@@ -156,7 +174,7 @@ def build_workbook(spec: TemplateSpec) -> Workbook:
         values: tuple[object, ...] = (
             offset + 1,
             line.code,
-            line.name,
+            line.name + line.marks,
             line.unit,
             line.target_text,
             line.realisasi,
@@ -188,6 +206,43 @@ def build_workbook(spec: TemplateSpec) -> Workbook:
     )
     sheet.add_data_validation(choices)
     choices.add(f"G{first}:G{last}")
+    # Realisasi within the IKU's bounds (the catalog's min_value/max_value), one rule per
+    # distinct pair of bounds.
+    bounded: dict[tuple[float | None, float | None], DataValidation] = {}
+    for offset, line in enumerate(spec.rows):
+        if line.min_value is None and line.max_value is None:
+            continue
+        bounds = (line.min_value, line.max_value)
+        if bounds not in bounded:
+            low, high = (angka(v, 6, 0) if v is not None else None for v in bounds)
+            if line.min_value is not None and line.max_value is not None:
+                rule = DataValidation(
+                    type="decimal",
+                    operator="between",
+                    formula1=repr(float(line.min_value)),
+                    formula2=repr(float(line.max_value)),
+                    error=f"Realisasi harus angka antara {low} dan {high}.",
+                )
+            elif line.min_value is not None:
+                rule = DataValidation(
+                    type="decimal",
+                    operator="greaterThanOrEqual",
+                    formula1=repr(float(line.min_value)),
+                    error=f"Realisasi harus angka paling kecil {low}.",
+                )
+            else:
+                rule = DataValidation(
+                    type="decimal",
+                    operator="lessThanOrEqual",
+                    formula1=repr(float(line.max_value or 0)),
+                    error=f"Realisasi harus angka paling besar {high}.",
+                )
+            rule.allow_blank = True
+            rule.showErrorMessage = True
+            rule.errorTitle = "Realisasi di luar batas"
+            sheet.add_data_validation(rule)
+            bounded[bounds] = rule
+        bounded[bounds].add(f"F{first + offset}")
     sheet.freeze_panes = sheet.cell(first, 1)
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False

@@ -92,6 +92,8 @@ def summary(result: RenderResult) -> dict[str, Any]:
             if b.decision is not None
         ],
         "kept": len(result.kept),
+        # Their render inputs did not change: the files were not made again.
+        "unchanged": len(result.unchanged),
         "failures": [
             {"audience": f.audience, "subject": f.subject_key, "error": f.error}
             for f in result.failures

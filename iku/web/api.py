@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from iku import audit
 from iku.access import Action, Actor, narrow
@@ -23,12 +24,19 @@ from iku.accounts import (
     prune_tokens,
     revoke_token,
 )
-from iku.db import session_scope
+from iku.db import now_wib, session_scope
 from iku.i18n import _
 from iku.operations import periods as period_ops
 from iku.operations.achievements import achievement_rows
 from iku.operations.review import decide_issue, issue_detail, list_review_items
-from iku.web.deps import api_user, client_address, runtime
+from iku.operations.submissions import (
+    SubmissionError,
+    get_submission,
+    list_submissions,
+    submitting_agency,
+)
+from iku.periods import PeriodLockedError
+from iku.web.deps import api_user, client_address, runtime, submission_desk
 from iku.web.errors import WebError, not_found
 from iku.web.views import (
     SEVERITIES,
@@ -268,6 +276,123 @@ def bulletin_download(
     with session_scope(rt.engine) as db:
         path, name = bulletin_file(db, bulletin_id, actor, rt.paths.output, format)
     return FileResponse(path, filename=name)
+
+
+SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {"description": "The same bytes were sent before: the existing submission"},
+    409: {"description": "The period is locked"},
+    413: {"description": "The file is over the size limit"},
+    422: {"description": "The file was rejected (`code`: the rule, e.g. `agency_mismatch`)"},
+}
+
+
+def submission_error(exc: SubmissionError) -> JSONResponse:
+    """A refused submission: the sentence, its stable code, and what was stored (if any)."""
+    body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+    if exc.result is not None:
+        body.update(
+            {
+                "id": exc.result.id,
+                "status": exc.result.status,
+                "received_at": exc.result.received_at.isoformat(),
+            }
+        )
+    return JSONResponse(body, exc.status)
+
+
+async def read_submission(request: Request, limit: int) -> tuple[bytes, str]:
+    """The submitted bytes and their file name: a multipart ``file`` field, or a JSON body
+    (the documented JSON format, read as ``kiriman.json``). At most ``limit`` bytes are read
+    (413 beyond)."""
+    shown_limit = f"{limit:,}".replace(",", ".")
+    too_large = SubmissionError(
+        413,
+        "file_too_large",
+        _("The file is over the size limit of %(limit)s bytes.", limit=shown_limit),
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise too_large
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=20)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise SubmissionError(
+                422, "missing_file", _("Send the file in the multipart field named 'file'.")
+            )
+        data = await upload.read(limit + 1)
+        name = upload.filename or "kiriman"
+        await upload.close()
+    elif kind in ("application/json", "text/json"):
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        data, name = b"".join(chunks), "kiriman.json"
+    else:
+        raise SubmissionError(
+            422,
+            "unsupported_media_type",
+            _("Send a multipart/form-data upload (field 'file') or a JSON body."),
+        )
+    if len(data) > limit:
+        raise too_large
+    return data, name
+
+
+@router.post("/submissions", status_code=201, responses=SUBMISSION_ERRORS)
+async def submissions_create(
+    request: Request, actor: Annotated[Actor, Depends(api_user(Action.SUBMIT))]
+) -> JSONResponse:
+    """Submit the caller's agency's data: a multipart ``file`` (template, .xlsx, .csv, .json)
+    or a JSON body in the documented JSON format. The answer (201) carries the row outcomes:
+    ``rows_accepted``, ``rows_held`` and ``issues`` (the held rows' messages). ``received_at``
+    is the server's clock when the request arrived."""
+    received_at = now_wib()
+    rt = runtime(request)
+    submitting_agency(actor)  # 403 before reading a byte
+    desk = submission_desk(request)
+    try:
+        data, name = await read_submission(request, rt.rules.ingest.max_file_bytes)
+        result = await run_in_threadpool(desk.submit, actor, data, name, received_at=received_at)
+    except SubmissionError as exc:
+        return submission_error(exc)
+    except PeriodLockedError as exc:
+        return JSONResponse({"detail": str(exc), "code": "period_locked"}, 409)
+    return JSONResponse(result.as_json(), 200 if result.duplicate else 201)
+
+
+@router.get("/submissions", responses=ERRORS)
+def submissions_list(
+    request: Request,
+    actor: Annotated[Actor, Depends(api_user(Action.SUBMISSION_READ))],
+    period: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None,
+) -> list[dict[str, Any]]:
+    """The submissions (every version) of the caller's agencies, latest first."""
+    rt = runtime(request)
+    chosen = parse_period(period)
+    with session_scope(rt.engine) as db:
+        return list_submissions(db, actor, period=chosen)
+
+
+@router.get("/submissions/{submission_id}", responses=ERRORS)
+def submissions_get(
+    request: Request,
+    submission_id: int,
+    actor: Annotated[Actor, Depends(api_user(Action.SUBMISSION_READ))],
+) -> dict[str, Any]:
+    """One submission with its row outcomes and issues."""
+    rt = runtime(request)
+    with session_scope(rt.engine) as db:
+        found = get_submission(db, actor, submission_id)
+    if found is None:
+        raise not_found()
+    return found.as_json()
 
 
 @router.get("/submissions/{submission_id}/file", responses=ERRORS, response_class=FileResponse)

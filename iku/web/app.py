@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from iku.operations.submissions import SubmissionDesk
 from iku.runtime import Runtime
-from iku.web import api, dashboard, errors, pages, periods, public
+from iku.web import api, dashboard, errors, pages, periods, portal, public
 from iku.web.middleware import WebMiddleware
 from iku.web.templating import STATIC_DIR
 
@@ -22,7 +26,17 @@ DESCRIPTION = (
 
 def create_app(rt: Runtime) -> FastAPI:
     """The web application for ``rt`` (its settings, engine, rules and folders)."""
+    desk = SubmissionDesk(rt)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            desk.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="IKU Lampung",
         version="1",
         description=DESCRIPTION,
@@ -32,9 +46,11 @@ def create_app(rt: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = rt
+    app.state.submission_desk = desk
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
+    app.include_router(portal.router)
     app.include_router(periods.router)
     app.include_router(public.router)
     app.include_router(api.router)

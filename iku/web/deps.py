@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from iku.access import Action, Actor, visible_agencies
 from iku.accounts import actor_for_token
 from iku.db import session_scope
+from iku.operations.submissions import SubmissionDesk
 from iku.runtime import Runtime
 from iku.web import sessions
 from iku.web.errors import SignInRequired, WebError, unauthorized
@@ -28,6 +29,12 @@ CSRF_HEADER = "x-csrf-token"
 def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+def submission_desk(request: Request) -> SubmissionDesk:
+    """The web process's submission desk (warm ingestion context, figure worker)."""
+    desk: SubmissionDesk = request.app.state.submission_desk
+    return desk
 
 
 def client_address(request: Request) -> str:

@@ -64,6 +64,8 @@ def _home(actor: Actor) -> str:
         return "/akun"
     if actor.role is Role.LEADER:
         return "/dasbor"
+    if actor.role is Role.AGENCY:
+        return "/portal"
     return "/antrean"
 
 
@@ -90,6 +92,7 @@ def _nav(actor: Actor | None) -> dict[str, Any] | None:
         return None
     return {
         "dashboard": _dashboard_link(actor),
+        "portal": can(actor, Action.SUBMIT, next(iter(actor.agencies), None)),
         "archive": Action.BULLETIN_READ in ROLE_ACTIONS[actor.role],
         "review": can(actor, Action.REVIEW_READ, next(iter(actor.agencies), None)),
         "audit": can(actor, Action.AUDIT_READ),

@@ -73,6 +73,17 @@ def test_outbox_reminders_at_most_once_a_day(loaded: Engine, tmp_path: Path) -> 
     text = body.get_content()
     assert "belum menerima laporan realisasi IKU periode Oktober 2026" in text
     assert "Kamis, 5 November 2026 pukul 23.59 WIB" in text
+    assert "/portal?period=2026-10" in text  # the portal's link
+    attached = list(parsed.iter_attachments())
+    assert len(attached) == 1
+    name = attached[0].get_filename()
+    assert name is not None and name.startswith("Realisasi_IKU_") and name.endswith("_2026-10.xlsx")
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(attached[0].get_content()))
+    assert workbook["_iku"]["B4"].value == "2026-10"  # the period's pre-filled template
     second = send_reminders(DAY, load_rules(RULES_FILE), settings, loaded)
     assert second.sent == [] and sorted(second.skipped) == sorted(first.sent)
     with session_scope(loaded) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
@@ -9,7 +10,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -23,6 +25,7 @@ from iku.bulletins.typst import (
     AGENCY_TEMPLATE,
     ISSUER,
     PROVINCE_TEMPLATE,
+    TYPST_DIR,
     PdfMetadata,
     PdfRenderError,
     bulletin_metadata,
@@ -31,9 +34,12 @@ from iku.bulletins.typst import (
 )
 from iku.bulletins.typst_filters import REPLACEMENT, TRUNCATION_MARK
 from iku.bulletins.views import agency_context, province_context
+from iku.calendar import format_datetime_id
 from iku.db import session_scope
 from iku.formatting import MissingFigureError
+from iku.operations.render import summary as render_summary
 from iku.rules import Rules, load_rules
+from iku.settings import TIMEZONE
 from tests.conftest import PROJECT_ROOT, RULES_FILE
 from tests.integration.bulletin_fixtures import (
     DBD_CODE,
@@ -320,3 +326,142 @@ def test_a_revision_says_so_first(seeded: Engine, rules: Rules) -> None:
     assert "Revisi 2 · menggantikan terbitan" in first
     assert "DINKES-02 realisasi: 75,03 → 92,15" in first
     assert '#panic("x") [' in text and "Ditambah 3 perubahan lain" in text
+
+
+# --- the cycle's PDFs: render_period as the flow and `iku render` run it -------------------------
+
+#: The brief's hostile note (issue 19): Typst code, math, content brackets, a backslash, HTML.
+HOSTILE_BRIEF_NOTE = "#let x = 1 $a$ [b] \\\\ <b>html</b> @ref"
+
+
+def _render(engine: Engine, rules: Rules, out: Path, subjects: list[str] | None = None) -> Any:
+    from iku.bulletins.jobs import render_period
+
+    result = render_period(PERIOD, engine, output_dir=out, rules=rules, subjects=subjects)
+    assert result.ok, result.failures
+    return result
+
+
+def _pdfs(result: Any) -> dict[str, bytes]:
+    return {
+        b.subject_key: b.pdf_path.read_bytes() for b in result.bulletins if b.pdf_path is not None
+    }
+
+
+def _utc_pdf_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ")
+
+
+@pytest.mark.slow
+def test_a_cycle_renders_archival_pdfs_with_the_same_bytes_twice(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    """Every bulletin of the cycle: PDF/A-2b, dated by its data (not the clock), every IKU in
+    Indonesian, numbered pages; a second render of the same cycle gives the same bytes."""
+    first = _pdfs(_render(seeded, rules, tmp_path / "a"))
+    data = load_period(seeded, PERIOD, rules=rules)
+    assert set(first) == {"province"} | {a.code for a in data.agencies}
+    for agency in data.agencies:
+        pdf = first[agency.code]
+        text, pages = _text(pdf)
+        squashed = _squash(text)
+        for indicator in agency.indicators:
+            assert indicator.code in text, (agency.code, indicator.code)
+            assert _squash(indicator.name) in squashed, indicator.name
+        assert "Oktober 2026" in text and not re.search(r"\d\.\d{2}%", text)
+        assert 1 <= len(pages) <= 3  # an agency with many IKU and issues takes a third
+        _assert_page_numbers(pages)
+        reader = PdfReader(io.BytesIO(pdf))
+        assert reader.metadata is not None
+        assert reader.metadata.author == rules.bulletin.issuer
+        assert reader.metadata["/CreationDate"] == _utc_pdf_date(data.dated(agency.code))
+        xmp = _xmp(pdf)
+        assert "<pdfaid:part>2</pdfaid:part>" in xmp
+        assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    province_pages = _text(first["province"])[1]
+    assert 3 <= len(province_pages) <= 6
+    _assert_page_numbers(province_pages)
+    _assert_archival_undated(first["province"], "Buletin IKU Provinsi Lampung – Oktober 2026")
+    # DINKES submitted: its bulletin and the province's carry the latest receipt; an agency
+    # without a submission the first moment after the period, never the clock.
+    assert data.dated("DINKES") == data.dated("province") < datetime.now(UTC)
+    assert data.dated("BKD") == datetime(2026, 11, 1, tzinfo=TIMEZONE)
+    assert "Data per" in _text(first["DINKES"])[0]
+
+    second = _pdfs(_render(seeded, rules, tmp_path / "b"))
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in second.items()} == {
+        k: hashlib.sha256(v).hexdigest() for k, v in first.items()
+    }
+
+
+def _assert_archival_undated(pdf: bytes, title: str) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    xmp = _xmp(pdf)
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp
+    assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    assert "<dc:language><rdf:Bag><rdf:li>id</rdf:li></rdf:Bag></dc:language>" in xmp
+    assert f'<rdf:li xml:lang="x-default">{title}</rdf:li>' in xmp
+    assert f"<rdf:li>{ISSUER}</rdf:li>" in xmp
+    assert reader.metadata is not None and reader.metadata.title == title
+    assert _catalog(reader)["/Lang"] == "id"
+
+
+def _resubmit(engine: Engine, note: str) -> datetime:
+    """DINKES sends a corrected file: a later receipt than any, another note on its DBD value."""
+    received = (datetime.now(TIMEZONE) + timedelta(hours=1)).replace(second=0, microsecond=0)
+    _set_note(engine, note)
+    with session_scope(engine) as session:
+        dinkes = session.scalars(select(m.Agency.id).where(m.Agency.code == "DINKES")).one()
+        session.execute(
+            update(m.Submission)
+            .where(m.Submission.agency_id == dinkes, m.Submission.period == PERIOD)
+            .values(received_at=received)
+        )
+    return received
+
+
+@pytest.mark.slow
+def test_a_rerun_renders_only_the_bulletins_whose_inputs_changed(
+    seeded: Engine, rules: Rules, tmp_path: Path
+) -> None:
+    first = _render(seeded, rules, tmp_path)
+    files = {b.subject_key: b.pdf_path for b in first.bulletins if b.pdf_path is not None}
+    stamps = {key: path.stat().st_mtime_ns for key, path in files.items()}
+    assert not first.unchanged
+
+    again = _render(seeded, rules, tmp_path)  # nothing changed: nothing typeset again
+    assert {b.subject_key for b in again.unchanged} == set(files)
+    assert {key: path.stat().st_mtime_ns for key, path in files.items()} == stamps
+    assert render_summary(again)["unchanged"] == len(files)
+
+    received = _resubmit(seeded, HOSTILE_BRIEF_NOTE)
+    third = _render(seeded, rules, tmp_path)
+    rendered = {b.subject_key for b in third.bulletins if b.rendered_by and b.audience != "index"}
+    assert rendered == {"DINKES", "province"}
+    assert {b.subject_key for b in third.unchanged} == set(files) - rendered
+    for key, path in files.items():
+        assert (path.stat().st_mtime_ns == stamps[key]) == (key not in rendered), key
+    with session_scope(seeded) as session:
+        rows = {
+            b.subject_key: b.inputs_sha256
+            for b in session.scalars(select(m.Bulletin).where(m.Bulletin.audience != "index"))
+        }
+    assert all(rows.values()) and len(set(rows.values())) == len(rows)
+    # The hostile note prints as text, in the bulletin the cycle wrote.
+    text, pages = _text(files["DINKES"].read_bytes())
+    assert _squash(HOSTILE_BRIEF_NOTE) in _squash(text)
+    assert f"data per {format_datetime_id(received)}" in text and len(pages) <= 2
+
+    # Another template (or font, engine version) renders everything again.
+    from iku.bulletins import jobs
+
+    jobs.engine_fingerprint.cache_clear()
+    template = TYPST_DIR / "partials" / "legend.typ.j2"
+    original = template.read_bytes()
+    try:
+        template.write_bytes(original + b"\n")
+        fourth = _render(seeded, rules, tmp_path, subjects=["BKD"])
+        assert not fourth.unchanged
+    finally:
+        template.write_bytes(original)
+        jobs.engine_fingerprint.cache_clear()

@@ -1,5 +1,5 @@
 """``iku web`` as an operator starts it: a real process on a free port, the embedded SQLite
-default; and what its start-up imports (no pandas, Great Expectations, Prefect, WeasyPrint)."""
+default; and what its start-up imports (no pandas, Great Expectations, Prefect, Typst)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from iku.cli import app
 
-HEAVY = ("pandas", "numpy", "great_expectations", "prefect", "weasyprint", "matplotlib")
+HEAVY = ("pandas", "numpy", "great_expectations", "prefect", "typst", "matplotlib")
 
 
 def _free_port() -> int:

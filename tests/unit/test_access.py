@@ -34,6 +34,7 @@ R, D, A, B, F, AU, AC = (
     Action.ACCOUNT_MANAGE,
 )
 DB = Action.DASHBOARD_READ
+SUB, SR = Action.SUBMIT, Action.SUBMISSION_READ
 PR, PA, PV, PM = (
     Action.PERIOD_READ,
     Action.PERIOD_APPROVE,
@@ -70,6 +71,15 @@ PR, PA, PV, PM = (
         (AGENCY, F, "DISDIKBUD", False),
         (AGENCY, D, "DINKES", False),
         (AGENCY, A, None, False),  # province figures
+        # submitting: an agency's data officer, for its own agency only
+        (AGENCY, SUB, "DINKES", True),
+        (AGENCY, SUB, "DISDIKBUD", False),
+        (AGENCY, SR, "DINKES", True),
+        (AGENCY, SR, "DISDIKBUD", False),
+        (HEAD, SUB, "DINKES", False),
+        (STEWARD, SUB, "DINKES", False),
+        (BUREAU, SUB, "DINKES", False),
+        (LEADER, SR, "DISDIKBUD", True),
         # agency head: own agency, reads only
         (HEAD, A, "DINKES", True),
         (HEAD, R, "DISDIKBUD", False),

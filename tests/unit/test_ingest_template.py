@@ -84,3 +84,27 @@ def test_template_reads_back(template: Path) -> None:
         (HEADER_ROW + 1, "DINKES-01", None),
         (HEADER_ROW + 2, "DINKES-02", None),
     ]
+
+
+def test_marks_and_numeric_bounds(tmp_path: Path) -> None:
+    spec = _spec()
+    spec.rows[0].cumulative = True
+    spec.rows[0].evidence_required = True
+    spec.rows[0].min_value = 0.0
+    spec.rows[1].min_value, spec.rows[1].max_value = 0.0, 120.0
+    sheet = openpyxl.load_workbook(write_template(spec, tmp_path / "b.xlsx"))["Realisasi"]
+    first = HEADER_ROW + 1
+    assert (
+        sheet.cell(first, 3).value
+        == "Angka Kesakitan DBD [kumulatif sejak Januari; wajib Link Bukti]"
+    )
+    assert sheet.cell(first + 1, 3).value == "Cakupan IDL"
+    rules = {str(v.sqref): v for v in sheet.data_validations.dataValidation if v.type == "decimal"}
+    assert rules[f"F{first}"].operator == "greaterThanOrEqual"
+    assert float(rules[f"F{first}"].formula1) == 0.0
+    between = rules[f"F{first + 1}"]
+    assert between.operator == "between" and float(between.formula2) == 120.0
+    assert between.showErrorMessage and "120" in between.error
+    # it still reads back as the template, values and all
+    table = read_xlsx(tmp_path / "b.xlsx", ReadLimits(100, 10**8, 10**6, 1000, 30))
+    assert table.reader == "template"

@@ -28,6 +28,12 @@ def test_shipped_rules_are_valid() -> None:
     assert rules.version
     assert [b.code for b in rules.predikat.bands] == ["SR", "R", "S", "T", "ST"]
     assert rules.capaian.negative_formula == "2T-R"
+    assert rules.bulletin.issuer == "Pemerintah Provinsi Lampung"  # the PDFs' author
+
+
+def test_the_issuer_defaults_to_the_province(data: dict[str, Any]) -> None:
+    del data["bulletin"]["issuer"]
+    assert parse_rules(data, "rules.yaml").bulletin.issuer == "Pemerintah Provinsi Lampung"
 
 
 def _set(data: dict[str, Any], path: str, value: Any) -> None:
@@ -58,6 +64,8 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
         ("scoring.cap", -5, "floor harus lebih kecil dari cap"),
         ("submission.deadline_day", 31, "submission.deadline_day"),
         ("version", "", "version"),
+        ("bulletin.issuer", "", "bulletin.issuer"),
+        ("bulletin.issuer", "x" * 121, "bulletin.issuer"),
         ("approval.unapproved_in_province", "hidden", "approval.unapproved_in_province"),
     ],
 )

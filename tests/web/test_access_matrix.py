@@ -70,6 +70,17 @@ API_CASES = [
         lambda db: f"/api/v1/achievements?period={PERIOD}&agency=DISDIKBUD",
         frozenset(SEES_DISDIK),
     ),
+    Case("submissions", lambda db: "/api/v1/submissions", frozenset(EVERY_READER)),
+    Case(
+        "a DINKES submission",
+        lambda db: f"/api/v1/submissions/{db.ids['submission_dinkes']}",
+        frozenset(SEES_DINKES),
+    ),
+    Case(
+        "a DISDIKBUD submission",
+        lambda db: f"/api/v1/submissions/{db.ids['submission_disdik']}",
+        frozenset(SEES_DISDIK),
+    ),
     Case(
         "DINKES archived file",
         lambda db: f"/api/v1/submissions/{db.ids['submission_dinkes']}/file",
@@ -271,6 +282,7 @@ PAGE_CASES: list[tuple[str, Callable[[WebDatabase], str], set[str]]] = [
     ("DINKES bulletin", lambda db: f"/buletin/{db.ids['bulletin_DINKES']}", SEES_DINKES),
     ("audit page", lambda db: "/audit", {"admin", "biro"}),
     ("accounts page", lambda db: "/akun", {"admin"}),
+    ("agency portal", lambda db: "/portal", {"opd_dinkes", "opd_disdik"}),
     (
         "periods page",
         lambda db: f"/periode?period={PERIOD}",

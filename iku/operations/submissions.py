@@ -1,0 +1,876 @@
+"""Receiving an agency's submission over the web (the portal and ``POST /api/v1/submissions``).
+
+One operation for both front ends, over the existing ingestion and validation:
+
+1. the receipt time is taken from the server's clock when the bytes arrive (never a time the
+   sender states: no ``Last-Modified``, no file modification time);
+2. the bytes are ingested by :func:`iku.ingest.service.ingest_file` (archived raw and unchanged
+   first, read in a reader process, staged or rejected, a notice for a rejected file), for the
+   caller's own agency: a file that names another agency is ``agency_mismatch`` and nothing is
+   stored for that other agency;
+3. the staged submission is validated at once (the Great Expectations suites of
+   :mod:`quality`, the same held-row messages the stewards see);
+4. the answer carries the row outcomes; the period's figures (the agency's, its sector's, the
+   province's) are recomputed in the background by :class:`FigureWorker`, within seconds.
+
+The monthly cycle stays the formal evaluation that issues bulletins.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import tempfile
+import threading
+import time
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from iku import models as m
+from iku.access import Action, Actor, require, visible_agencies
+from iku.db import now_wib, session_scope
+from iku.i18n import _
+from iku.ingest.context import IngestContext
+from iku.ingest.rejections import AGENCY_MISMATCH
+from iku.ingest.service import (
+    DUPLICATE,
+    IGNORED,
+    REFUSED,
+    REJECTED,
+    SKIPPED,
+    FileOutcome,
+    Receipt,
+    prepare_file,
+    raise_if_period_locked,
+    store_prepared,
+)
+from iku.runtime import Runtime
+
+log = logging.getLogger("iku.operations.submissions")
+
+#: File name suffixes a web submission may carry (the formats ingestion reads).
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json")
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be taken: ``status`` (HTTP), ``code`` (stable, English) and a
+    sentence for the person (translated). ``result``: what was stored, when something was
+    (a rejected file is kept as evidence)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, result: SubmissionResult | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.result = result
+
+
+@dataclass
+class RowResult:
+    """One row of a submission as validation left it: ``accepted`` (in the figures; maybe with
+    warnings) or ``held`` (waiting for a correction or a steward)."""
+
+    source_row: int
+    indicator_code: str
+    raw_value: str | None
+    outcome: str
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionResult:
+    id: int
+    agency: str
+    period: str | None
+    file_name: str
+    status: str
+    received_at: datetime
+    rows_in: int
+    rows_accepted: int
+    rows_held: int
+    rows_superseded: int = 0
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[RowResult] = field(default_factory=list)
+    duplicate: bool = False
+    supersedes_id: int | None = None
+    rejection_rule: str | None = None
+    rejection_reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "agency": self.agency,
+            "period": self.period,
+            "file_name": self.file_name,
+            "status": self.status,
+            "received_at": self.received_at.isoformat(),
+            "rows_in": self.rows_in,
+            "rows_accepted": self.rows_accepted,
+            "rows_held": self.rows_held,
+            "rows_superseded": self.rows_superseded,
+            "issues": self.issues,
+            "rows": [
+                {
+                    "source_row": r.source_row,
+                    "indicator_code": r.indicator_code,
+                    "raw_value": r.raw_value,
+                    "outcome": r.outcome,
+                    "messages": r.messages,
+                }
+                for r in self.rows
+            ],
+            "duplicate": self.duplicate,
+            "supersedes_id": self.supersedes_id,
+            "rejection_rule": self.rejection_rule,
+            "rejection_reason": self.rejection_reason,
+        }
+
+
+def submitting_agency(actor: Actor) -> str:
+    """The one agency ``actor`` submits for (``AccessDenied`` when the role may not submit)."""
+    scope = visible_agencies(actor, Action.SUBMIT)
+    if scope is None or len(scope) != 1:
+        require(actor, Action.SUBMIT, None)  # raises: submitting needs exactly one agency
+    assert scope is not None
+    agency = next(iter(scope))
+    require(actor, Action.SUBMIT, agency)
+    return agency
+
+
+# --- reading what is stored ----------------------------------------------------------------
+
+
+def load_result(session: Session, submission_id: int) -> SubmissionResult | None:
+    """A submission with its row outcomes (None: no such submission)."""
+    found = session.execute(
+        select(m.Submission, m.Agency.code)
+        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+        .where(m.Submission.id == submission_id)
+    ).first()
+    if found is None:
+        return None
+    sub, code = found
+    issues = session.scalars(
+        select(m.ValidationIssue)
+        .where(m.ValidationIssue.submission_id == sub.id)
+        .order_by(m.ValidationIssue.source_row, m.ValidationIssue.id)
+    ).all()
+    staged = session.execute(
+        select(m.StagedRow.source_row, m.StagedRow.indicator_code, m.StagedRow.raw_value)
+        .where(m.StagedRow.submission_id == sub.id)
+        .order_by(m.StagedRow.source_row)
+    ).all()
+    by_row: dict[int, list[m.ValidationIssue]] = {}
+    for issue in issues:
+        by_row.setdefault(issue.source_row or 0, []).append(issue)
+    rows = []
+    for source_row, indicator, raw in staged:
+        found_issues = by_row.get(source_row, [])
+        held = sub.status == REJECTED or any(
+            i.severity in ("error", "blocking") and i.status == "open" for i in found_issues
+        )
+        never_validated = sub.accepted_rows is None and sub.status != REJECTED
+        if sub.status == "superseded" and never_validated:
+            outcome = "superseded"  # a later receipt of the same period came first
+        elif sub.status == "staged":
+            outcome = "pending"
+        else:
+            outcome = "held" if held else "accepted"
+        rows.append(
+            RowResult(
+                source_row=source_row,
+                indicator_code=indicator,
+                raw_value=raw,
+                outcome=outcome,
+                messages=[i.message for i in found_issues],
+            )
+        )
+    rows_in = sub.row_count or 0
+    accepted = sub.accepted_rows or 0
+    held_count = sub.quarantined_rows if sub.quarantined_rows is not None else rows_in - accepted
+    superseded_rows = 0
+    if sub.status == REJECTED and sub.accepted_rows is None:
+        accepted, held_count = 0, rows_in
+    elif sub.status == "superseded" and sub.accepted_rows is None:
+        accepted, held_count, superseded_rows = 0, 0, rows_in
+    return SubmissionResult(
+        id=sub.id,
+        agency=code,
+        period=sub.period,
+        file_name=sub.file_name,
+        status=sub.status,
+        received_at=sub.received_at,
+        rows_in=rows_in,
+        rows_accepted=accepted,
+        rows_held=held_count,
+        rows_superseded=superseded_rows,
+        issues=[
+            {
+                "id": i.id,
+                "source_row": i.source_row,
+                "indicator_code": i.indicator_code,
+                "rule": i.rule,
+                "severity": i.severity,
+                "status": i.status,
+                "message": i.message,
+            }
+            for i in issues
+        ],
+        rows=rows,
+        supersedes_id=sub.supersedes_id,
+        rejection_rule=sub.rejection_rule,
+        rejection_reason=sub.rejection_reason,
+    )
+
+
+def list_submissions(
+    session: Session, actor: Actor, *, period: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The submissions (every version) of the agencies ``actor`` may read, latest first."""
+    scope = visible_agencies(actor, Action.SUBMISSION_READ)
+    query = (
+        select(m.Submission, m.Agency.code)
+        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+        .order_by(m.Submission.received_at.desc(), m.Submission.id.desc())
+        .limit(limit)
+    )
+    if scope is not None:
+        query = query.where(m.Agency.code.in_(sorted(scope)))
+    if period:
+        query = query.where(m.Submission.period == period)
+    return [
+        {
+            "id": sub.id,
+            "agency": code,
+            "period": sub.period,
+            "file_name": sub.file_name,
+            "status": sub.status,
+            "received_at": sub.received_at.isoformat(),
+            "rows_in": sub.row_count or 0,
+            "rows_accepted": sub.accepted_rows or 0,
+            "rows_held": sub.quarantined_rows or 0,
+            "supersedes_id": sub.supersedes_id,
+            "rejection_rule": sub.rejection_rule,
+            "rejection_reason": sub.rejection_reason,
+        }
+        for sub, code in session.execute(query).all()
+    ]
+
+
+def get_submission(session: Session, actor: Actor, submission_id: int) -> SubmissionResult | None:
+    """One submission if it exists (None) and ``actor`` may read its agency (``AccessDenied``)."""
+    result = load_result(session, submission_id)
+    if result is not None:
+        require(actor, Action.SUBMISSION_READ, result.agency)
+    return result
+
+
+def write_serialiser(rt: Runtime) -> AbstractContextManager[Any]:
+    """SQLite has one writer at a time and its busy handler is not fair: many threads of one
+    process polling for the lock can starve one past its timeout. The web process's own
+    writers (storing, validating, recomputing) queue on this lock instead; PostgreSQL needs
+    none (row locks)."""
+    if rt.engine.dialect.name == "sqlite":
+        return threading.Lock()
+    return nullcontext()
+
+
+# --- the figures, recomputed in the background -----------------------------------------------
+
+
+class FigureWorker:
+    """One thread per web process that recomputes the figures of the periods submissions
+    changed: the period and the later computed periods of its year (their year to date),
+    coalescing the periods that wait at the same moment (twenty submissions of one period cost
+    one recomputation). ``updated``: when each period's figures were last recomputed.
+
+    ``settle``: how long the worker waits after a request for others to join it; ``spacing``:
+    the least time between two recomputations (the figures stay within seconds of the data
+    while a burst of submissions costs a few recomputations, not one each)."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        writes: AbstractContextManager[Any] | None = None,
+        *,
+        settle: float = 0.3,
+        spacing: float = 1.5,
+    ) -> None:
+        self.rt = rt
+        self.writes = writes if writes is not None else nullcontext()
+        self.settle = settle
+        self.spacing = spacing
+        self._last = 0.0
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.updated: dict[str, datetime] = {}
+
+    def request(self, period: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="iku-figures", daemon=True)
+                self._thread.start()
+        self._queue.put(period)
+
+    def close(self, timeout: float = 30) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            time.sleep(max(self.settle, self._last + self.spacing - time.monotonic()))
+            periods = {first}
+            stop = False
+            while True:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                else:
+                    periods.add(more)
+            for period in sorted(periods):
+                try:
+                    self.recompute(period)
+                except Exception:
+                    log.exception("the figures of %s could not be recomputed", period)
+            self._last = time.monotonic()
+            if stop:
+                return
+
+    def recompute(self, period: str) -> list[str]:
+        from iku.engine.store import compute_period
+        from iku.operations.review import periods_to_recompute
+
+        started = time.monotonic()
+        done: list[str] = []
+        with self.writes, session_scope(self.rt.engine) as session:
+            for each in periods_to_recompute(session, period):
+                session.scalar(
+                    select(m.EvaluationCycle.id)
+                    .where(m.EvaluationCycle.period == each)
+                    .with_for_update()
+                )
+                compute_period(session, each, self.rt.rules)
+                done.append(each)
+        at = now_wib()
+        for each in done:
+            self.updated[each] = at
+        log.info("figures of %s recomputed in %.2f s", ", ".join(done), time.monotonic() - started)
+        return done
+
+
+# --- validation, micro-batched ---------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    agency: str
+    period: str
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class Validator:
+    """One thread per web process that validates the submissions waiting at the same moment
+    in one run per period (one Great Expectations run for twenty agencies instead of twenty:
+    the run's fixed cost is most of a small submission's validation, and on SQLite the runs
+    would queue for the database's write lock anyway). Each caller waits for its own job."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        writes: AbstractContextManager[Any] | None = None,
+        *,
+        linger: float = 0.15,
+    ) -> None:
+        self.rt = rt
+        self.writes = writes if writes is not None else nullcontext()
+        self.linger = linger
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.runs = 0
+
+    def validate(self, agency: str, period: str, timeout: float = 600) -> None:
+        """Validate the agency's staged version of the period; return when it is done."""
+        job = _Job(agency, period)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="iku-validator", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+        if not job.done.wait(timeout):
+            raise TimeoutError(f"validation of {agency} {period} did not finish")
+        if job.error is not None:
+            raise job.error
+
+    def close(self, timeout: float = 30) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs, stop = [first], False
+            # Linger a moment for the submissions arriving together: a run of one that the
+            # others then wait for costs them a whole fixed cost of Great Expectations.
+            until = time.monotonic() + self.linger
+            while True:
+                try:
+                    more = self._queue.get(timeout=max(0.0, until - time.monotonic()))
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                else:
+                    jobs.append(more)
+            by_period: dict[str, list[_Job]] = {}
+            for job in jobs:
+                by_period.setdefault(job.period, []).append(job)
+            for period, waiting in sorted(by_period.items()):
+                try:
+                    self.run_batch(period, sorted({j.agency for j in waiting}))
+                except BaseException as exc:
+                    log.exception("validation of %s failed", period)
+                    for job in waiting:
+                        job.error = exc
+                finally:
+                    for job in waiting:
+                        job.done.set()
+            if stop:
+                return
+
+    def run_batch(self, period: str, agencies: list[str]) -> None:
+        """Judge the batch reading only (the checks hold no lock, stores go on), then route it
+        in a short write transaction; if a version of these agencies arrived meanwhile (another
+        process), validate again the usual way, under the lock."""
+        from quality.validate import apply_validation, prepare_validation, validate_period
+
+        started = time.monotonic()
+        with session_scope(self.rt.engine) as session:
+            prepared = prepare_validation(session, period, self.rt.rules, agency=agencies)
+        judged = time.monotonic()
+        with self.writes, session_scope(self.rt.engine) as session:
+            if apply_validation(session, prepared) is None:
+                log.info("the staged versions of %s changed while judged: validating again", period)
+                validate_period(session, period, self.rt.rules, agency=agencies)
+        self.runs += 1
+        log.info(
+            "validated %s for %d agencies in %.2f s (judged in %.2f s)",
+            period,
+            len(agencies),
+            time.monotonic() - started,
+            judged - started,
+        )
+
+
+# --- receiving -----------------------------------------------------------------------------
+
+
+class SubmissionDesk:
+    """What a web process keeps between submissions: one ingestion context (its reader
+    processes stay warm; the catalog is read again every ``refresh_seconds``) and the figure
+    worker. Thread-safe: the web server calls :meth:`submit` from many threads."""
+
+    def __init__(self, rt: Runtime, *, refresh_seconds: float = 300) -> None:
+        self.rt = rt
+        self.refresh_seconds = refresh_seconds
+        self.writes = write_serialiser(rt)
+        self.figures = FigureWorker(rt, self.writes)
+        self.validator = Validator(rt, self.writes)
+        self._context: IngestContext | None = None
+        self._agency_locks: dict[str, threading.Lock] = {}
+        #: (submission id, channel, error) of each notice sent, in order (tests, the log).
+        self.notices: list[tuple[int, str, str | None]] = []
+        self._notice_threads: list[threading.Thread] = []
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def context(self) -> IngestContext:
+        with self._lock:
+            stale = time.monotonic() - self._loaded_at > self.refresh_seconds
+            if self._context is None or stale:
+                fresh = IngestContext.from_runtime(self.rt)
+                fresh.inbox_dir = None  # uploads never come from the inbox
+                if self._context is not None:
+                    fresh._readers = self._context._readers  # keep the warm reader processes
+                self._context = fresh
+                self._loaded_at = time.monotonic()
+            return self._context
+
+    def agency_lock(self, agency: str) -> threading.Lock:
+        """One agency's submissions are taken one at a time (ingested, then validated), so a
+        version is validated before the next one supersedes it."""
+        with self._lock:
+            return self._agency_locks.setdefault(agency, threading.Lock())
+
+    def close(self) -> None:
+        for thread in list(self._notice_threads):
+            thread.join(30)
+        self.validator.close()
+        self.figures.close()
+        with self._lock:
+            if self._context is not None:
+                self._context.close()
+                self._context = None
+
+    def submit(
+        self,
+        actor: Actor,
+        data: bytes,
+        file_name: str,
+        *,
+        received_at: datetime | None = None,
+    ) -> SubmissionResult:
+        """Take ``data`` (a file named ``file_name``) from ``actor`` for its agency.
+
+        ``received_at``: the server's clock when the bytes arrived (default: now); never a
+        time the sender gives. Raises :class:`SubmissionError` (413 too large, 422 a rejected
+        file, ``agency_mismatch`` among them), :class:`iku.periods.PeriodLockedError` (the
+        period is locked: nothing stored, 409) or ``AccessDenied``."""
+        receipt = Receipt(received_at or now_wib())
+        agency = submitting_agency(actor)
+        rules = self.rt.rules
+        if len(data) > rules.ingest.max_file_bytes:
+            size = f"{len(data):,}".replace(",", ".")
+            limit = f"{rules.ingest.max_file_bytes:,}".replace(",", ".")
+            raise SubmissionError(
+                413,
+                "file_too_large",
+                _(
+                    "The file is %(size)s bytes, over the limit of %(limit)s bytes; split it "
+                    "or remove what is not IKU data.",
+                    size=size,
+                    limit=limit,
+                ),
+            )
+        name = Path(file_name.replace("\\", "/")).name or "kiriman"
+        if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+            raise SubmissionError(
+                422,
+                "unsupported_format",
+                _("Send an .xlsx, .csv or .json file (the template is an .xlsx file)."),
+            )
+        started = time.monotonic()
+        with self.agency_lock(agency):
+            log.debug(
+                "waited %.2f s for %s's earlier submission", time.monotonic() - started, agency
+            )
+            return self._take(actor, agency, data, name, receipt)
+
+    def _take(
+        self, actor: Actor, agency: str, data: bytes, name: str, receipt: Receipt
+    ) -> SubmissionResult:
+        clock = time.monotonic()
+        context = self.context()
+        spool = Path(tempfile.mkdtemp(prefix="unggahan-", dir=self._spool_root()))
+        try:
+            path = spool / f"kiriman{Path(name).suffix.lower()}"
+            with open(path, "wb") as handle:
+                handle.write(data)
+            os.chmod(path, 0o640)
+            outcome = self._ingest(path, context, agency, name, receipt)
+        finally:
+            for child in spool.iterdir():
+                child.unlink(missing_ok=True)
+            spool.rmdir()
+        ingested = time.monotonic()
+        log.info(
+            "web submission by %s for %s: %s (%s), ingested in %.2f s",
+            actor.username,
+            agency,
+            outcome.status,
+            outcome.submission_id or outcome.duplicate_of,
+            ingested - clock,
+        )
+        if outcome.status == DUPLICATE and outcome.duplicate_of is not None:
+            with session_scope(self.rt.engine) as session:
+                result = load_result(session, outcome.duplicate_of)
+            assert result is not None
+            result.duplicate = True
+            return result
+        if outcome.status in (IGNORED, REFUSED, SKIPPED) or outcome.submission_id is None:
+            raise SubmissionError(
+                422,
+                outcome.rule or "file_unreadable",
+                _(
+                    "The file was not accepted: %(reason)s",
+                    reason=outcome.reason or _("it could not be read"),
+                ),
+            )
+        if outcome.status == REJECTED:
+            with session_scope(self.rt.engine) as session:
+                result = load_result(session, outcome.submission_id)
+            code = outcome.rule or "rejected"
+            message = (
+                _(
+                    "The file names another agency: %(reason)s Nothing was stored for that "
+                    "agency; send your own agency's file.",
+                    reason=outcome.reason or "",
+                )
+                if code == AGENCY_MISMATCH
+                else _("The file was not accepted: %(reason)s", reason=outcome.reason or "")
+            )
+            if result is not None:
+                self.notify(result, rejection=outcome.reason or code)
+            raise SubmissionError(422, code, message, result)
+        assert outcome.period is not None
+        self.validator.validate(agency, outcome.period)
+        validated = time.monotonic()
+        with session_scope(self.rt.engine) as session:
+            result = load_result(session, outcome.submission_id)
+        assert result is not None
+        log.info(
+            "submission %s: validated %.2f s after ingestion, answered %.2f s later",
+            outcome.submission_id,
+            validated - ingested,
+            time.monotonic() - validated,
+        )
+        if result.status == "validated" and outcome.status == "staged":
+            self.figures.request(outcome.period)
+        if result.status == REJECTED:
+            self.notify(result, rejection=result.rejection_reason or result.rejection_rule or "")
+        elif result.rows_held:
+            self.notify(result)
+        return result
+
+    def notify(self, result: SubmissionResult, *, rejection: str | None = None) -> None:
+        """Tell the agency (e-mail or .eml) what was rejected or held and what to correct, in
+        a thread of its own: the answer does not wait for the mail server."""
+        from iku.delivery.submission_notices import HeldRow, SubmissionNotice, send_notice
+
+        held = [
+            HeldRow(i["source_row"], i["indicator_code"], i["message"])
+            for i in result.issues
+            if i["severity"] in ("error", "blocking")
+        ]
+        notice = SubmissionNotice(
+            agency_code=result.agency,
+            agency_name=self.context().agency_names.get(result.agency, result.agency),
+            submission_id=result.id,
+            file_name=result.file_name,
+            period=result.period,
+            received_at=result.received_at,
+            rejection=rejection,
+            held=held,
+            rows_in=result.rows_in,
+            rows_accepted=result.rows_accepted,
+        )
+
+        def send() -> None:
+            try:
+                channel, _path, error = send_notice(notice, self.rt.settings)
+                self.notices.append((result.id, channel, error))
+            except Exception:
+                log.exception("the notice of submission %s could not be sent", result.id)
+
+        thread = threading.Thread(target=send, name="iku-notice", daemon=True)
+        thread.start()
+        self._notice_threads.append(thread)
+        self._notice_threads = [t for t in self._notice_threads if t.is_alive()]
+
+    def _ingest(
+        self, path: Path, context: IngestContext, agency: str, name: str, receipt: Receipt
+    ) -> FileOutcome:
+        """:func:`iku.ingest.service.ingest_file` in two steps: archive and read (no database
+        writes, in parallel), then store (one writer at a time on SQLite)."""
+        began = time.monotonic()
+        try:
+            prepared = prepare_file(
+                path, context, agency_hint=agency, original_name=name, receipt=receipt
+            )
+        except ValueError as exc:
+            return FileOutcome(file=name, status=SKIPPED, reason=str(exc).split(": ", 1)[-1])
+        raise_if_period_locked(context, prepared)  # PeriodLockedError: nothing stored (409)
+        if prepared.outcome.status == DUPLICATE:
+            return prepared.outcome
+        read = time.monotonic()
+        with self.writes:
+            waited = time.monotonic()
+            stored = store_prepared(context, prepared)
+        log.info(
+            "%s: read in %.2f s, waited %.2f s to store, stored in %.2f s",
+            name,
+            read - began,
+            waited - read,
+            time.monotonic() - waited,
+        )
+        return stored
+
+    def _spool_root(self) -> Path:
+        root = self.rt.paths.archive / ".unggahan"
+        root.mkdir(parents=True, exist_ok=True, mode=0o750)
+        return root
+
+
+def count_by_status(session: Session, agency: str, period: str) -> dict[str, int]:
+    """How many submissions of the agency and period are in each status (tests, portal)."""
+    rows = session.execute(
+        select(m.Submission.status, func.count())
+        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+        .where(m.Agency.code == agency, m.Submission.period == period)
+        .group_by(m.Submission.status)
+    ).all()
+    return {status: int(n) for status, n in rows}
+
+
+# --- the portal's period form --------------------------------------------------------------
+
+
+@dataclass
+class FormLine:
+    """One line of the portal's period form: an IKU that is due, what is in force, what was
+    last reported, and (after a submission) what the agency wrote."""
+
+    code: str
+    name: str
+    unit: str
+    target_text: str
+    evidence_required: bool
+    cumulative: bool
+    min_value: float | None
+    max_value: float | None
+    last_value: float | None = None
+    last_period: str | None = None
+    realisasi: str = ""
+    status: str = ""
+    evidence: str = ""
+    note: str = ""
+
+
+#: The states the form offers (the template's list): value -> the JSON format's state.
+FORM_STATES: tuple[tuple[str, str], ...] = (
+    ("angka", "angka"),
+    ("belum_tersedia", "belum tersedia"),
+    ("tidak_dilaporkan", "tidak dilaporkan"),
+)
+
+
+def form_lines(desk: SubmissionDesk, agency: str, period: str) -> list[FormLine]:
+    """The IKU due from ``agency`` in ``period`` (as the template lists them), each with its
+    last accepted value before ``period``."""
+    from iku.ingest.template import spec_for_agency
+
+    context = desk.context()
+    spec = spec_for_agency(context, agency, period, now_wib())
+    infos = context.indicators
+    last = last_values(desk.rt, agency, period)
+    lines = []
+    for row in spec.rows:
+        info = next((i for i in infos.values() if i.code == row.code), None)
+        value, at = last.get(row.code, (None, None))
+        lines.append(
+            FormLine(
+                code=row.code,
+                name=row.name,
+                unit=row.unit,
+                target_text=row.target_text,
+                evidence_required=bool(info and info.evidence_required),
+                cumulative=bool(info and info.cumulative),
+                min_value=info.min_value if info else None,
+                max_value=info.max_value if info else None,
+                last_value=value,
+                last_period=at,
+            )
+        )
+    return lines
+
+
+def last_values(rt: Runtime, agency: str, period: str) -> dict[str, tuple[float | None, str]]:
+    """Per IKU code: the latest accepted value of a counted version before ``period``."""
+    with session_scope(rt.engine) as session:
+        rows = session.execute(
+            select(m.Indicator.code, m.Realisation.value, m.Realisation.period)
+            .join(m.Indicator, m.Indicator.id == m.Realisation.indicator_id)
+            .join(m.Submission, m.Submission.id == m.Realisation.submission_id)
+            .join(m.Agency, m.Agency.id == m.Submission.agency_id)
+            .where(
+                m.Agency.code == agency,
+                m.Realisation.period < period,
+                m.Submission.status == "validated",
+            )
+            .order_by(m.Realisation.period, m.Submission.received_at)
+        ).all()
+    found: dict[str, tuple[float | None, str]] = {}
+    for code, value, at in rows:
+        found[code] = (value, at)
+    return found
+
+
+def form_json(agency: str, period: str, lines: list[FormLine]) -> bytes:
+    """The form's lines as a submission in the documented JSON format (lines left empty are
+    not sent)."""
+    import json
+
+    states = dict(FORM_STATES)
+    rows = []
+    for line in lines:
+        if not (line.realisasi.strip() or line.status.strip()):
+            continue
+        row: dict[str, Any] = {
+            "indicator_code": line.code,
+            "realisasi": line.realisasi.strip() or None,
+        }
+        if line.status.strip():
+            row["state"] = states.get(line.status.strip(), line.status.strip())
+        if line.evidence.strip():
+            row["evidence_url"] = line.evidence.strip()
+        if line.note.strip():
+            row["note"] = line.note.strip()
+        rows.append(row)
+    return json.dumps(
+        {"agency_code": agency, "period": period, "rows": rows}, ensure_ascii=False
+    ).encode("utf-8")
+
+
+def agency_reminders(session: Session, agency: str, limit: int = 12) -> list[dict[str, Any]]:
+    """The reminders the agency received, latest first (the portal's list)."""
+    rows = session.execute(
+        select(m.Reminder.period, m.Reminder.sent_on, m.Reminder.channel, m.Reminder.missing_iku)
+        .join(m.Agency, m.Agency.id == m.Reminder.agency_id)
+        .where(m.Agency.code == agency, m.Reminder.status == "sent")
+        .order_by(m.Reminder.sent_on.desc(), m.Reminder.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"period": p, "sent_on": d, "channel": c, "missing": list(missing or [])}
+        for p, d, c, missing in rows
+    ]
+
+
+def agency_figures(session: Session, rt: Runtime, agency: str, period: str) -> list[dict[str, Any]]:
+    """The agency's current figures of ``period`` (its IKU and the agency row), as recomputed
+    after each accepted submission; empty before the period was first computed."""
+    from iku.operations.achievements import achievement_rows
+
+    return [
+        row
+        for row in achievement_rows(
+            session, period=period, agencies=frozenset({agency}), rules=rt.rules
+        )
+        if row["level"] in ("indicator", "agency")
+    ]
