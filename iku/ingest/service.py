@@ -49,6 +49,15 @@ from iku.ingest.bounds import FieldLimits, shown
 from iku.ingest.context import IngestContext
 from iku.ingest.isolation import ArchiveCorrupted, ReaderLimits
 from iku.ingest.notices import NoticeFacts, display_name, write_notice, write_receipt
+from iku.ingest.outcomes import (
+    DUPLICATE,
+    IGNORED,
+    REFUSED,
+    REJECTED,
+    SKIPPED,
+    STAGED,
+    SUPERSEDED,
+)
 from iku.ingest.rejections import (
     AGENCY_MISMATCH,
     FILE_EMPTY,
@@ -89,14 +98,6 @@ _UNSAFE_NAME = re.compile(r"(^|[\\/])\.\.([\\/]|$)|[\\/\x00-\x1f\x7f]")
 _CURRENT: Final = ("staged", "validated")
 _STORE_ATTEMPTS: Final = 3
 _OPEN_FLAGS: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-
-STAGED: Final = "staged"
-SUPERSEDED: Final = "superseded"
-REJECTED: Final = "rejected"
-DUPLICATE: Final = "duplicate"
-IGNORED: Final = "ignored"
-REFUSED: Final = "refused"
-SKIPPED: Final = "skipped"
 
 
 class UnknownAgencyError(ValueError):

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from iku import audit
 from iku import models as m
 from iku.access import Action, Actor, require, visible_agencies
-from iku.calendar import Period, PeriodError
 from iku.db import now_wib, session_scope
 from iku.i18n import N_, _
 from iku.periods import (
@@ -82,6 +81,8 @@ class PeriodAction:
 
 def parse_period(text: str) -> str:
     """``YYYY-MM`` or a :class:`PeriodInputError` sentence."""
+    from iku.calendar import Period, PeriodError  # numpy: not at the web's start-up
+
     try:
         return str(Period.parse(text))
     except (PeriodError, ValueError):

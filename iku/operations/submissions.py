@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,21 +37,13 @@ from iku import models as m
 from iku.access import Action, Actor, require, visible_agencies
 from iku.db import now_wib, session_scope
 from iku.i18n import _
-from iku.ingest.context import IngestContext
+from iku.ingest.outcomes import DUPLICATE, IGNORED, REFUSED, REJECTED, SKIPPED
 from iku.ingest.rejections import AGENCY_MISMATCH
-from iku.ingest.service import (
-    DUPLICATE,
-    IGNORED,
-    REFUSED,
-    REJECTED,
-    SKIPPED,
-    FileOutcome,
-    Receipt,
-    prepare_file,
-    raise_if_period_locked,
-    store_prepared,
-)
 from iku.runtime import Runtime
+
+if TYPE_CHECKING:  # ingestion (pandas) is imported when the first submission arrives
+    from iku.ingest.context import IngestContext
+    from iku.ingest.service import FileOutcome, Receipt
 
 log = logging.getLogger("iku.operations.submissions")
 
@@ -514,6 +506,8 @@ class SubmissionDesk:
         with self._lock:
             stale = time.monotonic() - self._loaded_at > self.refresh_seconds
             if self._context is None or stale:
+                from iku.ingest.context import IngestContext
+
                 fresh = IngestContext.from_runtime(self.rt)
                 fresh.inbox_dir = None  # uploads never come from the inbox
                 if self._context is not None:
@@ -552,6 +546,8 @@ class SubmissionDesk:
         time the sender gives. Raises :class:`SubmissionError` (413 too large, 422 a rejected
         file, ``agency_mismatch`` among them), :class:`iku.periods.PeriodLockedError` (the
         period is locked: nothing stored, 409) or ``AccessDenied``."""
+        from iku.ingest.service import Receipt
+
         receipt = Receipt(received_at or now_wib())
         agency = submitting_agency(actor)
         rules = self.rt.rules
@@ -698,6 +694,13 @@ class SubmissionDesk:
     ) -> FileOutcome:
         """:func:`iku.ingest.service.ingest_file` in two steps: archive and read (no database
         writes, in parallel), then store (one writer at a time on SQLite)."""
+        from iku.ingest.service import (
+            FileOutcome,
+            prepare_file,
+            raise_if_period_locked,
+            store_prepared,
+        )
+
         began = time.monotonic()
         try:
             prepared = prepare_file(

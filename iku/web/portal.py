@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from iku import calendar
 from iku.access import Action
 from iku.db import now_wib, session_scope
 from iku.i18n import _
@@ -46,8 +45,17 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 PortalUser = Annotated[PageUser, Depends(page_user(Action.SUBMIT))]
 
 
+def period_label(period: str) -> str:
+    """``2026-10`` -> ``Oktober 2026``."""
+    from iku import calendar
+
+    return calendar.label(period)
+
+
 def open_periods(rt: Any) -> list[str]:
     """The periods the open window accepts now, newest first."""
+    from iku import calendar  # numpy: imported at the first request, not at start-up
+
     now = now_wib()
     current = calendar.make_period(now.year, now.month)
     months = rt.rules.submission.open_months
@@ -117,7 +125,7 @@ def _portal(
             "agency_name": submission_desk(request).context().agency_names.get(agency, agency),
             "period": period,
             "periods": open_periods(rt),
-            "period_label": calendar.label(period),
+            "period_label": period_label(period),
             "lines": lines,
             "states": FORM_STATES,
             "result": result,

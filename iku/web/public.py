@@ -8,26 +8,27 @@ records) are the open data. An unpublished period, in any form, is 404.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from iku.calendar import Period
 from iku.glossary import policies
-from iku.operations.public import (
-    NotPublished,
-    public_csv,
-    public_period,
-    public_periods,
-    public_records,
-)
 from iku.periods import APPROVED, VERIFIED
 from iku.web.deps import runtime
 from iku.web.errors import not_found
 from iku.web.templating import render
 
 router = APIRouter(prefix="/publik", include_in_schema=False)
+
+
+def _ops() -> ModuleType:
+    """:mod:`iku.operations.public`, imported at the first public request: it reads the figures
+    with pandas, which the web application does not load at start-up."""
+    from iku.operations import public
+
+    return public
 
 
 def _page(template: str, context: dict[str, Any]) -> HTMLResponse:
@@ -37,14 +38,14 @@ def _page(template: str, context: dict[str, Any]) -> HTMLResponse:
 
 @router.get("/")
 def public_index(request: Request) -> HTMLResponse:
-    return _page("public_index.html", {"periods": public_periods(runtime(request))})
+    return _page("public_index.html", {"periods": _ops().public_periods(runtime(request))})
 
 
 @router.get("/{period}")
 def public_period_no_slash(request: Request, period: str) -> Response:
     try:
-        shown = public_period(runtime(request), period)
-    except NotPublished:
+        shown = _ops().public_period(runtime(request), period)
+    except _ops().NotPublished:
         raise not_found() from None
     return RedirectResponse(f"/publik/{shown.period}/", status_code=308)
 
@@ -53,8 +54,8 @@ def public_period_no_slash(request: Request, period: str) -> Response:
 def public_period_page(request: Request, period: str) -> HTMLResponse:
     rt = runtime(request)
     try:
-        shown = public_period(rt, period)
-    except NotPublished:
+        shown = _ops().public_period(rt, period)
+    except _ops().NotPublished:
         raise not_found() from None
     approvals = shown.approvals
     agencies = [
@@ -82,9 +83,11 @@ def public_period_page(request: Request, period: str) -> HTMLResponse:
 @router.get("/{period}/capaian.csv")
 def public_capaian_csv(request: Request, period: str) -> Response:
     try:
-        text = public_csv(runtime(request), period)
-    except NotPublished:
+        text = _ops().public_csv(runtime(request), period)
+    except _ops().NotPublished:
         raise not_found() from None
+    from iku.calendar import Period  # numpy: not at the web's start-up
+
     name = f"capaian_{Period.parse(period)!s}.csv"  # published: a canonical YYYY-MM
     return Response(
         text.encode("utf-8"),
@@ -96,7 +99,7 @@ def public_capaian_csv(request: Request, period: str) -> Response:
 @router.get("/{period}/capaian.json")
 def public_capaian_json(request: Request, period: str) -> JSONResponse:
     try:
-        records = public_records(runtime(request), period)
-    except NotPublished:
+        records = _ops().public_records(runtime(request), period)
+    except _ops().NotPublished:
         raise not_found() from None
     return JSONResponse(records)
