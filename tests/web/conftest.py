@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import socket
 import threading
 import time
@@ -358,3 +359,34 @@ class Tokens:
 @pytest.fixture(scope="module")
 def tokens(server: LiveServer) -> Tokens:
     return Tokens(server)
+
+
+# The browser tests: Debian's chromium driven by Playwright, one browser per test module.
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+#: The browser tests' marker: skipped (with what to do) where chromium is missing.
+needs_chromium = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None,
+    reason="Debian's chromium is missing: `make test` installs it (apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=120_000)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -3,43 +3,13 @@ queue change, sign out; and the console on a phone-sized window, by keyboard."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from iku import models as m
 from iku.db import session_scope
-from tests.web.conftest import PASSWORD, LiveServer, WebDatabase
+from tests.web.conftest import PASSWORD, LiveServer, WebDatabase, needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None,
-    reason="Debian's chromium is missing: `make test` installs it (apt-get install chromium)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=120_000)
-        try:
-            yield launched
-        finally:
-            launched.close()
+pytestmark = needs_chromium
 
 
 def _open_items(web_db: WebDatabase, agency: str) -> list[int]:

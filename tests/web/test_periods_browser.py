@@ -4,31 +4,11 @@ reader opens the public page, and the bureau reopens with a reason."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from tests.web.conftest import PASSWORD, PERIOD, LiveServer, needs_chromium
 
-from tests.web.conftest import PASSWORD, PERIOD, LiveServer
-from tests.web.test_browser import ARGS, CHROMIUM
-
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None,
-    reason="Debian's chromium is missing: `make test` installs it (apt-get install chromium)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=120_000)
-        try:
-            yield launched
-        finally:
-            launched.close()
+pytestmark = needs_chromium
 
 
 def _signed_in(server: LiveServer, browser: Any, username: str) -> tuple[Any, Any, list[str]]:
