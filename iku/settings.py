@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=2, ge=1, le=256, description="Threads, render processes, or local Dask workers."
     )
+    render_pool_min_jobs: int = Field(
+        default=64,
+        ge=2,
+        description="Bulletins from which the render processes start; fewer render in the "
+        "calling process (starting a worker costs more than a few dozen bulletins take).",
+    )
 
     # E-mail delivery of bulletins. No host: messages are written to out/<period>/outbox/ as .eml.
     smtp_host: str = Field(default="", description="SMTP server; empty writes .eml files instead.")

@@ -171,15 +171,19 @@ def render_job_task(
 def render_jobs_task(
     jobs: list[RenderJob], workers: int, fence: CycleFence | None = None
 ) -> list[RenderedFile | RenderFailure]:
-    """Render the bulletins in a pool of ``workers`` processes. WeasyPrint holds Python's
-    global lock, so on a thread task runner one task per bulletin shares a single core (the
-    640-agency cycle rendered in 203 s on threads, 125 s on two processes). Failures are
-    returned per bulletin, as :func:`render_job_task` returns them. A run that loses its
-    period stops starting bulletins (checked every few seconds)."""
+    """Render the bulletins in a pool of ``workers`` processes (from
+    ``IKU_RENDER_POOL_MIN_JOBS`` bulletins on; fewer render in this process). Jinja2 and the
+    views hold Python's global lock, so on a thread task runner one task per bulletin would
+    share a single core. Failures are returned per bulletin, as :func:`render_job_task`
+    returns them. A run that loses its period stops starting bulletins (checked every few
+    seconds)."""
+    rt = process_runtime()
     keep_going = None
     if fence is not None:
-        keep_going = fence.watch(process_runtime().engine)
-    return run_jobs(jobs, workers, keep_going=keep_going)
+        keep_going = fence.watch(rt.engine)
+    return run_jobs(
+        jobs, workers, keep_going=keep_going, min_pool_jobs=rt.settings.render_pool_min_jobs
+    )
 
 
 @task(

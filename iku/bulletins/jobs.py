@@ -435,7 +435,8 @@ def _run_chunk(jobs: Sequence[RenderJob]) -> list[RenderedFile | RenderFailure]:
     return [run_job(job) for job in jobs]
 
 
-#: Fewer jobs than this render in this process: starting a worker (a fresh interpreter that
+#: Fewer jobs than this render in this process (the default of the setting
+#: ``IKU_RENDER_POOL_MIN_JOBS``): starting a worker (a fresh interpreter that
 #: imports Jinja2, Typst and loads the fonts) costs about a second on the 2-core machine, more
 #: than a few dozen bulletins take (about 15 ms each), e.g. a rerun after one resubmission.
 POOL_MIN_JOBS: Final = 64

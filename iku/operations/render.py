@@ -71,7 +71,12 @@ def render(
     only while it holds it. The data is read live: outside a cycle there is no snapshot."""
     render_plan = plan(rt, period, subjects=subjects, generated_at=generated_at)
     keep_going = None if fence is None else fence.watch(rt.engine)
-    outcomes = run_jobs(render_plan.jobs, workers, keep_going=keep_going)
+    outcomes = run_jobs(
+        render_plan.jobs,
+        workers,
+        keep_going=keep_going,
+        min_pool_jobs=rt.settings.render_pool_min_jobs,
+    )
     return finish(rt, render_plan, outcomes, fence=fence)
 
 

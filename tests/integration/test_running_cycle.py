@@ -147,7 +147,10 @@ def test_kill_9_of_a_running_cycle_leaves_no_process_and_a_rerun_completes(
     runner: str, tmp_path: Path, prefect_harness: None
 ) -> None:
     files = _prepare(None if runner == "thread" else ["DINKES", "RSUDAM", "BAPENDA", "BKD"])
-    cycle = _iku_run(tmp_path, IKU_TASK_RUNNER=runner, IKU_WORKERS="2")
+    # A small cycle renders in its own process by default; here the render workers start.
+    cycle = _iku_run(
+        tmp_path, IKU_TASK_RUNNER=runner, IKU_WORKERS="2", IKU_RENDER_POOL_MIN_JOBS="2"
+    )
     parent = psutil.Process(cycle.pid)
     try:
         # Mid-cycle: the period computed, bulletins being rendered by worker processes.
@@ -158,6 +161,7 @@ def test_kill_9_of_a_running_cycle_leaves_no_process_and_a_rerun_completes(
                 and len(_render_workers(parent)) >= 2
             ),
             "the render workers",
+            process=cycle,
         )
         descendants = parent.children(recursive=True)
         assert descendants
