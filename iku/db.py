@@ -82,6 +82,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            # Keep the connections of a busy web process (its request threads) open: beyond
+            # the default five, each overflow connection was opened, set up and closed again
+            # per request (a twentieth of a loaded process's time). A SQLite connection is a
+            # file handle and a page cache, cheap to keep.
+            kwargs.setdefault("pool_size", 20)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

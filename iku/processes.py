@@ -16,12 +16,18 @@ Two mechanisms, each for what it can reach:
   Linux only (it reads ``/proc``); elsewhere it does nothing.
 
 Dask's own worker processes also exit when their parent goes (distributed watches a pipe).
+
+Workers log through their parent (:func:`worker_logs`, :func:`start_worker`); a
+:class:`WorkerProcess` is one long-lived child that runs calls for a long-lived parent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
+import logging.handlers
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -29,8 +35,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, TypeVar
+
+T = TypeVar("T")
 
 #: The environment variable that marks the processes an entry point started.
 TAG_VARIABLE: Final = "IKU_PROCESS_TAG"
@@ -64,6 +75,130 @@ def die_with_parent(parent_pid: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+class _ToParentLoggers(logging.Handler):
+    """Hands a worker's log record to the parent's logger of the same name, so a worker's
+    traceback goes where the parent's logging goes (the log file), never straight to the
+    terminal from a process without logging set up."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+
+
+@contextlib.contextmanager
+def worker_logs(context: Any) -> Iterator[Any]:
+    """A queue the workers of ``context`` log into, its records handed to this process's
+    loggers while the block runs."""
+    queue = context.Queue()
+    listener = logging.handlers.QueueListener(queue, _ToParentLoggers())
+    listener.start()
+    try:
+        yield queue
+    finally:
+        listener.stop()
+        queue.close()
+
+
+def start_worker(
+    parent_pid: int,
+    log_queue: Any,
+    level: int = logging.WARNING,
+    then: Callable[..., None] | None = None,
+    *args: Any,
+) -> None:
+    """A worker's start (a pool's ``initializer``): end with the parent, log through it at
+    ``level``, then ``then(*args)``."""
+    die_with_parent(parent_pid)
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
+    root.setLevel(level)
+    if then is not None:
+        then(*args)
+
+
+class WorkerProcess:
+    """One long-lived child process that runs functions for a long-lived parent (the web
+    process hands it the Great Expectations runs and the figures' recomputation, which would
+    otherwise hold the parent's GIL while it answers requests).
+
+    The child is a fresh interpreter (spawn: the parent holds database connections and
+    threads), started on first use, with ``initializer(*initargs)`` run once in it; it ends
+    with the parent (:func:`die_with_parent`) and logs through the parent's loggers. A child
+    that dies is replaced and the call it was running is run once more in the new one (a
+    crash that repeats is the call's: :class:`BrokenProcessPool` is raised)."""
+
+    def __init__(
+        self,
+        name: str,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        self.name = name
+        self.initializer = initializer
+        self.initargs = initargs
+        self._context = multiprocessing.get_context("spawn")
+        self._pool: ProcessPoolExecutor | None = None
+        self._logs: contextlib.ExitStack | None = None
+        self._lock = threading.Lock()
+        self.starts = 0
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._logs = contextlib.ExitStack()
+                queue = self._logs.enter_context(worker_logs(self._context))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=self._context,
+                    initializer=start_worker,
+                    initargs=(
+                        os.getpid(),
+                        queue,
+                        logging.getLogger().getEffectiveLevel(),
+                        self.initializer,
+                        *self.initargs,
+                    ),
+                )
+                self.starts += 1
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is not pool:
+                return
+            self._pool = None
+            logs, self._logs = self._logs, None
+        pool.shutdown(wait=False, cancel_futures=True)
+        if logs is not None:
+            logs.close()
+
+    def call(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in the child (both picklable); its result or its exception."""
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                return pool.submit(function, *args).result()
+            except BrokenProcessPool:
+                self._discard(pool)
+                if attempt == 2:
+                    raise
+                logging.getLogger(__name__).warning(
+                    "the %s worker process ended; running its call again in a new one", self.name
+                )
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """End the child (after the call it runs, if any)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            logs, self._logs = self._logs, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if logs is not None:
+            logs.close()
 
 
 def reap_descendants_at_exit() -> str | None:

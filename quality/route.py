@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from iku import models as m
 from iku.db import bulk_insert, now_wib, table_of
 from iku.ingest.bounds import fit_columns
-from quality.decisions import decide
+from quality.decisions import decide_many
 from quality.runner import Finding, ValidationReport
 
 SYSTEM = "sistem"
@@ -300,6 +300,7 @@ def resolve_superseded(session: Session, superseding: dict[int, int]) -> int:
                 m.ValidationIssue.submission_id.in_(older_ids), m.ValidationIssue.status == "open"
             )
         ).all()
+        decided: list[tuple[m.ValidationIssue, str]] = []
         for issue in open_issues:
             if issue.indicator_code and issue.indicator_code in loaded:
                 note = (
@@ -311,6 +312,7 @@ def resolve_superseded(session: Session, superseding: dict[int, int]) -> int:
                     f"Ditutup otomatis: berkas ini digantikan oleh pengiriman ulang #{newer.id} "
                     f"({newer.file_name}); masalah yang masih ada tercatat pada berkas baru."
                 )
-            decide(session, issue, "auto_resolve", SYSTEM, note)
-            resolved += 1
+            decided.append((issue, note))
+        decide_many(session, decided, "auto_resolve", SYSTEM)
+        resolved += len(decided)
     return resolved

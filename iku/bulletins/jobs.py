@@ -14,14 +14,12 @@ import dataclasses
 import hashlib
 import json
 import logging
-import logging.handlers
 import multiprocessing
 import os
 import shutil
 import socket
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -48,7 +46,7 @@ from iku.formatting import (
     Absent,
 )
 from iku.locks import CycleFence
-from iku.processes import die_with_parent
+from iku.processes import start_worker, worker_logs
 from iku.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -400,37 +398,6 @@ def _stopped(job: RenderJob) -> RenderFailure:
     return RenderFailure(job.audience, job.subject_key, job.agency_id, STOPPED)
 
 
-class _ToParentLoggers(logging.Handler):
-    """Hands a worker's log record to the parent's logger of the same name, so a worker's
-    traceback goes where the parent's logging goes (the log file), never straight to the
-    terminal from a process without logging set up."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        logger = logging.getLogger(record.name)
-        if logger.isEnabledFor(record.levelno):
-            logger.handle(record)
-
-
-@contextmanager
-def _worker_logs(context: Any) -> Iterator[Any]:
-    queue = context.Queue()
-    listener = logging.handlers.QueueListener(queue, _ToParentLoggers())
-    listener.start()
-    try:
-        yield queue
-    finally:
-        listener.stop()
-        queue.close()
-
-
-def _start_worker(parent_pid: int, log_queue: Any) -> None:
-    """A render worker's start: end with the parent, log through it."""
-    die_with_parent(parent_pid)
-    root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
-    root.setLevel(logging.WARNING)
-
-
 def _run_chunk(jobs: Sequence[RenderJob]) -> list[RenderedFile | RenderFailure]:
     return [run_job(job) for job in jobs]
 
@@ -466,11 +433,11 @@ def run_jobs(
     chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
     results: list[RenderedFile | RenderFailure] = []
     with (
-        _worker_logs(context) as log_queue,
+        worker_logs(context) as log_queue,
         ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=_start_worker,
+            initializer=start_worker,
             initargs=(os.getpid(), log_queue),
         ) as pool,
     ):

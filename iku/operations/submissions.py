@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -39,11 +39,13 @@ from iku.db import now_wib, session_scope
 from iku.i18n import _
 from iku.ingest.outcomes import DUPLICATE, IGNORED, REFUSED, REJECTED, SKIPPED
 from iku.ingest.rejections import AGENCY_MISMATCH
+from iku.processes import WorkerProcess
 from iku.runtime import Runtime
 
 if TYPE_CHECKING:  # ingestion (pandas) is imported when the first submission arrives
     from iku.ingest.context import IngestContext
     from iku.ingest.service import FileOutcome, Receipt
+    from iku.rules import Rules
 
 log = logging.getLogger("iku.operations.submissions")
 
@@ -142,26 +144,43 @@ def submitting_agency(actor: Actor) -> str:
 
 
 def load_result(session: Session, submission_id: int) -> SubmissionResult | None:
-    """A submission with its row outcomes (None: no such submission)."""
-    found = session.execute(
-        select(m.Submission, m.Agency.code)
-        .join(m.Agency, m.Agency.id == m.Submission.agency_id)
-        .where(m.Submission.id == submission_id)
+    """A submission with its row outcomes (None: no such submission). Columns, not ORM
+    objects: every answer of the API reads one, and loading entities was a quarter of a busy
+    web process's time."""
+    ms = m.Submission
+    sub = session.execute(
+        select(
+            ms.id,
+            ms.period,
+            ms.file_name,
+            ms.status,
+            ms.received_at,
+            ms.row_count,
+            ms.accepted_rows,
+            ms.quarantined_rows,
+            ms.supersedes_id,
+            ms.rejection_rule,
+            ms.rejection_reason,
+            m.Agency.code,
+        )
+        .join(m.Agency, m.Agency.id == ms.agency_id)
+        .where(ms.id == submission_id)
     ).first()
-    if found is None:
+    if sub is None:
         return None
-    sub, code = found
-    issues = session.scalars(
-        select(m.ValidationIssue)
-        .where(m.ValidationIssue.submission_id == sub.id)
-        .order_by(m.ValidationIssue.source_row, m.ValidationIssue.id)
+    code = sub.code
+    vi = m.ValidationIssue
+    issues = session.execute(
+        select(vi.id, vi.source_row, vi.indicator_code, vi.rule, vi.severity, vi.status, vi.message)
+        .where(vi.submission_id == sub.id)
+        .order_by(vi.source_row, vi.id)
     ).all()
     staged = session.execute(
         select(m.StagedRow.source_row, m.StagedRow.indicator_code, m.StagedRow.raw_value)
         .where(m.StagedRow.submission_id == sub.id)
         .order_by(m.StagedRow.source_row)
     ).all()
-    by_row: dict[int, list[m.ValidationIssue]] = {}
+    by_row: dict[int, list[Any]] = {}
     for issue in issues:
         by_row.setdefault(issue.source_row or 0, []).append(issue)
     rows = []
@@ -268,9 +287,9 @@ def get_submission(session: Session, actor: Actor, submission_id: int) -> Submis
 
 def write_serialiser(rt: Runtime) -> AbstractContextManager[Any]:
     """SQLite has one writer at a time and its busy handler is not fair: many threads of one
-    process polling for the lock can starve one past its timeout. The web process's own
-    writers (storing, validating, recomputing) queue on this lock instead; PostgreSQL needs
-    none (row locks)."""
+    process polling for the lock can starve one past its timeout. The web process's request
+    threads store on this lock instead (its worker processes, validating and recomputing,
+    are one writer each, which the busy handler serves); PostgreSQL needs none (row locks)."""
     if rt.engine.dialect.name == "sqlite":
         return threading.Lock()
     return nullcontext()
@@ -285,6 +304,9 @@ class FigureWorker:
     coalescing the periods that wait at the same moment (twenty submissions of one period cost
     one recomputation). ``updated``: when each period's figures were last recomputed.
 
+    The recomputation runs in ``worker`` (a child process of the web process: its pandas work
+    would otherwise hold the GIL the web server's threads answer with); without one, here.
+
     ``settle``: how long the worker waits after a request for others to join it; ``spacing``:
     the least time between two recomputations (the figures stay within seconds of the data
     while a burst of submissions costs a few recomputations, not one each)."""
@@ -292,13 +314,13 @@ class FigureWorker:
     def __init__(
         self,
         rt: Runtime,
-        writes: AbstractContextManager[Any] | None = None,
+        worker: WorkerProcess | None = None,
         *,
         settle: float = 0.3,
         spacing: float = 1.5,
     ) -> None:
         self.rt = rt
-        self.writes = writes if writes is not None else nullcontext()
+        self.worker = worker
         self.settle = settle
         self.spacing = spacing
         self._last = 0.0
@@ -348,25 +370,35 @@ class FigureWorker:
                 return
 
     def recompute(self, period: str) -> list[str]:
-        from iku.engine.store import compute_period
-        from iku.operations.review import periods_to_recompute
-
         started = time.monotonic()
-        done: list[str] = []
-        with self.writes, session_scope(self.rt.engine) as session:
-            for each in periods_to_recompute(session, period):
-                session.scalar(
-                    select(m.EvaluationCycle.id)
-                    .where(m.EvaluationCycle.period == each)
-                    .with_for_update()
-                )
-                compute_period(session, each, self.rt.rules)
-                done.append(each)
+        if self.worker is None:
+            done = recompute_figures(self.rt.engine, self.rt.rules, period)
+        else:
+            done = self.worker.call(_recompute_in_worker, self.rt.rules, period)
         at = now_wib()
         for each in done:
             self.updated[each] = at
         log.info("figures of %s recomputed in %.2f s", ", ".join(done), time.monotonic() - started)
         return done
+
+
+def recompute_figures(engine: Engine, rules: Rules, period: str) -> list[str]:
+    """Recompute the figures of ``period`` and of the later computed periods of its year;
+    return the periods recomputed."""
+    from iku.engine.store import compute_period
+    from iku.operations.review import periods_to_recompute
+
+    done: list[str] = []
+    with session_scope(engine) as session:
+        for each in periods_to_recompute(session, period):
+            session.scalar(
+                select(m.EvaluationCycle.id)
+                .where(m.EvaluationCycle.period == each)
+                .with_for_update()
+            )
+            compute_period(session, each, rules)
+            done.append(each)
+    return done
 
 
 # --- validation, micro-batched ---------------------------------------------------------------
@@ -380,35 +412,73 @@ class _Job:
     error: BaseException | None = None
 
 
+class _Arrival:
+    """A submission announced to the :class:`Validator`; closing it (once counts) says it
+    asks for nothing more or has asked."""
+
+    def __init__(self, validator: Validator) -> None:
+        self._validator: Validator | None = validator
+
+    def close(self) -> None:
+        validator, self._validator = self._validator, None
+        if validator is not None:
+            validator._arrived()
+
+
 class Validator:
     """One thread per web process that validates the submissions waiting at the same moment
     in one run per period (one Great Expectations run for twenty agencies instead of twenty:
-    the run's fixed cost is most of a small submission's validation, and on SQLite the runs
-    would queue for the database's write lock anyway). Each caller waits for its own job."""
+    the run's fixed cost is most of a small submission's validation). Each caller waits for
+    its own job.
+
+    The runs go to ``worker`` (a child process of the web process: Great Expectations is pure
+    Python and would hold the GIL the web server's threads answer with, so requests and
+    validation share the machine's cores instead of one); without one, they run here. While a
+    run goes on, the submissions arriving meanwhile wait for the next one."""
 
     def __init__(
         self,
         rt: Runtime,
-        writes: AbstractContextManager[Any] | None = None,
+        worker: WorkerProcess | None = None,
         *,
-        linger: float = 0.15,
+        linger: float = 0.05,
+        gather: float = 0.6,
     ) -> None:
         self.rt = rt
-        self.writes = writes if writes is not None else nullcontext()
+        self.worker = worker
         self.linger = linger
+        self.gather = gather
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._arriving = 0
         self.runs = 0
 
-    def validate(self, agency: str, period: str, timeout: float = 600) -> None:
-        """Validate the agency's staged version of the period; return when it is done."""
+    def expect(self) -> _Arrival:
+        """A submission is being taken that will likely ask for validation: the batch being
+        gathered waits for it (see :meth:`_gather`) until its validation is asked for or the
+        arrival is closed (the submission was a duplicate, rejected, or failed)."""
+        with self._lock:
+            self._arriving += 1
+        return _Arrival(self)
+
+    def _arrived(self) -> None:
+        with self._lock:
+            self._arriving -= 1
+
+    def validate(
+        self, agency: str, period: str, timeout: float = 600, *, arrival: _Arrival | None = None
+    ) -> None:
+        """Validate the agency's staged version of the period; return when it is done.
+        ``arrival``: what :meth:`expect` gave for this submission."""
         job = _Job(agency, period)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="iku-validator", daemon=True)
                 self._thread.start()
         self._queue.put(job)
+        if arrival is not None:
+            arrival.close()
         if not job.done.wait(timeout):
             raise TimeoutError(f"validation of {agency} {period} did not finish")
         if job.error is not None:
@@ -426,20 +496,7 @@ class Validator:
             first = self._queue.get()
             if first is None:
                 return
-            jobs, stop = [first], False
-            # Linger a moment for the submissions arriving together: a run of one that the
-            # others then wait for costs them a whole fixed cost of Great Expectations.
-            until = time.monotonic() + self.linger
-            while True:
-                try:
-                    more = self._queue.get(timeout=max(0.0, until - time.monotonic()))
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                else:
-                    jobs.append(more)
+            jobs, stop = self._gather(first)
             by_period: dict[str, list[_Job]] = {}
             for job in jobs:
                 by_period.setdefault(job.period, []).append(job)
@@ -456,28 +513,89 @@ class Validator:
             if stop:
                 return
 
-    def run_batch(self, period: str, agencies: list[str]) -> None:
-        """Judge the batch reading only (the checks hold no lock, stores go on), then route it
-        in a short write transaction; if a version of these agencies arrived meanwhile (another
-        process), validate again the usual way, under the lock."""
-        from quality.validate import apply_validation, prepare_validation, validate_period
-
+    def _gather(self, first: _Job) -> tuple[list[_Job], bool]:
+        """The jobs of the next run: ``first`` and those that join it while submissions are
+        still being taken (:meth:`expect`), at most ``gather`` seconds, then ``linger`` seconds
+        of quiet. Twenty submissions arriving together are stored one after another; a run
+        started with the first few makes the others wait for it, then pay a run of their own
+        (a whole fixed cost of Great Expectations). Whether the run stopped the thread too."""
+        jobs = [first]
         started = time.monotonic()
-        with session_scope(self.rt.engine) as session:
-            prepared = prepare_validation(session, period, self.rt.rules, agency=agencies)
-        judged = time.monotonic()
-        with self.writes, session_scope(self.rt.engine) as session:
-            if apply_validation(session, prepared) is None:
-                log.info("the staged versions of %s changed while judged: validating again", period)
-                validate_period(session, period, self.rt.rules, agency=agencies)
+        quiet_from = started
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                arriving = self._arriving
+            if now - started >= self.gather or (not arriving and now - quiet_from >= self.linger):
+                return jobs, False
+            wait = self.linger - (now - quiet_from) if not arriving else 0.02
+            try:
+                more = self._queue.get(timeout=max(0.005, min(wait, 0.02)))
+            except queue.Empty:
+                continue
+            if more is None:
+                return jobs, True
+            jobs.append(more)
+            quiet_from = time.monotonic()
+
+    def run_batch(self, period: str, agencies: list[str]) -> None:
+        started = time.monotonic()
+        if self.worker is None:
+            judged = validate_batch(self.rt.engine, self.rt.rules, period, agencies)
+        else:
+            judged = self.worker.call(_validate_in_worker, self.rt.rules, period, agencies)
         self.runs += 1
         log.info(
             "validated %s for %d agencies in %.2f s (judged in %.2f s)",
             period,
             len(agencies),
             time.monotonic() - started,
-            judged - started,
+            judged,
         )
+
+
+def validate_batch(engine: Engine, rules: Rules, period: str, agencies: list[str]) -> float:
+    """Validate the staged versions of ``agencies`` for ``period``: judge them reading only
+    (the checks hold no lock, stores go on), then route them in a short write transaction; if
+    a version of these agencies arrived meanwhile, validate again the usual way, under the
+    lock. Returns the seconds the judging took."""
+    from quality.validate import apply_validation, prepare_validation, validate_period
+
+    started = time.monotonic()
+    with session_scope(engine) as session:
+        prepared = prepare_validation(session, period, rules, agency=agencies)
+    judged = time.monotonic() - started
+    with session_scope(engine) as session:
+        if apply_validation(session, prepared) is None:
+            log.info("the staged versions of %s changed while judged: validating again", period)
+            validate_period(session, period, rules, agency=agencies)
+    return judged
+
+
+# --- the web process's worker processes --------------------------------------------------------
+
+#: The worker process's own engine (:func:`_start_worker`).
+_worker_engine: dict[str, Engine] = {}
+
+
+def _start_worker(database_url: str) -> None:
+    from iku.db import make_engine
+
+    _worker_engine["engine"] = make_engine(database_url)
+
+
+def _validate_in_worker(rules: Rules, period: str, agencies: list[str]) -> float:
+    return validate_batch(_worker_engine["engine"], rules, period, agencies)
+
+
+def _recompute_in_worker(rules: Rules, period: str) -> list[str]:
+    return recompute_figures(_worker_engine["engine"], rules, period)
+
+
+def worker_process(rt: Runtime, name: str) -> WorkerProcess:
+    """A worker process of the web process, connected to ``rt``'s database."""
+    url = rt.engine.url.render_as_string(hide_password=False)
+    return WorkerProcess(name, _start_worker, (url,))
 
 
 # --- receiving -----------------------------------------------------------------------------
@@ -492,8 +610,9 @@ class SubmissionDesk:
         self.rt = rt
         self.refresh_seconds = refresh_seconds
         self.writes = write_serialiser(rt)
-        self.figures = FigureWorker(rt, self.writes)
-        self.validator = Validator(rt, self.writes)
+        self._workers = [worker_process(rt, "validation"), worker_process(rt, "figures")]
+        self.validator = Validator(rt, self._workers[0])
+        self.figures = FigureWorker(rt, self._workers[1])
         self._context: IngestContext | None = None
         self._agency_locks: dict[str, threading.Lock] = {}
         #: (submission id, channel, error) of each notice sent, in order (tests, the log).
@@ -527,6 +646,8 @@ class SubmissionDesk:
             thread.join(30)
         self.validator.close()
         self.figures.close()
+        for worker in self._workers:
+            worker.close()
         with self._lock:
             if self._context is not None:
                 self._context.close()
@@ -580,6 +701,21 @@ class SubmissionDesk:
 
     def _take(
         self, actor: Actor, agency: str, data: bytes, name: str, receipt: Receipt
+    ) -> SubmissionResult:
+        arrival = self.validator.expect()
+        try:
+            return self._take_announced(actor, agency, data, name, receipt, arrival)
+        finally:
+            arrival.close()
+
+    def _take_announced(
+        self,
+        actor: Actor,
+        agency: str,
+        data: bytes,
+        name: str,
+        receipt: Receipt,
+        arrival: _Arrival,
     ) -> SubmissionResult:
         clock = time.monotonic()
         context = self.context()
@@ -635,7 +771,7 @@ class SubmissionDesk:
                 self.notify(result, rejection=outcome.reason or code)
             raise SubmissionError(422, code, message, result)
         assert outcome.period is not None
-        self.validator.validate(agency, outcome.period)
+        self.validator.validate(agency, outcome.period, arrival=arrival)
         validated = time.monotonic()
         with session_scope(self.rt.engine) as session:
             result = load_result(session, outcome.submission_id)
