@@ -148,8 +148,8 @@ def period_row(session: Session, period: str, *, for_update: bool = False) -> m.
 
 
 def is_locked(session: Session, period: str) -> bool:
-    row = period_row(session, period)
-    return bool(row is not None and row.locked)
+    """Whether the period is locked (asked by every submission: a column, not the row)."""
+    return bool(session.scalar(select(m.PeriodState.locked).where(m.PeriodState.period == period)))
 
 
 def is_published(session: Session, period: str) -> bool:

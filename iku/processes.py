@@ -175,6 +175,13 @@ class WorkerProcess:
         if logs is not None:
             logs.close()
 
+    def start(self, function: Callable[[], Any] | None = None) -> None:
+        """Start the child now, without waiting for it, and run ``function`` in it (imports
+        that its first real call would otherwise wait for)."""
+        pool = self._executor()
+        if function is not None:
+            pool.submit(function)
+
     def call(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in the child (both picklable); its result or its exception."""
         for attempt in (1, 2):

@@ -130,12 +130,18 @@ def run_checks(
     submissions: pd.DataFrame,
     rules: Rules,
     context: Mapping[str, Any],
+    *,
+    part: tuple[int, int] = (0, 1),
 ) -> ValidationReport:
     """Run every check on the frames built by :mod:`quality.frame`.
 
     ``context`` carries values an expectation may need beyond the frames. Rows of
     submissions that fail a blocking check are still judged row by row (the steward sees every
     problem at once), but the submission as a whole is rejected by the router.
+
+    ``part`` ``(i, n)``: only the i-th of n shares of the checks, and the findings as they
+    came (unsettled): processes that each run a share of one validation give their reports to
+    :func:`merge_reports`. The whole, ``(0, 1)``, is settled here.
     """
     missing = [c for c in ROW_COLUMNS if c not in rows.columns]
     if missing:
@@ -152,7 +158,7 @@ def run_checks(
         "unexpected_index_column_names": ["row_id"],
         "return_unexpected_index_query": False,
     }
-    prepared = _definitions(rules, context)
+    prepared = _definitions(rules, context, part)
     for frame_name, frame in frames.items():
         if frame.empty:
             continue
@@ -173,8 +179,23 @@ def run_checks(
         for suite_result in suite_results:
             for result in suite_result.results:
                 _collect(result, lookup[frame_name], rules, report)
-    # A quarantined row is judged on its values; plausibility warnings on it would be noise
-    # for the steward (the value is not used until the row is fixed or overridden).
+    return _settled(report) if part == (0, 1) else report
+
+
+def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
+    """One report of the shares of one validation (``run_checks(..., part=...)``)."""
+    merged = ValidationReport(
+        findings=[f for r in reports for f in r.findings],
+        rows_checked=max((r.rows_checked for r in reports), default=0),
+        submissions_checked=max((r.submissions_checked for r in reports), default=0),
+    )
+    return _settled(merged)
+
+
+def _settled(report: ValidationReport) -> ValidationReport:
+    """The findings as the steward reads them: a quarantined row is judged on its values, so
+    plausibility warnings on it would be noise (the value is not used until the row is fixed
+    or overridden); a finding another finding supersedes goes; in a stable order."""
     quarantined = report.quarantined_rows()
     superseded = {
         (f.row_id, rule)
@@ -199,7 +220,9 @@ _warm = threading.local()
 WARM_RUNS: Final = 200
 
 
-def _definitions(rules: Rules, context: Mapping[str, Any]) -> dict[str, tuple[list[Any], set[str]]]:
+def _definitions(
+    rules: Rules, context: Mapping[str, Any], part: tuple[int, int] = (0, 1)
+) -> dict[str, tuple[list[Any], set[str]]]:
     """Per frame: the validation definitions of its suites and the columns they read.
 
     Building a GX context, its suites and definitions costs a fixed part of every run (the
@@ -209,18 +232,25 @@ def _definitions(rules: Rules, context: Mapping[str, Any]) -> dict[str, tuple[li
     import great_expectations as gx
 
     built: dict[str, list[tuple[str, str, list[Any]]]] = {}
-    signature: list[Any] = []
+    signature: list[Any] = [part]
+    share, shares = part
     for frame_name in ("rows", "submissions"):
         # One suite per frame, every check in the order of SUITE_TITLES: each run of a
         # validation definition has a fixed cost, and a finding names its suite from the check.
+        # A share takes every n-th check of the frame.
+        ordered = [
+            c
+            for suite in SUITE_TITLES
+            for c in CHECKS
+            if c.frame == frame_name and c.suite == suite
+        ]
         expectations = []
-        for suite_name in SUITE_TITLES:
-            for check in (c for c in CHECKS if c.frame == frame_name and c.suite == suite_name):
-                expectation = check.expectation(rules, context)
-                expectation.meta = {"rule": check.rule, "severity": check.severity}
-                expectation.notes = check.title
-                expectations.append(expectation)
-                signature.append((frame_name, suite_name, repr(expectation)))
+        for check in ordered[share::shares]:
+            expectation = check.expectation(rules, context)
+            expectation.meta = {"rule": check.rule, "severity": check.severity}
+            expectation.notes = check.title
+            expectations.append(expectation)
+            signature.append((frame_name, check.suite, repr(expectation)))
         built[frame_name] = [(f"iku_{frame_name}", "IKU", expectations)] if expectations else []
     key = repr(signature)
     cached = getattr(_warm, "cache", None)

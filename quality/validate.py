@@ -149,18 +149,27 @@ class PreparedValidation:
 
 
 def prepare_validation(
-    session: Session, period: str, rules: Rules, *, agency: str | list[str] | None = None
+    session: Session,
+    period: str,
+    rules: Rules,
+    *,
+    agency: str | list[str] | None = None,
+    part: tuple[int, int] = (0, 1),
 ) -> PreparedValidation:
     """Build the frames of the period's staged submissions (of ``agency``) and run the checks,
     reading only: the Great Expectations run holds no lock, so ingestion's writes go on
-    meanwhile. :func:`apply_validation` routes the result in a write transaction."""
+    meanwhile. :func:`apply_validation` routes the result in a write transaction.
+
+    ``part``: only that share of the checks (:func:`quality.runner.run_checks`); the report is
+    then one of several to merge (:func:`quality.runner.merge_reports`) into ``report``
+    before routing."""
     codes = _codes(agency)
     with paused_gc():
         frames = build_frames(session, period, staged_query(period, codes), rules)
         if frames.submissions.empty:
             report = ValidationReport()
         else:
-            report = run_checks(frames.rows, frames.submissions, rules, frames.context)
+            report = run_checks(frames.rows, frames.submissions, rules, frames.context, part=part)
     ids = frozenset(int(i) for i in frames.submissions.get("submission_id", []))
     return PreparedValidation(period, codes, ids, frames, report)
 

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import queue
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # ingestion (pandas) is imported when the first submission ar
     from iku.ingest.context import IngestContext
     from iku.ingest.service import FileOutcome, Receipt
     from iku.rules import Rules
+    from quality.validate import PreparedValidation
 
 log = logging.getLogger("iku.operations.submissions")
 
@@ -144,11 +148,12 @@ def submitting_agency(actor: Actor) -> str:
 
 
 def load_result(session: Session, submission_id: int) -> SubmissionResult | None:
-    """A submission with its row outcomes (None: no such submission). Columns, not ORM
-    objects: every answer of the API reads one, and loading entities was a quarter of a busy
-    web process's time."""
+    """A submission with its row outcomes (None: no such submission). Columns read on the
+    session's connection, not ORM objects: every answer of the API reads one, and loading
+    entities was a quarter of a busy web process's time."""
+    connection = session.connection()
     ms = m.Submission
-    sub = session.execute(
+    sub = connection.execute(
         select(
             ms.id,
             ms.period,
@@ -170,12 +175,12 @@ def load_result(session: Session, submission_id: int) -> SubmissionResult | None
         return None
     code = sub.code
     vi = m.ValidationIssue
-    issues = session.execute(
+    issues = connection.execute(
         select(vi.id, vi.source_row, vi.indicator_code, vi.rule, vi.severity, vi.status, vi.message)
         .where(vi.submission_id == sub.id)
         .order_by(vi.source_row, vi.id)
     ).all()
-    staged = session.execute(
+    staged = connection.execute(
         select(m.StagedRow.source_row, m.StagedRow.indicator_code, m.StagedRow.raw_value)
         .where(m.StagedRow.submission_id == sub.id)
         .order_by(m.StagedRow.source_row)
@@ -408,8 +413,10 @@ def recompute_figures(engine: Engine, rules: Rules, period: str) -> list[str]:
 class _Job:
     agency: str
     period: str
+    submission_id: int | None = None
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    result: SubmissionResult | None = None
 
 
 class _Arrival:
@@ -431,21 +438,28 @@ class Validator:
     the run's fixed cost is most of a small submission's validation). Each caller waits for
     its own job.
 
-    The runs go to ``worker`` (a child process of the web process: Great Expectations is pure
-    Python and would hold the GIL the web server's threads answer with, so requests and
-    validation share the machine's cores instead of one); without one, they run here. While a
-    run goes on, the submissions arriving meanwhile wait for the next one."""
+    The runs go to ``workers`` (child processes of the web process: Great Expectations is pure
+    Python and would hold the GIL the web server's threads answer with); with several, each
+    judges a share of the checks at the same time (a run is mostly the fixed cost of each
+    expectation, so n processes judge a batch in about 1/n of the time), the first routes the
+    merged findings. Without workers, runs go here. While a run goes on, the submissions
+    arriving meanwhile wait for the next one."""
 
     def __init__(
         self,
         rt: Runtime,
-        worker: WorkerProcess | None = None,
+        workers: Sequence[WorkerProcess] = (),
         *,
         linger: float = 0.05,
         gather: float = 0.6,
     ) -> None:
         self.rt = rt
-        self.worker = worker
+        self.workers = list(workers)
+        self._shares = (
+            ThreadPoolExecutor(len(self.workers), thread_name_prefix="iku-validation-share")
+            if len(self.workers) > 1
+            else None
+        )
         self.linger = linger
         self.gather = gather
         self._queue: queue.Queue[_Job | None] = queue.Queue()
@@ -467,11 +481,18 @@ class Validator:
             self._arriving -= 1
 
     def validate(
-        self, agency: str, period: str, timeout: float = 600, *, arrival: _Arrival | None = None
-    ) -> None:
-        """Validate the agency's staged version of the period; return when it is done.
-        ``arrival``: what :meth:`expect` gave for this submission."""
-        job = _Job(agency, period)
+        self,
+        agency: str,
+        period: str,
+        timeout: float = 600,
+        *,
+        arrival: _Arrival | None = None,
+        submission_id: int | None = None,
+    ) -> SubmissionResult | None:
+        """Validate the agency's staged version of the period; return when it is done, with
+        the outcome of ``submission_id`` as the batch read it right after routing (None if
+        not asked or no longer there). ``arrival``: what :meth:`expect` gave for it."""
+        job = _Job(agency, period, submission_id)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="iku-validator", daemon=True)
@@ -483,6 +504,7 @@ class Validator:
             raise TimeoutError(f"validation of {agency} {period} did not finish")
         if job.error is not None:
             raise job.error
+        return job.result
 
     def close(self, timeout: float = 30) -> None:
         with self._lock:
@@ -490,6 +512,8 @@ class Validator:
         if thread is not None and thread.is_alive():
             self._queue.put(None)
             thread.join(timeout)
+        if self._shares is not None:
+            self._shares.shutdown(wait=True)
 
     def _run(self) -> None:
         while True:
@@ -502,7 +526,10 @@ class Validator:
                 by_period.setdefault(job.period, []).append(job)
             for period, waiting in sorted(by_period.items()):
                 try:
-                    self.run_batch(period, sorted({j.agency for j in waiting}))
+                    wanted = sorted({j.submission_id for j in waiting if j.submission_id})
+                    results = self.run_batch(period, sorted({j.agency for j in waiting}), wanted)
+                    for job in waiting:
+                        job.result = results.get(job.submission_id or 0)
                 except BaseException as exc:
                     log.exception("validation of %s failed", period)
                     for job in waiting:
@@ -538,12 +565,35 @@ class Validator:
             jobs.append(more)
             quiet_from = time.monotonic()
 
-    def run_batch(self, period: str, agencies: list[str]) -> None:
+    def run_batch(
+        self, period: str, agencies: list[str], wanted: Sequence[int] = ()
+    ) -> dict[int, SubmissionResult]:
+        """Validate the batch; the outcomes of the ``wanted`` submissions, read right after
+        routing where it ran (a worker reads twenty in a row faster than twenty request
+        threads of a busy web process each read theirs)."""
         started = time.monotonic()
-        if self.worker is None:
-            judged = validate_batch(self.rt.engine, self.rt.rules, period, agencies)
+        rules = self.rt.rules
+        if not self.workers:
+            judged, results = validate_batch(self.rt.engine, rules, period, agencies, wanted)
+        elif self._shares is None:
+            judged, results = self.workers[0].call(
+                _validate_in_worker, rules, period, agencies, wanted
+            )
         else:
-            judged = self.worker.call(_validate_in_worker, self.rt.rules, period, agencies)
+            n = len(self.workers)
+            shares = [
+                self._shares.submit(worker.call, _judge_in_worker, rules, period, agencies, (i, n))
+                for i, worker in enumerate(self.workers)
+            ]
+            judged_shares = [share.result() for share in shares]
+            judged = time.monotonic() - started
+            # The shares read the staged versions apart: if a version arrived between their
+            # reads they judged different submissions, and the first validates again.
+            same = len({submission_ids for submission_ids, _report in judged_shares}) == 1
+            others = [report for _ids, report in judged_shares[1:]] if same else None
+            results = self.workers[0].call(
+                _route_in_worker, rules, period, agencies, others, wanted
+            )
         self.runs += 1
         log.info(
             "validated %s for %d agencies in %.2f s (judged in %.2f s)",
@@ -552,13 +602,24 @@ class Validator:
             time.monotonic() - started,
             judged,
         )
+        return results
 
 
-def validate_batch(engine: Engine, rules: Rules, period: str, agencies: list[str]) -> float:
+def load_results(engine: Engine, submission_ids: Sequence[int]) -> dict[int, SubmissionResult]:
+    """:func:`load_result` of each submission, in one transaction."""
+    with session_scope(engine) as session:
+        loaded = {i: load_result(session, i) for i in submission_ids}
+    return {i: result for i, result in loaded.items() if result is not None}
+
+
+def validate_batch(
+    engine: Engine, rules: Rules, period: str, agencies: list[str], wanted: Sequence[int] = ()
+) -> tuple[float, dict[int, SubmissionResult]]:
     """Validate the staged versions of ``agencies`` for ``period``: judge them reading only
     (the checks hold no lock, stores go on), then route them in a short write transaction; if
     a version of these agencies arrived meanwhile, validate again the usual way, under the
-    lock. Returns the seconds the judging took."""
+    lock. Returns the seconds the judging took and the outcomes of the ``wanted``
+    submissions."""
     from quality.validate import apply_validation, prepare_validation, validate_period
 
     started = time.monotonic()
@@ -569,7 +630,7 @@ def validate_batch(engine: Engine, rules: Rules, period: str, agencies: list[str
         if apply_validation(session, prepared) is None:
             log.info("the staged versions of %s changed while judged: validating again", period)
             validate_period(session, period, rules, agency=agencies)
-    return judged
+    return judged, load_results(engine, wanted)
 
 
 # --- the web process's worker processes --------------------------------------------------------
@@ -584,8 +645,65 @@ def _start_worker(database_url: str) -> None:
     _worker_engine["engine"] = make_engine(database_url)
 
 
-def _validate_in_worker(rules: Rules, period: str, agencies: list[str]) -> float:
-    return validate_batch(_worker_engine["engine"], rules, period, agencies)
+def _warm_worker() -> None:
+    """Import what validating and recomputing need (Great Expectations, the engine): seconds
+    a worker's first batch would otherwise wait."""
+    import iku.engine.store  # noqa: F401
+    import quality.validate  # noqa: F401
+
+
+def _validate_in_worker(
+    rules: Rules, period: str, agencies: list[str], wanted: Sequence[int]
+) -> tuple[float, dict[int, SubmissionResult]]:
+    return validate_batch(_worker_engine["engine"], rules, period, agencies, wanted)
+
+
+#: The validation the first share's worker judged, kept for its routing.
+_worker_prepared: dict[str, PreparedValidation] = {}
+
+
+def _judge_in_worker(
+    rules: Rules, period: str, agencies: list[str], part: tuple[int, int]
+) -> tuple[frozenset[int], bytes]:
+    """Judge a share of the checks: the submissions judged and the share's report, pickled
+    here (the web process passes it on to the first share's worker without reading it, so it
+    never imports Great Expectations). The first share keeps its frames to route with."""
+    from quality.validate import prepare_validation
+
+    with session_scope(_worker_engine["engine"]) as session:
+        prepared = prepare_validation(session, period, rules, agency=agencies, part=part)
+    if part[0] == 0:
+        _worker_prepared["batch"] = prepared
+    return prepared.submission_ids, pickle.dumps(prepared.report)
+
+
+def _route_in_worker(
+    rules: Rules,
+    period: str,
+    agencies: list[str],
+    others: list[bytes] | None,
+    wanted: Sequence[int],
+) -> dict[int, SubmissionResult]:
+    """Route the kept validation with the findings of every share merged; with no other
+    shares' reports (they judged different versions), or if a version arrived meanwhile,
+    validate again the usual way, under the lock. The outcomes of the ``wanted``
+    submissions."""
+    from quality.runner import merge_reports
+    from quality.validate import apply_validation, validate_period
+
+    engine = _worker_engine["engine"]
+    prepared = _worker_prepared.pop("batch", None)
+    with session_scope(engine) as session:
+        routed = False
+        if prepared is not None and others is not None:
+            # The bytes come from this validation's own worker processes, nobody else's.
+            shares = [prepared.report, *(pickle.loads(blob) for blob in others)]
+            prepared.report = merge_reports(shares)
+            routed = apply_validation(session, prepared) is not None
+        if not routed:
+            log.info("the staged versions of %s changed while judged: validating again", period)
+            validate_period(session, period, rules, agency=agencies)
+    return load_results(engine, wanted)
 
 
 def _recompute_in_worker(rules: Rules, period: str) -> list[str]:
@@ -610,16 +728,31 @@ class SubmissionDesk:
         self.rt = rt
         self.refresh_seconds = refresh_seconds
         self.writes = write_serialiser(rt)
-        self._workers = [worker_process(rt, "validation"), worker_process(rt, "figures")]
-        self.validator = Validator(rt, self._workers[0])
-        self.figures = FigureWorker(rt, self._workers[1])
+        self._workers = [
+            worker_process(rt, "validation"),
+            worker_process(rt, "validation-2"),
+            worker_process(rt, "figures"),
+        ]
+        self.validator = Validator(rt, self._workers[:2])
+        self.figures = FigureWorker(rt, self._workers[2])
         self._context: IngestContext | None = None
         self._agency_locks: dict[str, threading.Lock] = {}
         #: (submission id, channel, error) of each notice sent, in order (tests, the log).
         self.notices: list[tuple[int, str, str | None]] = []
         self._notice_threads: list[threading.Thread] = []
         self._loaded_at = 0.0
+        self._warmed = False
         self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start the worker processes (once; at the first submission, so a web process that
+        takes none never starts them) so that the first batches do not wait for them."""
+        with self._lock:
+            if self._warmed:
+                return
+            self._warmed = True
+        for worker in self._workers:
+            worker.start(_warm_worker)
 
     def context(self) -> IngestContext:
         with self._lock:
@@ -670,6 +803,7 @@ class SubmissionDesk:
         from iku.ingest.service import Receipt
 
         receipt = Receipt(received_at or now_wib())
+        self.warm()
         agency = submitting_agency(actor)
         rules = self.rt.rules
         if len(data) > rules.ingest.max_file_bytes:
@@ -771,10 +905,13 @@ class SubmissionDesk:
                 self.notify(result, rejection=outcome.reason or code)
             raise SubmissionError(422, code, message, result)
         assert outcome.period is not None
-        self.validator.validate(agency, outcome.period, arrival=arrival)
+        result = self.validator.validate(
+            agency, outcome.period, arrival=arrival, submission_id=outcome.submission_id
+        )
         validated = time.monotonic()
-        with session_scope(self.rt.engine) as session:
-            result = load_result(session, outcome.submission_id)
+        if result is None:
+            with session_scope(self.rt.engine) as session:
+                result = load_result(session, outcome.submission_id)
         assert result is not None
         log.info(
             "submission %s: validated %.2f s after ingestion, answered %.2f s later",

@@ -15,7 +15,7 @@ import pytest
 
 from iku.rules import load_rules
 from quality.checks import CHECKS
-from quality.runner import columns_used, run_checks
+from quality.runner import columns_used, merge_reports, run_checks
 from tests.conftest import RULES_FILE
 
 AGENCY = "DINKES"
@@ -193,6 +193,30 @@ def test_submission_check_names_the_submission(rule: str) -> None:
     findings = run(clean_rows(), [clean, bad])
     assert [(f.rule, f.submission_id, f.row_id) for f in findings] == [(rule, 2, None)]
     assert findings[0].source_file == "lain.csv"
+
+
+@pytest.mark.parametrize("shares", [2, 3])
+def test_shares_of_the_checks_merge_into_the_whole(shares: int) -> None:
+    """Processes that each judge a share of the checks (the web process's validation
+    workers) find together exactly what one run finds, settled the same way: every planted
+    defect at once, with superseded findings and warnings on quarantined rows dropped only
+    after the merge."""
+    rows: list[dict[str, Any]] = []
+    for n, (plant, _named) in enumerate(ROW_CASES.values()):
+        group = clean_rows()
+        plant(group)
+        for row in group:
+            row.update(row_id=n * 10 + row["row_id"], source_row=n * 10 + row["source_row"])
+        rows.extend(group)
+    subs = [submission(n_rows=len(rows))]
+    for n, values in enumerate(SUBMISSION_CASES.values(), start=2):
+        subs.append(submission(row_id=n, submission_id=n, source_file=f"{n}.csv", **values))
+    rules = load_rules(RULES_FILE)
+    frame, subs_frame = pd.DataFrame(rows), pd.DataFrame(subs)
+    whole = run_checks(frame, subs_frame, rules, {})
+    parts = [run_checks(frame, subs_frame, rules, {}, part=(i, shares)) for i in range(shares)]
+    assert {f.rule for f in whole.findings} >= set(SUBMISSION_CASES)
+    assert merge_reports(parts).findings == whole.findings
 
 
 def test_every_check_has_a_case() -> None:
