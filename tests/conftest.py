@@ -84,7 +84,10 @@ def _postgres_engine() -> Iterator[Engine]:
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    # The schema in the URL, not in connect_args: the web process's worker processes connect
+    # with the engine's URL.
+    url = sa.engine.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
     try:
         yield engine
     finally:

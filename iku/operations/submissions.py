@@ -711,7 +711,8 @@ def _recompute_in_worker(rules: Rules, period: str) -> list[str]:
 
 
 def worker_process(rt: Runtime, name: str) -> WorkerProcess:
-    """A worker process of the web process, connected to ``rt``'s database."""
+    """A worker process of the web process, connected to ``rt``'s database by its engine's
+    URL (everything the connection needs is in the URL, as ``IKU_DATABASE_URL`` gives it)."""
     url = rt.engine.url.render_as_string(hide_password=False)
     return WorkerProcess(name, _start_worker, (url,))
 
