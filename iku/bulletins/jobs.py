@@ -10,6 +10,7 @@ whose inputs are those of its current issue, with its files in place, is not ren
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -17,7 +18,7 @@ import logging
 import multiprocessing
 import os
 import shutil
-import socket
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -29,11 +30,10 @@ from typing import Any, Final
 from sqlalchemy import Engine, select
 
 from iku import models as m
-from iku.bulletins import revisions
-from iku.bulletins.html import copy_static, make_environment, render_html
+from iku.bulletins import revisions, worker
+from iku.bulletins.html import copy_static
 from iku.bulletins.readmodel import PeriodData, load_period
 from iku.bulletins.revisions import Decision, Issued
-from iku.bulletins.typst import PDF_TEMPLATES, bulletin_metadata, render_pdf
 from iku.bulletins.views import (
     NO_FIGURE,
     agency_context,
@@ -46,7 +46,7 @@ from iku.formatting import (
     Absent,
 )
 from iku.locks import CycleFence
-from iku.processes import start_worker, worker_logs
+from iku.processes import worker_logs
 from iku.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class RenderFailure:
 
 
 def _write(path: Path, payload: bytes) -> str:
+    """Write a file whole (the index, the manifest): a reader never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(payload)
@@ -118,23 +119,17 @@ def _write(path: Path, payload: bytes) -> str:
 def run_job(job: RenderJob) -> RenderedFile | RenderFailure:
     """Render one bulletin to its files; any error becomes a :class:`RenderFailure`."""
     try:
-        env = make_environment(job.rules)
-        html = render_html(env, job.template, {**job.context, "static_url": job.static_url})
-        html_sha = _write(job.html_path, html.encode("utf-8"))
-        pdf_sha = None
-        if job.pdf_path is not None:
-            pdf_template = PDF_TEMPLATES[job.template]
-            metadata = bulletin_metadata(
-                pdf_template, job.context, issuer=job.rules.bulletin.issuer
-            )
-            pdf = render_pdf(pdf_template, job.context, metadata=metadata, rules=job.rules)
-            pdf_sha = _write(job.pdf_path, pdf)
+        html_sha, pdf_sha = worker.render_files(
+            job.template, job.context, job.html_path, job.pdf_path, job.static_url, job.rules
+        )
     except Exception as exc:  # one bulletin failing must not stop the others
         log.exception("bulletin %s %s failed", job.audience, job.subject_key)
-        for path in (job.html_path, job.pdf_path):
-            if path is not None:
-                path.unlink(missing_ok=True)  # never leave a stale bulletin behind
-        return RenderFailure(job.audience, job.subject_key, job.agency_id, _describe(exc))
+        worker.discard(job.html_path, job.pdf_path)  # never leave a stale bulletin behind
+        return RenderFailure(job.audience, job.subject_key, job.agency_id, worker.describe(exc))
+    return _rendered(job, html_sha, pdf_sha, worker.rendered_by())
+
+
+def _rendered(job: RenderJob, html_sha: str, pdf_sha: str | None, rendered_by: str) -> RenderedFile:
     return RenderedFile(
         job.audience,
         job.subject_key,
@@ -143,7 +138,7 @@ def run_job(job: RenderJob) -> RenderedFile | RenderFailure:
         job.pdf_path,
         html_sha,
         pdf_sha,
-        rendered_by=f"{socket.gethostname()}:{os.getpid()}",
+        rendered_by=rendered_by,
         decision=job.decision,
         inputs_sha256=job.inputs_sha256,
     )
@@ -159,6 +154,7 @@ _RENDERING_CODE: Final = tuple(
         "bulletins/html.py",
         "bulletins/typst.py",
         "bulletins/typst_filters.py",
+        "bulletins/worker.py",
         "formatting.py",
         "calendar.py",
     )
@@ -214,10 +210,6 @@ def inputs_digest(template: str, context: Mapping[str, Any], rules: Rules) -> st
 @lru_cache(maxsize=8)
 def _rules_digest(rules: Rules) -> str:
     return hashlib.sha256(rules.model_dump_json().encode("utf-8")).hexdigest()
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
 @dataclass
@@ -289,7 +281,7 @@ def plan_jobs(
             )
         except Exception as exc:
             log.exception("province bulletin of %s: context failed", data.period)
-            failures.append(RenderFailure("province", "province", None, _describe(exc)))
+            failures.append(RenderFailure("province", "province", None, worker.describe(exc)))
     for agency in data.agencies:
         if wanted is not None and agency.code not in wanted:
             continue
@@ -298,7 +290,7 @@ def plan_jobs(
             context = agency_context(data, agency)
         except Exception as exc:
             log.exception("agency bulletin %s of %s: context failed", agency.code, data.period)
-            failures.append(RenderFailure("agency", agency.code, agency.id, _describe(exc)))
+            failures.append(RenderFailure("agency", agency.code, agency.id, worker.describe(exc)))
             if (current := known.get(("agency", agency.code))) is None or not current.delivered:
                 html_path.unlink(missing_ok=True)  # never a stale bulletin no one received
                 html_path.with_suffix(".pdf").unlink(missing_ok=True)
@@ -398,15 +390,88 @@ def _stopped(job: RenderJob) -> RenderFailure:
     return RenderFailure(job.audience, job.subject_key, job.agency_id, STOPPED)
 
 
-def _run_chunk(jobs: Sequence[RenderJob]) -> list[RenderedFile | RenderFailure]:
-    return [run_job(job) for job in jobs]
-
-
 #: Fewer jobs than this render in this process (the default of the setting
 #: ``IKU_RENDER_POOL_MIN_JOBS``): starting a worker (a fresh interpreter that
 #: imports Jinja2, Typst and loads the fonts) costs about a second on the 2-core machine, more
 #: than a few dozen bulletins take (about 15 ms each), e.g. a rerun after one resubmission.
 POOL_MIN_JOBS: Final = 64
+#: Chunks of jobs per worker: small enough that the workers end together (a chunk is about
+#: half a second of work at M) and that a stopped cycle stops soon.
+CHUNKS_PER_WORKER: Final = 16
+#: A pool started ahead (:func:`prestart_pool`) that no :func:`run_jobs` claims within this
+#: many seconds is shut down.
+PRESTART_TTL_SECONDS: Final = 120.0
+
+
+class _Pool:
+    """A render pool: ``workers`` spawned processes (spawn, not fork: the parent may hold
+    database connections and Prefect's threads) that end with this one, however it ends
+    (:func:`iku.processes.die_with_parent`), log through its loggers and were started with
+    ``rules`` (:func:`iku.bulletins.worker.start`). The processes start at once, so their
+    start (imports, templates, fonts) overlaps what the parent does meanwhile."""
+
+    def __init__(self, workers: int, rules: Rules) -> None:
+        self.workers = workers
+        self.rules = rules
+        context = multiprocessing.get_context("spawn")
+        self._stack = contextlib.ExitStack()
+        log_queue = self._stack.enter_context(worker_logs(context))
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=worker.start,
+            initargs=(os.getpid(), log_queue, rules),
+        )
+        self._stack.callback(self.executor.shutdown, wait=True, cancel_futures=True)
+        for _ in range(workers):  # the executor starts a process per pending call
+            self.executor.submit(int)
+
+    def fits(self, workers: int, rules: Rules) -> bool:
+        return self.workers == workers and (self.rules is rules or self.rules == rules)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+_prestarted: _Pool | None = None
+_prestart_lock = threading.Lock()
+
+
+def prestart_pool(workers: int, rules: Rules) -> None:
+    """Start the render pool of the :func:`run_jobs` call that will follow (same ``workers``
+    and ``rules``), so its workers start while the caller plans. Unclaimed, it is shut down
+    after :data:`PRESTART_TTL_SECONDS`."""
+    global _prestarted
+    if workers <= 1:
+        return
+    with _prestart_lock:
+        if _prestarted is not None:
+            return
+        pool = _prestarted = _Pool(workers, rules)
+    timer = threading.Timer(PRESTART_TTL_SECONDS, _expire, args=(pool,))
+    timer.daemon = True
+    timer.start()
+
+
+def _expire(pool: _Pool) -> None:
+    global _prestarted
+    with _prestart_lock:
+        if _prestarted is not pool:
+            return  # claimed
+        _prestarted = None
+    pool.close()
+
+
+def _claim(workers: int, rules: Rules) -> _Pool:
+    """The prestarted pool if it fits, or a new one."""
+    global _prestarted
+    with _prestart_lock:
+        pool, _prestarted = _prestarted, None
+    if pool is not None:
+        if pool.fits(workers, rules):
+            return pool
+        pool.close()
+    return _Pool(workers, rules)
 
 
 def run_jobs(
@@ -418,37 +483,54 @@ def run_jobs(
 ) -> list[RenderedFile | RenderFailure]:
     """Run render jobs in this process, or (``min_pool_jobs`` or more of them) in a pool of
     ``workers`` processes that end with this one (however it ends:
-    :func:`iku.processes.die_with_parent`), each with its one Typst compiler. ``keep_going``
-    is asked between chunks of jobs; once it says no, the jobs not yet started are returned
-    as failures (:data:`STOPPED`): a cycle that lost its period stops writing bulletins."""
+    :func:`iku.processes.die_with_parent`), each with its one Typst compiler (the pool
+    :func:`prestart_pool` started, when it fits). The workers get the rules once and each
+    bulletin as a light :class:`iku.bulletins.worker.Work`. ``keep_going`` is asked between
+    chunks of jobs; once it says no, the jobs not yet started are returned as failures
+    (:data:`STOPPED`): a cycle that lost its period stops writing bulletins."""
     if workers <= 1 or len(jobs) <= 1 or len(jobs) < min_pool_jobs:
         done: list[RenderedFile | RenderFailure] = []
         for job in jobs:
             stop = keep_going is not None and not keep_going()
             done.append(_stopped(job) if stop else run_job(job))
         return done
-    # spawn, not fork: the parent may hold database connections and Prefect's threads.
-    context = multiprocessing.get_context("spawn")
-    size = max(1, len(jobs) // (workers * 8))
-    chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+    rules = jobs[0].rules
+    works = [
+        worker.Work(
+            index,
+            f"{job.audience} {job.subject_key}",
+            job.template,
+            job.context,
+            job.html_path,
+            job.pdf_path,
+            job.static_url,
+            None if job.rules is rules or job.rules == rules else job.rules,
+        )
+        for index, job in enumerate(jobs)
+    ]
+    size = max(1, len(works) // (workers * CHUNKS_PER_WORKER))
+    chunks = [works[i : i + size] for i in range(0, len(works), size)]
     results: list[RenderedFile | RenderFailure] = []
-    with (
-        worker_logs(context) as log_queue,
-        ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=start_worker,
-            initargs=(os.getpid(), log_queue),
-        ) as pool,
-    ):
-        futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+    pool = _claim(workers, rules)
+    try:
+        futures = [pool.executor.submit(worker.render_chunk, chunk) for chunk in chunks]
         stopped = False
         for future, chunk in zip(futures, chunks, strict=True):
             if stopped and future.cancel():
-                results.extend(_stopped(job) for job in chunk)
+                results.extend(_stopped(jobs[work.index]) for work in chunk)
                 continue
-            results.extend(future.result())
+            for index, html_sha, pdf_sha, rendered_by, error in future.result():
+                job = jobs[index]
+                if error is not None or html_sha is None:
+                    reason = error or "no files"
+                    results.append(
+                        RenderFailure(job.audience, job.subject_key, job.agency_id, reason)
+                    )
+                else:
+                    results.append(_rendered(job, html_sha, pdf_sha, rendered_by))
             stopped = stopped or (keep_going is not None and not keep_going())
+    finally:
+        pool.close()
     return results
 
 
@@ -645,15 +727,24 @@ def plan_render(
     rules: Rules,
     subjects: Collection[str] | None = None,
     frozen: bool = False,
+    prestart_workers: int = 1,
+    min_pool_jobs: int = POOL_MIN_JOBS,
 ) -> RenderPlan:
     """Load the period and plan one job per bulletin (``subjects``: only some of them;
-    ``frozen``: read the running cycle's snapshot)."""
+    ``frozen``: read the running cycle's snapshot). With ``prestart_workers`` > 1, when at
+    least ``min_pool_jobs`` bulletins have no issue yet (the cycle's first render), the render
+    pool is started before the contexts are built (:func:`prestart_pool`): its workers start
+    while this process plans."""
     data = load_period(engine, period, rules=rules, generated_at=generated_at, frozen=frozen)
+    with session_scope(engine) as session:
+        issued = revisions.current_issues(session, data.cycle_id)
+    if prestart_workers > 1:
+        wanted = 1 + len(data.agencies) if subjects is None else len(set(subjects))
+        if wanted - len(issued) >= min_pool_jobs:
+            prestart_pool(prestart_workers, data.rules)
     out = period_dir(period, output_dir)
     out.mkdir(parents=True, exist_ok=True)
     copy_static(out)
-    with session_scope(engine) as session:
-        issued = revisions.current_issues(session, data.cycle_id)
     planned, failures = plan_jobs(data, out, subjects, issued)
     jobs, kept = [], []
     for job in planned:

@@ -26,10 +26,13 @@ def plan(
     subjects: Collection[str] | None = None,
     generated_at: datetime | None = None,
     fence: CycleFence | None = None,
+    workers: int | None = None,
 ) -> RenderPlan:
     """Load the period and plan one render job per bulletin (``subjects``: only some; within a
     cycle run, ``fence``: from the run's snapshot). A locked period's bulletins are final:
-    ``PeriodLockedError``."""
+    ``PeriodLockedError``. The render pool of ``workers`` processes (default ``IKU_WORKERS``)
+    starts while the plan is made when the period's bulletins are new (``run_jobs`` with the
+    same number of workers uses it)."""
     from iku.db import session_scope
     from iku.periods import require_open
 
@@ -43,6 +46,8 @@ def plan(
         subjects=subjects,
         generated_at=generated_at,
         frozen=fence is not None,
+        prestart_workers=rt.settings.workers if workers is None else workers,
+        min_pool_jobs=rt.settings.render_pool_min_jobs,
     )
 
 
@@ -69,7 +74,7 @@ def render(
     """Render every bulletin of a period (in ``workers`` processes), index, manifest, rows.
     With the period's ``fence`` (``iku render`` holds the period's lock): the bulletin rows
     only while it holds it. The data is read live: outside a cycle there is no snapshot."""
-    render_plan = plan(rt, period, subjects=subjects, generated_at=generated_at)
+    render_plan = plan(rt, period, subjects=subjects, generated_at=generated_at, workers=workers)
     keep_going = None if fence is None else fence.watch(rt.engine)
     outcomes = run_jobs(
         render_plan.jobs,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -461,6 +462,66 @@ def test_parallel_render_matches_sequential(seeded: Engine, tmp_path: Path) -> N
         }
 
     assert hashes(two) == hashes(one)
+
+
+@pytest.mark.slow
+def test_a_prestarted_pool_renders_the_plan_and_reports_a_failure(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    """The pool a plan starts ahead (its bulletins are new) is the one run_jobs uses; its
+    workers make the bytes this process makes, and a bulletin failing in a worker is that
+    bulletin's failure, its files gone, the others made."""
+    import dataclasses
+
+    from iku.bulletins import jobs as jobs_module
+
+    if seeded.dialect.name != "sqlite":
+        pytest.skip("the process pool does not touch the database; one backend is enough")
+    some = ["BKD", "DINKES"]
+    rules = load_rules(RULES_FILE)
+    plan = plan_render(
+        PERIOD,
+        seeded,
+        output_dir=tmp_path / "b",
+        rules=rules,
+        generated_at=GENERATED_AT,
+        subjects=some,
+        prestart_workers=2,
+        min_pool_jobs=1,
+    )
+    # The bytes this process makes, while the pool's workers start.
+    one = render_period(
+        PERIOD,
+        seeded,
+        output_dir=tmp_path / "a",
+        rules=rules,
+        generated_at=GENERATED_AT,
+        subjects=some,
+    )
+    prestarted = jobs_module._prestarted
+    assert prestarted is not None and prestarted.workers == 2
+    broken = plan.jobs[0]
+    context = {k: v for k, v in broken.context.items() if k != "meta"}
+    broken.html_path.parent.mkdir(parents=True, exist_ok=True)
+    broken.html_path.write_text("stale")
+    outcomes = run_jobs(
+        [dataclasses.replace(broken, context=context), *plan.jobs[1:]], 2, min_pool_jobs=1
+    )
+    assert jobs_module._prestarted is None  # claimed, and shut down after the run
+    failed = [o for o in outcomes if not hasattr(o, "pdf_sha256")]
+    assert [(f.subject_key, f.error.split(":")[0]) for f in failed] == [
+        (broken.subject_key, "UndefinedError")
+    ]
+    assert not broken.html_path.exists()  # no stale bulletin left behind
+    made = {(o.audience, o.subject_key): o for o in outcomes if hasattr(o, "pdf_sha256")}
+    assert made and all(o.rendered_by.split(":")[1] != str(os.getpid()) for o in made.values())
+    for bulletin in one.bulletins:
+        if (bulletin.audience, bulletin.subject_key) in made:
+            other = made[(bulletin.audience, bulletin.subject_key)]
+            assert (other.html_sha256, other.pdf_sha256) == (
+                bulletin.html_sha256,
+                bulletin.pdf_sha256,
+            )
 
 
 def test_a_typst_source_reads_nothing_outside_its_templates() -> None:
