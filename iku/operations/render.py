@@ -30,14 +30,17 @@ def plan(
 ) -> RenderPlan:
     """Load the period and plan one render job per bulletin (``subjects``: only some; within a
     cycle run, ``fence``: from the run's snapshot). A locked period's bulletins are final:
-    ``PeriodLockedError``. The render pool of ``workers`` processes (default ``IKU_WORKERS``)
-    starts while the plan is made when the period's bulletins are new (``run_jobs`` with the
-    same number of workers uses it)."""
+    ``PeriodLockedError``. The render pool of ``workers`` processes (default ``IKU_WORKERS``;
+    none on the Dask task runner) starts while the plan is made when the period's bulletins
+    are new (``run_jobs`` with the same number of workers uses it)."""
     from iku.db import session_scope
     from iku.periods import require_open
 
     with session_scope(rt.engine) as session:
         require_open(session, period)
+    if workers is None:
+        # On the Dask task runner each bulletin is a task of its own: no pool to start.
+        workers = 1 if rt.settings.task_runner == "dask" else rt.settings.workers
     return plan_render(
         period,
         rt.engine,
@@ -46,7 +49,7 @@ def plan(
         subjects=subjects,
         generated_at=generated_at,
         frozen=fence is not None,
-        prestart_workers=rt.settings.workers if workers is None else workers,
+        prestart_workers=workers,
         min_pool_jobs=rt.settings.render_pool_min_jobs,
     )
 
