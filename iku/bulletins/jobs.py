@@ -847,5 +847,6 @@ def render_period(
         generated_at=generated_at,
         rules=rules,
         subjects=subjects,
+        prestart_workers=workers,
     )
     return finish_render(plan, run_jobs(plan.jobs, workers), engine)
