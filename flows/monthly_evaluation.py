@@ -57,8 +57,8 @@ def untraversed(value: T) -> T:
     upstream futures and states, and again to resolve them. The render plan, its 640 jobs and
     their outcomes hold every bulletin's context: walking them cost about 25 s of the M cycle.
     They hold no futures, so they are wrapped in Prefect's ``quote``; the task receives the
-    unwrapped value (under ``.map`` each element, wrapped again). Typed as the value, for the
-    task's signature."""
+    unwrapped value. Typed as the value, for the task's signature. Not for the arguments of
+    tasks on the Dask runner, which passes a quote on as a plain tuple."""
     return cast(T, quote(value))
 
 
@@ -86,7 +86,9 @@ def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
             held.ensure()
             plan = plan_render_task(period, fence)
             if tasks_run_in_processes(settings):
-                jobs = render_job_task.map(untraversed(plan.jobs), fence=unmapped(fence))
+                # Not quoted: Dask hands Prefect's quote (a NamedTuple) to the task as a plain
+                # tuple. Each job is walked on its own here, one context per submission.
+                jobs = render_job_task.map(plan.jobs, fence=unmapped(fence))
                 outcomes = jobs.result()
             else:
                 outcomes = render_jobs_task(untraversed(plan.jobs), settings.workers, fence)
