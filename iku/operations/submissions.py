@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -146,50 +146,83 @@ def submitting_agency(actor: Actor) -> str:
 
 # --- reading what is stored ----------------------------------------------------------------
 
+#: Submissions read per query by :func:`load_results` (far under any parameter limit).
+_IDS_PER_QUERY = 500
+
 
 def load_result(session: Session, submission_id: int) -> SubmissionResult | None:
     """A submission with its row outcomes (None: no such submission). Columns read on the
     session's connection, not ORM objects: every answer of the API reads one, and loading
     entities was a quarter of a busy web process's time."""
-    connection = session.connection()
+    return _load_results(session.connection(), [submission_id]).get(submission_id)
+
+
+def _load_results(connection: Connection, ids: Sequence[int]) -> dict[int, SubmissionResult]:
+    """:func:`load_result` of each of ``ids``, three queries whatever their number (a batch's
+    answers are read together, right after its routing)."""
     ms = m.Submission
-    sub = connection.execute(
-        select(
-            ms.id,
-            ms.period,
-            ms.file_name,
-            ms.status,
-            ms.received_at,
-            ms.row_count,
-            ms.accepted_rows,
-            ms.quarantined_rows,
-            ms.supersedes_id,
-            ms.rejection_rule,
-            ms.rejection_reason,
-            m.Agency.code,
-        )
-        .join(m.Agency, m.Agency.id == ms.agency_id)
-        .where(ms.id == submission_id)
-    ).first()
-    if sub is None:
-        return None
-    code = sub.code
     vi = m.ValidationIssue
-    issues = connection.execute(
-        select(vi.id, vi.source_row, vi.indicator_code, vi.rule, vi.severity, vi.status, vi.message)
-        .where(vi.submission_id == sub.id)
-        .order_by(vi.source_row, vi.id)
-    ).all()
-    staged = connection.execute(
-        select(m.StagedRow.source_row, m.StagedRow.indicator_code, m.StagedRow.raw_value)
-        .where(m.StagedRow.submission_id == sub.id)
-        .order_by(m.StagedRow.source_row)
-    ).all()
+    found: dict[int, SubmissionResult] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = list(ids[start : start + _IDS_PER_QUERY])
+        subs = connection.execute(
+            select(
+                ms.id,
+                ms.period,
+                ms.file_name,
+                ms.status,
+                ms.received_at,
+                ms.row_count,
+                ms.accepted_rows,
+                ms.quarantined_rows,
+                ms.supersedes_id,
+                ms.rejection_rule,
+                ms.rejection_reason,
+                m.Agency.code,
+            )
+            .join(m.Agency, m.Agency.id == ms.agency_id)
+            .where(ms.id.in_(chunk))
+        ).all()
+        issues: dict[int, list[Any]] = {}
+        for issue in connection.execute(
+            select(
+                vi.submission_id,
+                vi.id,
+                vi.source_row,
+                vi.indicator_code,
+                vi.rule,
+                vi.severity,
+                vi.status,
+                vi.message,
+            )
+            .where(vi.submission_id.in_(chunk))
+            .order_by(vi.submission_id, vi.source_row, vi.id)
+        ):
+            issues.setdefault(issue.submission_id, []).append(issue)
+        staged: dict[int, list[Any]] = {}
+        for row in connection.execute(
+            select(
+                m.StagedRow.submission_id,
+                m.StagedRow.source_row,
+                m.StagedRow.indicator_code,
+                m.StagedRow.raw_value,
+            )
+            .where(m.StagedRow.submission_id.in_(chunk))
+            .order_by(m.StagedRow.submission_id, m.StagedRow.source_row)
+        ):
+            staged.setdefault(row.submission_id, []).append(row)
+        for sub in subs:
+            found[sub.id] = _result(sub, issues.get(sub.id, []), staged.get(sub.id, []))
+    return found
+
+
+def _result(sub: Any, issues: list[Any], staged: list[Any]) -> SubmissionResult:
+    code = sub.code
     by_row: dict[int, list[Any]] = {}
     for issue in issues:
         by_row.setdefault(issue.source_row or 0, []).append(issue)
     rows = []
-    for source_row, indicator, raw in staged:
+    for _submission, source_row, indicator, raw in staged:
         found_issues = by_row.get(source_row, [])
         held = sub.status == REJECTED or any(
             i.severity in ("error", "blocking") and i.status == "open" for i in found_issues
@@ -608,8 +641,7 @@ class Validator:
 def load_results(engine: Engine, submission_ids: Sequence[int]) -> dict[int, SubmissionResult]:
     """:func:`load_result` of each submission, in one transaction."""
     with session_scope(engine) as session:
-        loaded = {i: load_result(session, i) for i in submission_ids}
-    return {i: result for i, result in loaded.items() if result is not None}
+        return _load_results(session.connection(), submission_ids)
 
 
 def validate_batch(
