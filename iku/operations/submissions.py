@@ -485,6 +485,7 @@ class Validator:
         *,
         linger: float = 0.05,
         gather: float = 0.6,
+        follow_up: float = 0.25,
     ) -> None:
         self.rt = rt
         self.workers = list(workers)
@@ -495,6 +496,9 @@ class Validator:
         )
         self.linger = linger
         self.gather = gather
+        self.follow_up = follow_up
+        #: When the last run ended and how many submissions it validated (:meth:`_gather`).
+        self._last_run: tuple[float, int] = (0.0, 0)
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -570,6 +574,7 @@ class Validator:
                 finally:
                     for job in waiting:
                         job.done.set()
+            self._last_run = (time.monotonic(), len(jobs))
             if stop:
                 return
 
@@ -578,17 +583,27 @@ class Validator:
         still being taken (:meth:`expect`), at most ``gather`` seconds, then ``linger`` seconds
         of quiet. Twenty submissions arriving together are stored one after another; a run
         started with the first few makes the others wait for it, then pay a run of their own
-        (a whole fixed cost of Great Expectations). Whether the run stopped the thread too."""
+        (a whole fixed cost of Great Expectations).
+
+        Right after a run (within ``follow_up`` seconds of its end) a smaller batch also waits
+        out that time: the run's submitters were just answered and their next submissions are
+        on their way (a submission that waited for the run would otherwise start a run of its
+        own, alone, and every follow-up would wait for it). Whether the run stopped the
+        thread too."""
         jobs = [first]
         started = time.monotonic()
         quiet_from = started
+        last_end, last_size = self._last_run
+        follow_until = last_end + self.follow_up
         while True:
             now = time.monotonic()
             with self._lock:
                 arriving = self._arriving
-            if now - started >= self.gather or (not arriving and now - quiet_from >= self.linger):
-                return jobs, False
-            wait = self.linger - (now - quiet_from) if not arriving else 0.02
+            following = len(jobs) < last_size and now < follow_until
+            waiting = arriving or following
+            if now - started >= self.gather or (not waiting and now - quiet_from >= self.linger):
+                return self._drained(jobs)
+            wait = self.linger - (now - quiet_from) if not waiting else 0.02
             try:
                 more = self._queue.get(timeout=max(0.005, min(wait, 0.02)))
             except queue.Empty:
@@ -597,6 +612,18 @@ class Validator:
                 return jobs, True
             jobs.append(more)
             quiet_from = time.monotonic()
+
+    def _drained(self, jobs: list[_Job]) -> tuple[list[_Job], bool]:
+        """``jobs`` and those already queued (a submission asks for its validation, then
+        says it arrived: both may happen between two looks at the queue)."""
+        while True:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return jobs, False
+            if more is None:
+                return jobs, True
+            jobs.append(more)
 
     def run_batch(
         self, period: str, agencies: list[str], wanted: Sequence[int] = ()
