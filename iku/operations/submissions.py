@@ -973,7 +973,7 @@ class SubmissionDesk:
             with session_scope(self.rt.engine) as session:
                 result = load_result(session, outcome.submission_id)
         assert result is not None
-        log.info(
+        log.debug(
             "submission %s: validated %.2f s after ingestion, answered %.2f s later",
             outcome.submission_id,
             validated - ingested,
@@ -989,7 +989,8 @@ class SubmissionDesk:
 
     def notify(self, result: SubmissionResult, *, rejection: str | None = None) -> None:
         """Tell the agency (e-mail or .eml) what was rejected or held and what to correct, in
-        a thread of its own: the answer does not wait for the mail server."""
+        a thread of its own (the answer does not wait for the mail server) that has the
+        figures' worker process compose and send it."""
         from iku.delivery.submission_notices import HeldRow, SubmissionNotice, send_notice
 
         held = [
@@ -1012,7 +1013,11 @@ class SubmissionDesk:
 
         def send() -> None:
             try:
-                channel, _path, error = send_notice(notice, self.rt.settings)
+                # Composed and sent in the figures' worker process: twenty notices of one
+                # batch would otherwise hold the GIL the next requests are read with.
+                channel, _path, error = self._workers[2].call(
+                    send_notice, notice, self.rt.settings
+                )
                 self.notices.append((result.id, channel, error))
             except Exception:
                 log.exception("the notice of submission %s could not be sent", result.id)
@@ -1048,7 +1053,7 @@ class SubmissionDesk:
         with self.writes:
             waited = time.monotonic()
             stored = store_prepared(context, prepared)
-        log.info(
+        log.debug(
             "%s: read in %.2f s, waited %.2f s to store, stored in %.2f s",
             name,
             read - began,
