@@ -1015,9 +1015,7 @@ class SubmissionDesk:
             try:
                 # Composed and sent in the figures' worker process: twenty notices of one
                 # batch would otherwise hold the GIL the next requests are read with.
-                channel, _path, error = self._workers[2].call(
-                    send_notice, notice, self.rt.settings
-                )
+                channel, _path, error = self._workers[2].call(send_notice, notice, self.rt.settings)
                 self.notices.append((result.id, channel, error))
             except Exception:
                 log.exception("the notice of submission %s could not be sent", result.id)
