@@ -187,14 +187,17 @@ def markdown(report: dict[str, Any]) -> str:
             f"{' (reused)' if info.get('reused') else ''}"
         )
     cycles = [
-        (s["scale"], s["stages"]["cycle"]["stage"]["details"].get("timings", {}))
+        (s["scale"], s["stages"]["cycle"]["stage"]["details"])
         for s in report["scales"]
         if "cycle" in s["stages"]
     ]
     if cycles:
         lines += ["", "The flow's own step timings (evaluation_cycle.timings), seconds:", ""]
-        for name, timings in cycles:
-            steps = ", ".join(f"{k} {_num(v)}" for k, v in timings.items())
+        for name, details in cycles:
+            steps = ", ".join(f"{k} {_num(v)}" for k, v in details.get("timings", {}).items())
+            server = details.get("prefect_server_start_s")
+            if server is not None:
+                steps += f"; Prefect's local server started before the timing in {_num(server)} s"
             lines.append(f"- {name}: {steps}")
     return "\n".join(lines) + "\n"
 

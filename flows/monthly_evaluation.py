@@ -16,11 +16,12 @@ stops when the worker loads this module, with one sentence (:mod:`iku.settings`)
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prefect import flow, unmapped
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Failed, State
+from prefect.utilities.annotations import quote
 
 from flows.runners import make_task_runner, tasks_run_in_processes, validation_groups
 from iku.calendar import previous_period
@@ -45,6 +46,20 @@ from tasks.validate import plan_validation, render_review, validate_submissions
 LOCK_WAIT_SECONDS = 3600.0
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def untraversed(value: T) -> T:
+    """``value`` as a task argument that Prefect passes on without walking it.
+
+    Submitting a task, Prefect visits every argument recursively (``visit_collection``) to find
+    upstream futures and states, and again to resolve them. The render plan, its 640 jobs and
+    their outcomes hold every bulletin's context: walking them cost about 25 s of the M cycle.
+    They hold no futures, so they are wrapped in Prefect's ``quote``; the task receives the
+    unwrapped value. Typed as the value, for the task's signature. Not for the arguments of
+    tasks on the Dask runner, which passes a quote on as a plain tuple."""
+    return cast(T, quote(value))
 
 
 def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
@@ -71,11 +86,14 @@ def _cycle(held: CycleHold, period: str, resend: bool) -> dict[str, Any]:
             held.ensure()
             plan = plan_render_task(period, fence)
             if tasks_run_in_processes(settings):
-                outcomes = render_job_task.map(plan.jobs, fence=unmapped(fence)).result()
+                # Not quoted: Dask hands Prefect's quote (a NamedTuple) to the task as a plain
+                # tuple. Each job is walked on its own here, one context per submission.
+                jobs = render_job_task.map(plan.jobs, fence=unmapped(fence))
+                outcomes = jobs.result()
             else:
-                outcomes = render_jobs_task(plan.jobs, settings.workers, fence)
+                outcomes = render_jobs_task(untraversed(plan.jobs), settings.workers, fence)
             held.ensure()
-            steps["render"] = finish_render_task(plan, outcomes, fence)
+            steps["render"] = finish_render_task(untraversed(plan), untraversed(outcomes), fence)
         with timed(timings, "deliver"):
             held.ensure()
             steps["deliver"] = deliver_bulletins_task(period, resend, fence)

@@ -18,6 +18,11 @@ through its states, keyed by its id:
    it becomes ``unknown`` and is **not** sent again; an .eml is simply written again (the same
    file, replaced atomically: nothing reaches anyone twice).
 
+Over SMTP each delivery has its own two transactions (the intent, then the outcome). The .eml
+outbox logs its deliveries in batches (:data:`EML_BATCH`): the batch's intents in one
+transaction before any of its files is written, their outcomes in one after; a crash in
+between leaves them ``pending``, and the next run writes those files again (step 3).
+
 An ``unknown`` delivery is reported (the run ends ``partial``) and stays unsent until the
 bureau decides: ``iku render --resend-unknown`` sends those again with their recorded
 Message-ID (mail clients that saw the first copy can recognise the second), marked as
@@ -39,7 +44,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iku import models as m
@@ -327,46 +332,70 @@ def _logged(
     return state
 
 
-def _record_intent(
-    engine: Engine,
-    bulletin: BulletinToSend,
-    recipient: Recipient,
-    *,
-    channel: str,
-    is_resend: bool,
-    sha256: str,
-    message_id: str,
-    eml_path: Path | None,
-    fence: CycleFence | None,
-) -> int | None:
+@dataclass(frozen=True)
+class _Intent:
+    """A delivery about to be attempted: its ``pending`` row."""
+
+    bulletin: BulletinToSend
+    recipient: Recipient
+    channel: str
+    is_resend: bool
+    sha256: str
+    message_id: str
+    eml_path: Path | None
+
+    def row(self) -> m.Delivery:
+        return m.Delivery(
+            bulletin_id=self.bulletin.id,
+            bulletin_sha256=self.sha256,
+            recipient_name=self.recipient.name,
+            email=self.recipient.email.lower(),
+            channel=self.channel,
+            status="pending",
+            is_resend=self.is_resend,
+            attempts=0,
+            message_id=self.message_id,
+            eml_path=None if self.eml_path is None else str(self.eml_path),
+        )
+
+
+def _record_intent(engine: Engine, intent: _Intent, fence: CycleFence | None) -> int | None:
     """Write the ``pending`` row and commit it before sending; None when another run already
     holds this first delivery (the partial unique index)."""
     try:
         with session_scope(engine) as session:
             if fence is not None:
                 fence.verify(session)
-            row = m.Delivery(
-                bulletin_id=bulletin.id,
-                bulletin_sha256=sha256,
-                recipient_name=recipient.name,
-                email=recipient.email.lower(),
-                channel=channel,
-                status="pending",
-                is_resend=is_resend,
-                attempts=0,
-                message_id=message_id,
-                eml_path=None if eml_path is None else str(eml_path),
-            )
+            row = intent.row()
             session.add(row)
             session.flush()
             return row.id
     except IntegrityError:
         log.warning(
             "delivery of %s to %s is already logged by another run",
-            bulletin.subject_key,
-            recipient.email,
+            intent.bulletin.subject_key,
+            intent.recipient.email,
         )
         return None
+
+
+def _record_intents(
+    engine: Engine, intents: list[_Intent], fence: CycleFence | None
+) -> list[int | None]:
+    """:func:`_record_intent` for several deliveries: one transaction, or one each when
+    another run already holds one of them (the others are still ours)."""
+    if not intents:
+        return []
+    try:
+        with session_scope(engine) as session:
+            if fence is not None:
+                fence.verify(session)
+            rows = [intent.row() for intent in intents]
+            session.add_all(rows)
+            session.flush()
+            return [row.id for row in rows]
+    except IntegrityError:
+        return [_record_intent(engine, intent, fence) for intent in intents]
 
 
 def _record_outcome(
@@ -379,17 +408,54 @@ def _record_outcome(
 ) -> None:
     """Move the delivery row to its outcome (by id: whatever else happened, this is what this
     process saw, so it is recorded even if the run lost its period meanwhile)."""
-    sent_at = now_wib() if status == "sent" else None
-    with session_scope(engine) as session:
-        session.execute(
+    _record_outcomes(engine, [_Result(delivery_id, bulletin_id, status, attempts, error)])
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What one attempted delivery came to, for its row in the log."""
+
+    delivery_id: int
+    bulletin_id: int
+    status: str
+    attempts: int
+    error: str | None
+
+
+def _record_outcomes(engine: Engine, results: list[_Result]) -> None:
+    """:func:`_record_outcome` for several deliveries in one transaction; a bulletin's
+    ``sent_at`` is its first delivery's."""
+    if not results:
+        return
+    sent_at = now_wib()
+    with engine.begin() as conn:
+        conn.execute(
             update(m.Delivery)
-            .where(m.Delivery.id == delivery_id)
-            .values(status=status, attempts=attempts, error=error, sent_at=sent_at)
+            .where(m.Delivery.id == bindparam("d_id"))
+            .values(
+                status=bindparam("d_status"),
+                attempts=bindparam("d_attempts"),
+                error=bindparam("d_error"),
+                sent_at=bindparam("d_sent_at"),
+            ),
+            [
+                {
+                    "d_id": r.delivery_id,
+                    "d_status": r.status,
+                    "d_attempts": r.attempts,
+                    "d_error": r.error,
+                    "d_sent_at": sent_at if r.status == "sent" else None,
+                }
+                for r in results
+            ],
         )
-        if sent_at is not None:
-            row = session.get(m.Bulletin, bulletin_id)
-            if row is not None and row.sent_at is None:
-                row.sent_at = sent_at
+        sent = sorted({r.bulletin_id for r in results if r.status == "sent"})
+        if sent:
+            conn.execute(
+                update(m.Bulletin)
+                .where(m.Bulletin.id.in_(sent), m.Bulletin.sent_at.is_(None))
+                .values(sent_at=sent_at)
+            )
 
 
 def _write_eml(path: Path, payload: bytes) -> None:
@@ -398,6 +464,43 @@ def _write_eml(path: Path, payload: bytes) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(payload)
     temporary.replace(path)
+
+
+#: How many .eml deliveries share their log transactions (one for the intents, one for the
+#: outcomes): an .eml left ``pending`` by a crash is simply written again (the module
+#: docstring), so a batch risks nothing; over SMTP each delivery keeps its own two.
+EML_BATCH: Final = 64
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One bulletin for one recipient, as the log decides it."""
+
+    bulletin: BulletinToSend
+    recipient: Recipient
+    skip: bool
+    is_resend: bool
+    message_id: str | None  # a resend of an unknown delivery keeps its Message-ID
+
+
+def _outcome(
+    planned: _Planned,
+    channel: str,
+    status: str,
+    attempts: int = 0,
+    error: str | None = None,
+    mid: str | None = None,
+) -> DeliveryOutcome:
+    return DeliveryOutcome(
+        planned.bulletin.audience,
+        planned.bulletin.subject_key,
+        planned.recipient.email.lower(),
+        channel,
+        status,
+        attempts,
+        error,
+        mid,
+    )
 
 
 def deliver_period(
@@ -425,39 +528,43 @@ def deliver_period(
     interrupted = _settle_interrupted(engine, ids, channel)
     logged = _logged(engine, ids, channel)
     outbox = (output_dir or settings.output_dir) / period / OUTBOX_DIR
-    report = DeliveryReport(period, channel)
-    with SmtpSender(settings) as sender:
-        for bulletin in bulletins:
-            targets = recipients_for(bulletin.audience, bulletin.subject_key, recipients)
-            if not targets:
-                log.info("no recipients for %s %s", bulletin.audience, bulletin.subject_key)
-            for recipient in targets:
-                known = logged.get((bulletin.id, recipient.email.lower()), _Logged())
-                again = resend or (
-                    resend_unknown and known.first_status == "unknown" and not known.resent
-                )
-                outcome = _deliver_one(
-                    engine,
+    plan: list[_Planned] = []
+    for bulletin in bulletins:
+        targets = recipients_for(bulletin.audience, bulletin.subject_key, recipients)
+        if not targets:
+            log.info("no recipients for %s %s", bulletin.audience, bulletin.subject_key)
+        for recipient in targets:
+            known = logged.get((bulletin.id, recipient.email.lower()), _Logged())
+            again = resend or (
+                resend_unknown and known.first_status == "unknown" and not known.resent
+            )
+            plan.append(
+                _Planned(
                     bulletin,
                     recipient,
-                    period=period,
-                    channel=channel,
-                    settings=settings,
-                    sender=sender,
-                    outbox=outbox,
                     skip=known.first_status is not None and not again,
                     is_resend=known.first_status is not None,
-                    # A resend of an unknown delivery keeps its Message-ID.
                     message_id=known.message_id if known.first_status == "unknown" else None,
-                    sleep=sleep,
-                    fence=fence,
                 )
-                if outcome.status == "skipped" and (bulletin.id, outcome.email) in interrupted:
-                    # Found by this run: reported once, so the bureau hears of it.
-                    outcome = replace(
-                        outcome, status="unknown", error=INTERRUPTED, message_id=known.message_id
-                    )
-                report.outcomes.append(outcome)
+            )
+    outcomes: list[DeliveryOutcome] = []
+    if channel == "eml":
+        for first in range(0, len(plan), EML_BATCH):
+            batch = plan[first : first + EML_BATCH]
+            outcomes += _write_emls(engine, batch, period, settings, outbox, fence)
+    else:
+        with SmtpSender(settings) as sender:
+            for planned in plan:
+                outcomes.append(
+                    _send_one(engine, planned, period, settings, sender, sleep=sleep, fence=fence)
+                )
+    report = DeliveryReport(period, channel)
+    for planned, outcome in zip(plan, outcomes, strict=True):
+        if outcome.status == "skipped" and (planned.bulletin.id, outcome.email) in interrupted:
+            # Found by this run: reported once, so the bureau hears of it.
+            logged_id = logged.get((planned.bulletin.id, outcome.email), _Logged()).message_id
+            outcome = replace(outcome, status="unknown", error=INTERRUPTED, message_id=logged_id)
+        report.outcomes.append(outcome)
     if report.failed or report.unknown:
         log.warning(
             "%s: %d delivery(ies) failed, %d unknown: %s",
@@ -473,77 +580,102 @@ def deliver_period(
     return report
 
 
-def _deliver_one(
-    engine: Engine,
-    bulletin: BulletinToSend,
-    recipient: Recipient,
-    *,
-    period: str,
-    channel: str,
-    settings: Settings,
-    sender: SmtpSender,
-    outbox: Path,
-    skip: bool,
-    is_resend: bool,
-    message_id: str | None,
-    sleep: Callable[[float], None],
-    fence: CycleFence | None,
-) -> DeliveryOutcome:
-    def outcome(
-        status: str, attempts: int = 0, error: str | None = None, mid: str | None = None
-    ) -> DeliveryOutcome:
-        return DeliveryOutcome(
-            bulletin.audience,
-            bulletin.subject_key,
-            recipient.email.lower(),
-            channel,
-            status,
-            attempts,
-            error,
-            mid,
-        )
-
-    if skip:
-        return outcome("skipped")
+def _prepare(
+    planned: _Planned, period: str, settings: Settings, channel: str, outbox: Path
+) -> tuple[_Intent, EmailMessage] | DeliveryOutcome:
+    """The message and its intent; a failed outcome when the bulletin cannot be read (nothing
+    was sent and no intent is recorded, so a later run tries again)."""
+    bulletin = planned.bulletin
     try:
         payload = bulletin.file_path.read_bytes()
     except OSError as exc:
-        # Nothing was sent; no intent is recorded, so a later run tries again.
-        return outcome("failed", 0, f"cannot read {bulletin.file_path}: {exc.strerror or exc}")
-    sha256 = hashlib.sha256(payload).hexdigest()
-    mid = message_id or new_message_id(settings.smtp_from)
-    message = build_message(bulletin, recipient, period, payload, settings.smtp_from, mid)
-    eml_path = _outbox_path(outbox, bulletin, recipient.email) if channel == "eml" else None
-    delivery_id = _record_intent(
-        engine,
+        error = f"cannot read {bulletin.file_path}: {exc.strerror or exc}"
+        return _outcome(planned, channel, "failed", 0, error)
+    mid = planned.message_id or new_message_id(settings.smtp_from)
+    message = build_message(bulletin, planned.recipient, period, payload, settings.smtp_from, mid)
+    eml_path = _outbox_path(outbox, bulletin, planned.recipient.email) if channel == "eml" else None
+    intent = _Intent(
         bulletin,
-        recipient,
-        channel=channel,
-        is_resend=is_resend,
-        sha256=sha256,
-        message_id=mid,
-        eml_path=eml_path,
-        fence=fence,
+        planned.recipient,
+        channel,
+        planned.is_resend,
+        hashlib.sha256(payload).hexdigest(),
+        mid,
+        eml_path,
     )
-    if delivery_id is None:
-        return outcome("skipped")
-    status: str
-    if eml_path is not None:
+    return intent, message
+
+
+def _write_emls(
+    engine: Engine,
+    batch: list[_Planned],
+    period: str,
+    settings: Settings,
+    outbox: Path,
+    fence: CycleFence | None,
+) -> list[DeliveryOutcome]:
+    """Write a batch of .eml deliveries: their intents in one transaction, the files, their
+    outcomes in one transaction."""
+    outcomes: list[DeliveryOutcome | None] = [None] * len(batch)
+    ready: list[tuple[int, _Intent, EmailMessage]] = []
+    for k, planned in enumerate(batch):
+        if planned.skip:
+            outcomes[k] = _outcome(planned, "eml", "skipped")
+            continue
+        prepared = _prepare(planned, period, settings, "eml", outbox)
+        if isinstance(prepared, DeliveryOutcome):
+            outcomes[k] = prepared
+        else:
+            ready.append((k, *prepared))
+    delivery_ids = _record_intents(engine, [intent for _, intent, _ in ready], fence)
+    results: list[_Result] = []
+    for (k, intent, message), delivery_id in zip(ready, delivery_ids, strict=True):
+        planned = batch[k]
+        if delivery_id is None:
+            outcomes[k] = _outcome(planned, "eml", "skipped")
+            continue
+        assert intent.eml_path is not None
+        error = None
         try:
-            _write_eml(eml_path, message.as_bytes())
-            status, attempts, error = "sent", 1, None
+            _write_eml(intent.eml_path, message.as_bytes())
         except OSError as exc:
-            status, attempts = "failed", 1
-            error = f"cannot write {eml_path}: {exc.strerror or exc}"
-    else:
-        result = send_with_retries(
-            sender,
-            message,
-            retries=settings.smtp_retries,
-            backoff_seconds=settings.smtp_backoff_seconds,
-            sleep=sleep,
-        )
-        attempts, error = result.attempts, result.error
-        status = "sent" if error is None else "unknown" if result.uncertain else "failed"
-    _record_outcome(engine, delivery_id, bulletin.id, status, attempts, error)
-    return outcome(status, attempts, error, mid)
+            error = f"cannot write {intent.eml_path}: {exc.strerror or exc}"
+        status = "sent" if error is None else "failed"
+        results.append(_Result(delivery_id, planned.bulletin.id, status, 1, error))
+        outcomes[k] = _outcome(planned, "eml", status, 1, error, intent.message_id)
+    _record_outcomes(engine, results)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _send_one(
+    engine: Engine,
+    planned: _Planned,
+    period: str,
+    settings: Settings,
+    sender: SmtpSender,
+    *,
+    sleep: Callable[[float], None],
+    fence: CycleFence | None,
+) -> DeliveryOutcome:
+    """Send one delivery over SMTP: its intent committed before the message goes out, its
+    outcome after."""
+    if planned.skip:
+        return _outcome(planned, "smtp", "skipped")
+    prepared = _prepare(planned, period, settings, "smtp", Path())
+    if isinstance(prepared, DeliveryOutcome):
+        return prepared
+    intent, message = prepared
+    delivery_id = _record_intent(engine, intent, fence)
+    if delivery_id is None:
+        return _outcome(planned, "smtp", "skipped")
+    result = send_with_retries(
+        sender,
+        message,
+        retries=settings.smtp_retries,
+        backoff_seconds=settings.smtp_backoff_seconds,
+        sleep=sleep,
+    )
+    attempts, error = result.attempts, result.error
+    status = "sent" if error is None else "unknown" if result.uncertain else "failed"
+    _record_outcome(engine, delivery_id, planned.bulletin.id, status, attempts, error)
+    return _outcome(planned, "smtp", status, attempts, error, intent.message_id)

@@ -564,20 +564,19 @@ def _find_by_sha(engine: Engine, sha256: str, agency_id: int) -> int | None:
         )
 
 
-def _identical_elsewhere(engine: Engine, sha256: str, agency_id: int) -> list[str]:
-    """Other agencies' submissions of the same bytes (``AGENCY #id``)."""
+def _same_bytes(engine: Engine, sha256: str, agency_id: int) -> tuple[int | None, list[str]]:
+    """The agency's earlier submission of these bytes, and other agencies' submissions of
+    them (``AGENCY #id``), in one query; rejected copies do not count."""
     with engine.connect() as connection:
         rows = connection.execute(
-            select(m.Agency.code, m.Submission.id)
+            select(m.Submission.agency_id, m.Agency.code, m.Submission.id)
             .join(m.Agency, m.Agency.id == m.Submission.agency_id)
-            .where(
-                m.Submission.sha256 == sha256,
-                m.Submission.agency_id != agency_id,
-                m.Submission.status != REJECTED,
-            )
+            .where(m.Submission.sha256 == sha256, m.Submission.status != REJECTED)
             .order_by(m.Submission.id)
         ).all()
-    return [f"{code} #{submission_id}" for code, submission_id in rows]
+    own = next((submission_id for owner, _, submission_id in rows if owner == agency_id), None)
+    others = [f"{code} #{sid}" for owner, code, sid in rows if owner != agency_id]
+    return own, others
 
 
 def _read(archived: Archived, file_format: str, context: IngestContext) -> RawTable:
@@ -898,14 +897,12 @@ def _duplicate(context: IngestContext, prepared: Prepared) -> bool:
     agencies' identical files for the stewards."""
     assert prepared.agency is not None
     agency_id = context.agencies[prepared.agency]
-    existing = _find_by_sha(context.engine, prepared.archived.sha256, agency_id)
+    existing, elsewhere = _same_bytes(context.engine, prepared.archived.sha256, agency_id)
     if existing is not None:
         prepared.outcome.status, prepared.outcome.duplicate_of = DUPLICATE, existing
         prepared.outcome.reason = f"sama persis dengan kiriman #{existing}"
         return True
-    prepared.outcome.identical_to = _identical_elsewhere(
-        context.engine, prepared.archived.sha256, agency_id
-    )
+    prepared.outcome.identical_to = elsewhere
     return False
 
 

@@ -99,9 +99,18 @@ def _agency(session: Session, code: str) -> m.Agency:
 def _state_row(session: Session, period: str, *, lock: bool) -> m.PeriodState:
     row = period_row(session, period, for_update=lock)
     if row is None:
-        row = m.PeriodState(period=period, locked=False, published=False)
-        session.add(row)
-        session.flush()
+        # The period's first action: two at once both find no row, so the row is inserted
+        # unless it exists by then (the other's), and read again, locked.
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(m.PeriodState)
+            .values(period=period, locked=False, published=False)
+            .on_conflict_do_nothing(index_elements=["period"])
+        )
+        row = period_row(session, period, for_update=lock)
+        assert row is not None
     return row
 
 

@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -146,50 +146,83 @@ def submitting_agency(actor: Actor) -> str:
 
 # --- reading what is stored ----------------------------------------------------------------
 
+#: Submissions read per query by :func:`load_results` (far under any parameter limit).
+_IDS_PER_QUERY = 500
+
 
 def load_result(session: Session, submission_id: int) -> SubmissionResult | None:
     """A submission with its row outcomes (None: no such submission). Columns read on the
     session's connection, not ORM objects: every answer of the API reads one, and loading
     entities was a quarter of a busy web process's time."""
-    connection = session.connection()
+    return _load_results(session.connection(), [submission_id]).get(submission_id)
+
+
+def _load_results(connection: Connection, ids: Sequence[int]) -> dict[int, SubmissionResult]:
+    """:func:`load_result` of each of ``ids``, three queries whatever their number (a batch's
+    answers are read together, right after its routing)."""
     ms = m.Submission
-    sub = connection.execute(
-        select(
-            ms.id,
-            ms.period,
-            ms.file_name,
-            ms.status,
-            ms.received_at,
-            ms.row_count,
-            ms.accepted_rows,
-            ms.quarantined_rows,
-            ms.supersedes_id,
-            ms.rejection_rule,
-            ms.rejection_reason,
-            m.Agency.code,
-        )
-        .join(m.Agency, m.Agency.id == ms.agency_id)
-        .where(ms.id == submission_id)
-    ).first()
-    if sub is None:
-        return None
-    code = sub.code
     vi = m.ValidationIssue
-    issues = connection.execute(
-        select(vi.id, vi.source_row, vi.indicator_code, vi.rule, vi.severity, vi.status, vi.message)
-        .where(vi.submission_id == sub.id)
-        .order_by(vi.source_row, vi.id)
-    ).all()
-    staged = connection.execute(
-        select(m.StagedRow.source_row, m.StagedRow.indicator_code, m.StagedRow.raw_value)
-        .where(m.StagedRow.submission_id == sub.id)
-        .order_by(m.StagedRow.source_row)
-    ).all()
+    found: dict[int, SubmissionResult] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = list(ids[start : start + _IDS_PER_QUERY])
+        subs = connection.execute(
+            select(
+                ms.id,
+                ms.period,
+                ms.file_name,
+                ms.status,
+                ms.received_at,
+                ms.row_count,
+                ms.accepted_rows,
+                ms.quarantined_rows,
+                ms.supersedes_id,
+                ms.rejection_rule,
+                ms.rejection_reason,
+                m.Agency.code,
+            )
+            .join(m.Agency, m.Agency.id == ms.agency_id)
+            .where(ms.id.in_(chunk))
+        ).all()
+        issues: dict[int, list[Any]] = {}
+        for issue in connection.execute(
+            select(
+                vi.submission_id,
+                vi.id,
+                vi.source_row,
+                vi.indicator_code,
+                vi.rule,
+                vi.severity,
+                vi.status,
+                vi.message,
+            )
+            .where(vi.submission_id.in_(chunk))
+            .order_by(vi.submission_id, vi.source_row, vi.id)
+        ):
+            issues.setdefault(issue.submission_id, []).append(issue)
+        staged: dict[int, list[Any]] = {}
+        for row in connection.execute(
+            select(
+                m.StagedRow.submission_id,
+                m.StagedRow.source_row,
+                m.StagedRow.indicator_code,
+                m.StagedRow.raw_value,
+            )
+            .where(m.StagedRow.submission_id.in_(chunk))
+            .order_by(m.StagedRow.submission_id, m.StagedRow.source_row)
+        ):
+            staged.setdefault(row.submission_id, []).append(row)
+        for sub in subs:
+            found[sub.id] = _result(sub, issues.get(sub.id, []), staged.get(sub.id, []))
+    return found
+
+
+def _result(sub: Any, issues: list[Any], staged: list[Any]) -> SubmissionResult:
+    code = sub.code
     by_row: dict[int, list[Any]] = {}
     for issue in issues:
         by_row.setdefault(issue.source_row or 0, []).append(issue)
     rows = []
-    for source_row, indicator, raw in staged:
+    for _submission, source_row, indicator, raw in staged:
         found_issues = by_row.get(source_row, [])
         held = sub.status == REJECTED or any(
             i.severity in ("error", "blocking") and i.status == "open" for i in found_issues
@@ -452,6 +485,7 @@ class Validator:
         *,
         linger: float = 0.05,
         gather: float = 0.6,
+        follow_up: float = 0.25,
     ) -> None:
         self.rt = rt
         self.workers = list(workers)
@@ -462,6 +496,9 @@ class Validator:
         )
         self.linger = linger
         self.gather = gather
+        self.follow_up = follow_up
+        #: When the last run ended and how many submissions it validated (:meth:`_gather`).
+        self._last_run: tuple[float, int] = (0.0, 0)
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -537,6 +574,7 @@ class Validator:
                 finally:
                     for job in waiting:
                         job.done.set()
+            self._last_run = (time.monotonic(), len(jobs))
             if stop:
                 return
 
@@ -545,17 +583,27 @@ class Validator:
         still being taken (:meth:`expect`), at most ``gather`` seconds, then ``linger`` seconds
         of quiet. Twenty submissions arriving together are stored one after another; a run
         started with the first few makes the others wait for it, then pay a run of their own
-        (a whole fixed cost of Great Expectations). Whether the run stopped the thread too."""
+        (a whole fixed cost of Great Expectations).
+
+        Right after a run (within ``follow_up`` seconds of its end) a smaller batch also waits
+        out that time: the run's submitters were just answered and their next submissions are
+        on their way (a submission that waited for the run would otherwise start a run of its
+        own, alone, and every follow-up would wait for it). Whether the run stopped the
+        thread too."""
         jobs = [first]
         started = time.monotonic()
         quiet_from = started
+        last_end, last_size = self._last_run
+        follow_until = last_end + self.follow_up
         while True:
             now = time.monotonic()
             with self._lock:
                 arriving = self._arriving
-            if now - started >= self.gather or (not arriving and now - quiet_from >= self.linger):
-                return jobs, False
-            wait = self.linger - (now - quiet_from) if not arriving else 0.02
+            following = len(jobs) < last_size and now < follow_until
+            waiting = arriving or following
+            if now - started >= self.gather or (not waiting and now - quiet_from >= self.linger):
+                return self._drained(jobs)
+            wait = self.linger - (now - quiet_from) if not waiting else 0.02
             try:
                 more = self._queue.get(timeout=max(0.005, min(wait, 0.02)))
             except queue.Empty:
@@ -564,6 +612,18 @@ class Validator:
                 return jobs, True
             jobs.append(more)
             quiet_from = time.monotonic()
+
+    def _drained(self, jobs: list[_Job]) -> tuple[list[_Job], bool]:
+        """``jobs`` and those already queued (a submission asks for its validation, then
+        says it arrived: both may happen between two looks at the queue)."""
+        while True:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return jobs, False
+            if more is None:
+                return jobs, True
+            jobs.append(more)
 
     def run_batch(
         self, period: str, agencies: list[str], wanted: Sequence[int] = ()
@@ -608,8 +668,7 @@ class Validator:
 def load_results(engine: Engine, submission_ids: Sequence[int]) -> dict[int, SubmissionResult]:
     """:func:`load_result` of each submission, in one transaction."""
     with session_scope(engine) as session:
-        loaded = {i: load_result(session, i) for i in submission_ids}
-    return {i: result for i, result in loaded.items() if result is not None}
+        return _load_results(session.connection(), submission_ids)
 
 
 def validate_batch(
@@ -914,7 +973,7 @@ class SubmissionDesk:
             with session_scope(self.rt.engine) as session:
                 result = load_result(session, outcome.submission_id)
         assert result is not None
-        log.info(
+        log.debug(
             "submission %s: validated %.2f s after ingestion, answered %.2f s later",
             outcome.submission_id,
             validated - ingested,
@@ -930,7 +989,8 @@ class SubmissionDesk:
 
     def notify(self, result: SubmissionResult, *, rejection: str | None = None) -> None:
         """Tell the agency (e-mail or .eml) what was rejected or held and what to correct, in
-        a thread of its own: the answer does not wait for the mail server."""
+        a thread of its own (the answer does not wait for the mail server) that has the
+        figures' worker process compose and send it."""
         from iku.delivery.submission_notices import HeldRow, SubmissionNotice, send_notice
 
         held = [
@@ -953,7 +1013,9 @@ class SubmissionDesk:
 
         def send() -> None:
             try:
-                channel, _path, error = send_notice(notice, self.rt.settings)
+                # Composed and sent in the figures' worker process: twenty notices of one
+                # batch would otherwise hold the GIL the next requests are read with.
+                channel, _path, error = self._workers[2].call(send_notice, notice, self.rt.settings)
                 self.notices.append((result.id, channel, error))
             except Exception:
                 log.exception("the notice of submission %s could not be sent", result.id)
@@ -989,7 +1051,7 @@ class SubmissionDesk:
         with self.writes:
             waited = time.monotonic()
             stored = store_prepared(context, prepared)
-        log.info(
+        log.debug(
             "%s: read in %.2f s, waited %.2f s to store, stored in %.2f s",
             name,
             read - began,

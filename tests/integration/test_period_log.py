@@ -3,6 +3,8 @@ truncate (PostgreSQL) and INSERT OR REPLACE (SQLite), as the review decision log
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -10,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from iku import migrate
 from iku import models as m
-from iku.db import now_wib
+from iku.db import now_wib, session_scope
 
 
 def _event(engine: Engine) -> int:
@@ -53,3 +55,30 @@ def test_period_events_cannot_be_changed(migrated: Engine) -> None:
         ).scalar_one()
     assert reason == "koreksi"
     assert "period_event" in migrate.APPEND_ONLY_TABLES
+
+
+def test_two_first_actions_on_a_period_at_once_keep_one_state_row(migrated: Engine) -> None:
+    """The period's first action creates its state row: two at once (two agency heads
+    approving in the same second) both find none; both go through and one row is kept."""
+    from iku.operations.periods import _state_row
+
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def first_action() -> None:
+        try:
+            with session_scope(migrated) as session:
+                barrier.wait(30)
+                _state_row(session, "2026-05", lock=True)
+        except BaseException as exc:  # reported below, with its type
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_action) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    with session_scope(migrated) as session:
+        rows = session.scalars(sa.select(m.PeriodState).where(m.PeriodState.period == "2026-05"))
+        assert len(rows.all()) == 1

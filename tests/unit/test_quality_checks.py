@@ -15,7 +15,7 @@ import pytest
 
 from iku.rules import load_rules
 from quality.checks import CHECKS
-from quality.runner import columns_used, merge_reports, run_checks
+from quality.runner import check_cost, columns_used, dealt_checks, merge_reports, run_checks
 from tests.conftest import RULES_FILE
 
 AGENCY = "DINKES"
@@ -217,6 +217,36 @@ def test_shares_of_the_checks_merge_into_the_whole(shares: int) -> None:
     parts = [run_checks(frame, subs_frame, rules, {}, part=(i, shares)) for i in range(shares)]
     assert {f.rule for f in whole.findings} >= set(SUBMISSION_CASES)
     assert merge_reports(parts).findings == whole.findings
+
+
+@pytest.mark.parametrize("shares", [1, 2, 3, 5])
+def test_the_shares_deal_every_check_once_at_similar_cost(shares: int) -> None:
+    """Each check goes to exactly one share, and no share costs more than another by more
+    than one check's cost (the shares run at the same time: the slowest decides)."""
+    rules = load_rules(RULES_FILE)
+    made = [(c, c.expectation(rules, {})) for c in CHECKS]
+    dealt = dealt_checks(made, shares)
+    assert len(dealt) == shares
+    assert sorted(rule for share in dealt for rule in share) == sorted(c.rule for c in CHECKS)
+    cost = {c.rule: check_cost(e) for c, e in made}
+    totals = [sum(cost[rule] for rule in share) for share in dealt]
+    assert max(totals) - min(totals) <= max(cost.values())
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("read_problem", 1.0),
+        ("state_without_reason", 1.5),
+        ("missing_evidence", 2.0),
+        ("percent_as_fraction", 2.5),
+    ],
+)
+def test_a_check_costs_more_with_each_clause_of_its_row_condition(
+    rule: str, expected: float
+) -> None:
+    check = next(c for c in CHECKS if c.rule == rule)
+    assert check_cost(check.expectation(load_rules(RULES_FILE), {})) == expected
 
 
 def test_every_check_has_a_case() -> None:
