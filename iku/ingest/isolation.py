@@ -404,6 +404,29 @@ class ReaderPool:
             self._all.append(worker)
         return worker
 
+    def warm(self) -> None:
+        """Start the reader processes not started yet, up to ``size``, and keep them idle:
+        files read at the same moment then do not each wait for a process to start (a web
+        process calls this in a thread of its own at its first submission)."""
+        while True:
+            with self._lock:
+                if len(self._all) + self._starting >= self.size:
+                    return
+                self._starting += 1
+            try:
+                worker = _Worker()
+            except Exception:
+                log.exception("a reader process could not be started ahead; it starts on demand")
+                return
+            finally:
+                with self._lock:
+                    self._starting -= 1
+                    self._lock.notify()
+            with self._lock:
+                self._all.append(worker)
+                self._idle.append(worker)
+                self._lock.notify()
+
     def _forget(self, worker: _Worker) -> None:
         worker.kill()
         if worker in self._all:

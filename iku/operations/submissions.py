@@ -805,14 +805,17 @@ class SubmissionDesk:
         self._lock = threading.Lock()
 
     def warm(self) -> None:
-        """Start the worker processes (once; at the first submission, so a web process that
-        takes none never starts them) so that the first batches do not wait for them."""
+        """Start the worker processes and the reader processes (once; at the first
+        submission, so a web process that takes none never starts them) so that the first
+        batches do not wait for them."""
         with self._lock:
             if self._warmed:
                 return
             self._warmed = True
         for worker in self._workers:
             worker.start(_warm_worker)
+        readers = self.context().readers()
+        threading.Thread(target=readers.warm, name="iku-readers-warm", daemon=True).start()
 
     def context(self) -> IngestContext:
         with self._lock:

@@ -464,3 +464,22 @@ def test_the_reader_process_holds_no_secret(
     assert b"rahasia-smtp" not in environment and b"IKU_DATABASE_URL" not in environment
     context.close()
     assert reader.process.poll() is not None  # closing the context ends its readers
+
+
+def test_warming_starts_every_reader_process_ahead(loaded: Engine, tmp_path: Path) -> None:
+    """A web process warms its readers at its first submission: the pool's processes are up
+    and idle before the files that read at the same moment need them, and reading uses them
+    (no process started on demand)."""
+    context = make_context(loaded, tmp_path)
+    pool = context.readers()
+    pool.warm()
+    assert len(pool._all) == pool.size == len(pool._idle)
+    started = {worker.process.pid for worker in pool._all}
+    assert all(worker.alive for worker in pool._all)
+    pool.warm()  # nothing more to start
+    assert {worker.process.pid for worker in pool._all} == started
+    assert ingest_file(put(tmp_path / "inbox" / "DINKES" / "okt.csv", GOOD), context).rows == 3
+    assert {worker.process.pid for worker in pool._all} == started
+    workers = list(pool._all)
+    context.close()
+    assert not any(worker.alive for worker in workers)
