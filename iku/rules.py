@@ -253,6 +253,18 @@ class BulletinRules(_Strict):
         max_length=120,
         description="Who issues the bulletins: the PDF's author metadata and the HTML's.",
     )
+    province_max_agencies: int = Field(
+        default=1000,
+        ge=2,
+        le=1_000_000,
+        description=(
+            "Most agencies the province bulletin lists in its ranking and in its data-quality "
+            "annex; with more, the ranking shows the top and bottom halves and one row saying "
+            "how many are not listed and where the full list is (the dashboard, the open-data "
+            "export), the annex the agencies with the most open issues and the count of the "
+            "others."
+        ),
+    )
 
 
 class ApprovalRules(_Strict):

@@ -15,6 +15,7 @@ from iku.bulletins.readmodel import AgencyInfo, IndicatorInfo, IssueInfo, Period
 from iku.formatting import (
     Absent,
     MissingFigureError,
+    angka,
     bulan_singkat,
     is_absent,
     periode,
@@ -389,6 +390,47 @@ def _rate(counts: Mapping[str, Any], key: str) -> float | Absent:
     return float(value)
 
 
+def ranking_table(ranking: Sequence[dict[str, Any]], limit: int, period: str) -> dict[str, Any]:
+    """The rows of the province bulletin's ranking table: every agency up to ``limit``
+    (``bulletin.province_max_agencies``); beyond it the top and the bottom halves and, between
+    them, what is not listed and where the full ranking is."""
+    if len(ranking) <= limit:
+        return {"top": list(ranking), "gap": None, "bottom": []}
+    top = (limit + 1) // 2
+    bottom = len(ranking) - (limit - top)
+    omitted = ranking[top:bottom]
+    text = (
+        f"… {angka(len(omitted), 0)} perangkat daerah lain (peringkat "
+        f"{angka(omitted[0]['rank'], 0)}–{angka(omitted[-1]['rank'], 0)} dari "
+        f"{angka(len(ranking), 0)}) tidak dicantumkan di buletin ini. Peringkat lengkap ada di "
+        f"dasbor (/dasbor, per sektor) dan di data terbuka capaian.csv (iku export --period "
+        f"{period}; setelah diterbitkan juga /publik/{period}/capaian.csv)."
+    )
+    return {
+        "top": list(ranking[:top]),
+        "gap": {"count": len(omitted), "text": text},
+        "bottom": list(ranking[bottom:]),
+    }
+
+
+def quality_table(
+    rows: Sequence[dict[str, Any]], limit: int, n_severities: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The agencies the data-quality annex lists (``rows`` come most open issues first: at
+    most ``limit``) and one row counting the others, or None when all are listed."""
+    if len(rows) <= limit:
+        return list(rows), None
+    rest = rows[limit:]
+    counts = [sum(r["counts"][i] for r in rest) for i in range(n_severities)]
+    total = sum(r["total"] for r in rest)
+    text = (
+        f"{angka(len(rest), 0)} perangkat daerah lain dengan {angka(total, 0)} isu terbuka, "
+        "tidak dicantumkan satu per satu; rinciannya ada di buletin perangkat daerah "
+        "masing-masing dan di halaman tinjauan pengelola data."
+    )
+    return list(rows[:limit]), {"count": len(rest), "text": text, "counts": counts, "total": total}
+
+
 def province_context(data: PeriodData) -> dict[str, Any]:
     """The template context of the province bulletin."""
     rules = data.rules
@@ -473,6 +515,9 @@ def province_context(data: PeriodData) -> dict[str, Any]:
         )
     quality_rows.sort(key=lambda r: (-r["total"], r["agency_code"]))
     totals = [sum(r["counts"][i] for r in quality_rows) for i in range(len(severities))]
+    limit = rules.bulletin.province_max_agencies
+    quality_listed, quality_others = quality_table(quality_rows, limit, len(severities))
+    table = ranking_table(ranking, limit, data.period)
 
     versions = Counter(
         row.target_version for _, _, row in indicator_rows if row and row.target_version
@@ -543,7 +588,10 @@ def province_context(data: PeriodData) -> dict[str, Any]:
                 label="Sebaran predikat perangkat daerah",
             )
         ),
+        # Every agency (the dashboard and the revision figures use it); the bulletin's table
+        # prints ``ranking_table``, at most ``bulletin.province_max_agencies`` of them.
         "ranking": ranking,
+        "ranking_table": table,
         "ranking_svg": Markup(
             charts.ranking_chart(ranking_items, label="Peringkat capaian perangkat daerah")
         ),
@@ -551,12 +599,15 @@ def province_context(data: PeriodData) -> dict[str, Any]:
             "Capaian perangkat daerah, tertinggi ke terendah."
             if shown == len(ranking_items)
             else "Capaian perangkat daerah: 15 tertinggi dan 15 terendah (semua ada di tabel)."
+            if table["gap"] is None
+            else "Capaian perangkat daerah: 15 tertinggi dan 15 terendah."
         ),
         "sectors": sectors,
         "attention": attention_view(data.attention, ATTENTION_LIMIT, grouped=True),
         "quality": {
             "severities": [{"code": s, "label": flags.SEVERITY_LABELS[s]} for s in severities],
-            "rows": quality_rows,
+            "rows": quality_listed,
+            "others": quality_others,
             "totals": totals,
             "total": sum(totals),
         },

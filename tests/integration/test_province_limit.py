@@ -1,0 +1,186 @@
+"""The province bulletin lists at most ``bulletin.province_max_agencies`` agencies (issue 19):
+beyond it the top and bottom of the ranking and one row saying what is not listed and where
+the full ranking is, in the HTML and in the PDF read back; the quality annex likewise."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine, select
+
+from iku import models as m
+from iku.bulletins.html import make_environment, render_html
+from iku.bulletins.readmodel import PeriodData, load_period
+from iku.bulletins.typst import PROVINCE_TEMPLATE, bulletin_metadata, render_pdf
+from iku.bulletins.views import province_context
+from iku.db import session_scope
+from iku.rules import Rules, RulesError, load_rules, parse_rules
+from tests.conftest import RULES_FILE
+from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, seed_period
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return load_rules(RULES_FILE)
+
+
+@pytest.fixture
+def seeded(loaded: Engine, rules: Rules) -> Engine:
+    seed_period(loaded, rules)
+    return loaded
+
+
+def _add_issues(engine: Engine, counts: dict[str, int]) -> None:
+    """Open warnings of the period for more agencies (the seeded period has DINKES's only)."""
+    with session_scope(engine) as session:
+        by_code = {a.code: a for a in session.scalars(select(m.Agency))}
+        for number, (code, count) in enumerate(counts.items()):
+            submission = m.Submission(
+                agency_id=by_code[code].id,
+                period=PERIOD,
+                file_name=f"{code.lower()}_{PERIOD}.csv",
+                file_format="csv",
+                sha256=f"{number:x}" * 64,
+                size_bytes=100,
+                archive_path=f"var/archive/{number:x}",
+                status="validated",
+                row_count=count,
+            )
+            session.add(submission)
+            session.flush()
+            for row in range(count):
+                session.add(
+                    m.ValidationIssue(
+                        submission_id=submission.id,
+                        source_row=row + 2,
+                        indicator_code=None,
+                        period=PERIOD,
+                        column_name="realisasi",
+                        rule="not_a_number",
+                        severity="warning",
+                        observed="x",
+                        expected="angka",
+                        message="Realisasi bukan angka.",
+                    )
+                )
+
+
+def _limited(rules: Rules, limit: int) -> Rules:
+    return rules.model_copy(
+        update={"bulletin": rules.bulletin.model_copy(update={"province_max_agencies": limit})}
+    )
+
+
+def _data(engine: Engine, rules: Rules) -> PeriodData:
+    return load_period(engine, PERIOD, rules=rules, generated_at=GENERATED_AT)
+
+
+def _html(context: dict[str, Any], rules: Rules) -> str:
+    return render_html(make_environment(rules), "province.html", {**context, "static_url": ""})
+
+
+def _pdf_text(context: dict[str, Any], rules: Rules) -> str:
+    metadata = bulletin_metadata(PROVINCE_TEMPLATE, context)
+    pdf = render_pdf(PROVINCE_TEMPLATE, context, metadata=metadata, rules=rules)
+    pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+    return re.sub(r"[\s\u200b]+", "", " ".join(pages))  # cells wrap words over lines
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\u200b]+", "", text)
+
+
+def _ranking_section(html: str) -> str:
+    start = html.index("<h2>Peringkat perangkat daerah</h2>")
+    return html[start : html.index("<h2>Capaian per sektor</h2>", start)]
+
+
+def _listed_codes(section: str) -> list[str]:
+    return re.findall(r'<td class="code">([^<]+)</td>', section)
+
+
+def test_the_default_keeps_every_agency_of_a_province(seeded: Engine, rules: Rules) -> None:
+    assert rules.bulletin.province_max_agencies == 1000  # S and M (41, 640) are unchanged
+    data = _data(seeded, rules)
+    context = province_context(data)
+    table = context["ranking_table"]
+    assert table["gap"] is None and table["bottom"] == []
+    assert [r["code"] for r in table["top"]] == [r["code"] for r in context["ranking"]]
+    assert context["quality"]["others"] is None
+    html = _html(context, rules)
+    assert _listed_codes(_ranking_section(html)) == [r["code"] for r in context["ranking"]]
+    assert "tidak dicantumkan" not in html
+    assert "tidak dicantumkan" not in _pdf_text(context, rules)
+
+
+def test_a_province_over_the_limit_lists_the_top_and_the_bottom(
+    seeded: Engine, rules: Rules
+) -> None:
+    limited = _limited(rules, 4)
+    data = _data(seeded, limited)
+    context = province_context(data)
+    ranking = context["ranking"]  # every agency stays in the context (dashboard, revisions)
+    assert len(ranking) == len(data.agencies) > 4
+    table = context["ranking_table"]
+    assert table["top"] == ranking[:2] and table["bottom"] == ranking[-2:]
+    omitted = len(ranking) - 4
+    gap = table["gap"]["text"]
+    assert gap.startswith(f"… {omitted} perangkat daerah lain (peringkat 3–{len(ranking) - 2} ")
+    assert "/dasbor" in gap and "capaian.csv" in gap and f"iku export --period {PERIOD}" in gap
+
+    html = _html(context, limited)
+    section = _ranking_section(html)
+    assert _listed_codes(section) == [r["code"] for r in (*ranking[:2], *ranking[-2:])]
+    assert f"{omitted} perangkat daerah lain" in section and "/dasbor" in section
+    for row in ranking[2:-2]:
+        assert f'<td class="code">{row["code"]}</td>' not in section
+
+    text = _pdf_text(context, limited)
+    assert _squash(gap) in text
+    start = text.index("Peringkatperangkatdaerah")
+    table_text = text[start : text.index("Capaianpersektor", start)]
+    at_gap = table_text.index(_squash(gap))
+    for row in ranking[:2]:
+        assert 0 <= table_text.find(row["code"]) < at_gap
+    for row in ranking[-2:]:
+        assert table_text.rfind(row["code"]) > at_gap
+
+
+def test_the_quality_annex_lists_the_most_issues_first_and_counts_the_others(
+    seeded: Engine, rules: Rules
+) -> None:
+    codes = [a.code for a in _data(seeded, rules).agencies if a.code != "DINKES"]
+    _add_issues(seeded, {codes[0]: 5, codes[1]: 2, codes[2]: 1, codes[3]: 1})
+    full = province_context(_data(seeded, rules))["quality"]
+    assert len(full["rows"]) == 5 and full["others"] is None
+    limit = 2
+    limited = _limited(rules, limit)
+    context = province_context(_data(seeded, limited))
+    quality = context["quality"]
+    assert [r["agency_code"] for r in quality["rows"]] == [codes[0], "DINKES"]
+    assert quality["rows"] == full["rows"][:limit]
+    rest = full["rows"][limit:]
+    others = quality["others"]
+    assert others["count"] == len(rest) == 3
+    assert others["text"].startswith("3 perangkat daerah lain dengan 4 isu terbuka")
+    assert others["total"] == sum(r["total"] for r in rest)
+    assert quality["totals"] == full["totals"] and quality["total"] == full["total"]
+    html = _html(context, limited)
+    annex = html[html.index("Lampiran A. Kualitas data") :]
+    assert others["text"] in annex
+    for row in rest:
+        assert f'<td class="code">{row["agency_code"]}</td>' not in annex
+    assert _squash(others["text"]) in _pdf_text(context, limited)
+
+
+def test_the_limit_is_validated() -> None:
+    import yaml
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data["bulletin"]["province_max_agencies"] = 1
+    with pytest.raises(RulesError, match="province_max_agencies"):
+        parse_rules(data)
