@@ -431,6 +431,19 @@ def quality_table(
     return list(rows[:limit]), {"count": len(rest), "text": text, "counts": counts, "total": total}
 
 
+def revised_table(revised: Sequence[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """The revised targets (Perubahan PK) the province bulletin lists: at most ``limit``, then
+    one row saying how many more there are and where (the dashboard lists them all)."""
+    if len(revised) <= limit:
+        return {"rows": list(revised), "more": None}
+    count = len(revised) - limit
+    text = (
+        f"… {angka(count, 0)} IKU lain dengan target Perubahan PK tidak dicantumkan di buletin "
+        "ini; daftar lengkapnya ada di dasbor (/dasbor)."
+    )
+    return {"rows": list(revised[:limit]), "more": {"count": count, "text": text}}
+
+
 def province_context(data: PeriodData) -> dict[str, Any]:
     """The template context of the province bulletin."""
     rules = data.rules
@@ -614,7 +627,9 @@ def province_context(data: PeriodData) -> dict[str, Any]:
         "target_versions": [
             {"version": version, "count": count} for version, count in sorted(versions.items())
         ],
+        # Every revised IKU (the dashboard); the bulletin prints ``revised_table``.
         "revised_targets": revised,
+        "revised_table": revised_table(revised, limit),
     }
 
 

@@ -16,7 +16,7 @@ from iku import models as m
 from iku.bulletins.html import make_environment, render_html
 from iku.bulletins.readmodel import PeriodData, load_period
 from iku.bulletins.typst import PROVINCE_TEMPLATE, bulletin_metadata, render_pdf
-from iku.bulletins.views import province_context
+from iku.bulletins.views import province_context, revised_table
 from iku.db import session_scope
 from iku.rules import Rules, RulesError, load_rules, parse_rules
 from tests.conftest import RULES_FILE
@@ -184,3 +184,19 @@ def test_the_limit_is_validated() -> None:
     data["bulletin"]["province_max_agencies"] = 1
     with pytest.raises(RulesError, match="province_max_agencies"):
         parse_rules(data)
+
+
+def test_revised_targets_beyond_the_limit_are_counted(seeded: Engine, rules: Rules) -> None:
+    full = province_context(_data(seeded, rules))
+    revised = full["revised_targets"]
+    assert revised and full["revised_table"] == {"rows": revised, "more": None}
+    # The seeded period has one revised IKU: three copies of it stand for a longer list.
+    many = [{**revised[0], "code": f"{revised[0]['code']}-{n}"} for n in range(3)]
+    table = revised_table(many, 2)
+    assert table["rows"] == many[:2] and table["more"]["count"] == 1
+    assert table["more"]["text"].startswith("… 1 IKU lain dengan target Perubahan PK")
+    context = {**full, "revised_table": table}
+    html = _html(context, rules)
+    assert table["more"]["text"] in html and many[2]["code"] not in html
+    text = _pdf_text(context, rules)
+    assert _squash(table["more"]["text"]) in text and _squash(many[1]["code"]) in text
