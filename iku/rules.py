@@ -6,10 +6,12 @@ key or a band table with a gap or an overlap is a :class:`RulesError` naming the
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +23,29 @@ NegativeFormula = Literal["2T-R", "T/R"]
 
 class RulesError(ValueError):
     """The rules file is missing, unreadable or invalid."""
+
+
+_T = TypeVar("_T")
+
+
+def per_rules(function: Callable[[Rules], _T]) -> Callable[[Rules], _T]:
+    """Cache ``function(rules)`` per rules object, by identity: a rules model is frozen, and
+    hashing it (what ``functools.lru_cache`` does) walks the whole file, which costs more than
+    many of the functions cached, called once per bulletin. Keeps the last 8 rules objects."""
+    cache: dict[int, tuple[Rules, _T]] = {}
+
+    @functools.wraps(function)
+    def cached(rules: Rules) -> _T:
+        hit = cache.get(id(rules))
+        if hit is not None and hit[0] is rules:
+            return hit[1]
+        value = function(rules)
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[id(rules)] = (rules, value)  # the reference keeps the id from being reused
+        return value
+
+    return cached
 
 
 class _Strict(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,7 +22,7 @@ from iku.formatting import (
     tanggal,
     waktu,
 )
-from iku.rules import Rules
+from iku.rules import Rules, per_rules
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def _strict(function: Callable[..., str]) -> Callable[..., str]:
     return checked
 
 
-@lru_cache(maxsize=8)
+@per_rules
 def make_environment(rules: Rules) -> Environment:
     """The Jinja2 environment: strict undefined, HTML autoescaping, Indonesian filters."""
     env = Environment(

@@ -47,7 +47,7 @@ from iku.formatting import (
 )
 from iku.locks import CycleFence
 from iku.processes import worker_logs
-from iku.rules import Rules
+from iku.rules import Rules, per_rules
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def inputs_digest(template: str, context: Mapping[str, Any], rules: Rules) -> st
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=8)
+@per_rules
 def _rules_digest(rules: Rules) -> str:
     return hashlib.sha256(rules.model_dump_json().encode("utf-8")).hexdigest()
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Engine, func, select
@@ -152,6 +153,30 @@ class PeriodData:
     def dated(self, subject: str) -> datetime:
         """The date of the bulletin of ``subject`` ("province" or an agency code)."""
         return self.data_dates.get(subject, self.generated_at)
+
+    def attention_of(self, agency_code: str) -> tuple[AttentionItem, ...]:
+        """The items of :attr:`attention` of one agency, in their order."""
+        return self._attention_by_agency.get(agency_code, ())
+
+    def issues_of(self, agency_id: int) -> tuple[IssueInfo, ...]:
+        """The items of :attr:`issues` of one agency, in their order."""
+        return self._issues_by_agency.get(agency_id, ())
+
+    # Grouped once per period (a 22.000-agency period has tens of thousands of items: scanning
+    # them for every agency took a minute).
+    @cached_property
+    def _attention_by_agency(self) -> dict[str, tuple[AttentionItem, ...]]:
+        groups: dict[str, list[AttentionItem]] = defaultdict(list)
+        for item in self.attention:
+            groups[item.agency_code].append(item)
+        return {code: tuple(items) for code, items in groups.items()}
+
+    @cached_property
+    def _issues_by_agency(self) -> dict[int, tuple[IssueInfo, ...]]:
+        groups: dict[int, list[IssueInfo]] = defaultdict(list)
+        for issue in self.issues:
+            groups[issue.agency_id].append(issue)
+        return {agency_id: tuple(items) for agency_id, items in groups.items()}
 
 
 #: The achievement columns a :class:`ResultRow` holds, selected as plain columns in the order

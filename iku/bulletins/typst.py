@@ -31,7 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from iku.bulletins.html import make_environment as make_html_environment
 from iku.bulletins.typst_filters import TextPolicy, make_filters, make_finalize
 from iku.formatting import is_absent, periode
-from iku.rules import Rules
+from iku.rules import Rules, per_rules
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR: Final = PROJECT_ROOT / "report_templates"
@@ -120,7 +120,7 @@ def _text_policy(max_chars: int) -> TextPolicy:
     return TextPolicy.for_fonts(_font_files(), max_chars)
 
 
-@lru_cache(maxsize=8)
+@per_rules
 def make_typst_environment(rules: Rules) -> Environment:
     """The Jinja2 environment of the Typst templates: strict undefined, no autoescaping (HTML
     escaping means nothing to Typst), and a finaliser that quotes every value it writes."""

@@ -22,7 +22,7 @@ from iku.formatting import (
 )
 from iku.glossary import band_rows, glossary, indonesian
 from iku.reports.attention import REASON_LABELS, REASONS, AttentionItem
-from iku.rules import Rules
+from iku.rules import Rules, per_rules
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,24 @@ def meta_context(data: PeriodData, subject: str = "province") -> dict[str, Any]:
         "rules_version": data.rules_version,
         "scale_name": data.rules.predikat.scale_name,
         "cycle_status": data.cycle_status,
-        "bands": [
+        **_rules_meta(data.rules),
+    }
+
+
+@per_rules
+def _rules_meta(rules: Rules) -> dict[str, Any]:
+    """What every page prints from the rules file alone, built once per rules (a period has
+    one page per agency)."""
+    return {
+        "bands": tuple(
             {"code": b.code, "label": b.label, "color": b.color, "range_text": b.range_text}
-            for b in band_rows(data.rules)
-        ],
+            for b in band_rows(rules)
+        ),
         # "How to read this bulletin" (partials/glossary): the same words as the web pages.
-        "glossary": [
+        "glossary": tuple(
             {"key": t.key, "word": t.word, "definition": t.definition}
-            for t in glossary(data.rules, indonesian)
-        ],
+            for t in glossary(rules, indonesian)
+        ),
     }
 
 
@@ -344,7 +353,7 @@ def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
     """The template context of one agency's bulletin."""
     row, capaian, predikat = _figure(data, f"agency:{agency.code}", f"agency {agency.code}")
     _, province_capaian, province_predikat = _figure(data, "province", "province")
-    issues = [i for i in data.issues if i.agency_id == agency.id]
+    issues = data.issues_of(agency.id)
     per_indicator = Counter(i.indicator_code for i in issues)
     indicators = []
     at_risk = 0
@@ -366,7 +375,7 @@ def agency_context(data: PeriodData, agency: AgencyInfo) -> dict[str, Any]:
         "province": {"capaian": province_capaian, "predikat": province_predikat},
         "indicators": indicators,
         "at_risk_count": at_risk,
-        "attention": attention_view([a for a in data.attention if a.agency_code == agency.code]),
+        "attention": attention_view(data.attention_of(agency.code)),
         "issues": [_issue_view(i, data.period) for i in issues],
         "approval": approval_view(data, [agency.code]),
     }
