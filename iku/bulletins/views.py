@@ -309,10 +309,14 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def approval_view(data: PeriodData, codes: Sequence[str] | None = None) -> dict[str, Any]:
+def approval_view(
+    data: PeriodData, codes: Sequence[str] | None = None, limit: int | None = None
+) -> dict[str, Any]:
     """The approval-status box: per agency (``codes``: only those; default every agency of
     the period's data) its month's state in words, and the rules file's policy for the
-    sector and province figures (``marked`` or ``withheld``)."""
+    sector and province figures (``marked`` or ``withheld``). Each state's group names at most
+    ``limit`` agencies (the province bulletin's ``bulletin.province_max_agencies``), then
+    says how many more there are and where they are listed."""
     from iku.glossary import indonesian
     from iku.periods import APPROVED, NOT_SUBMITTED, STATE_LABELS, SUBMITTED, VERIFIED
 
@@ -331,17 +335,29 @@ def approval_view(data: PeriodData, codes: Sequence[str] | None = None) -> dict[
                 "withheld": policy == "withheld" and not approved,
             }
         )
-    groups = [
-        {
-            "title": _first_upper(indonesian(STATE_LABELS[state])),
-            "codes": ", ".join(r["code"] for r in rows if r["state"] == state),
-        }
-        for state in (VERIFIED, APPROVED, SUBMITTED, NOT_SUBMITTED)
-        if any(r["state"] == state for r in rows)
-    ]
+    groups = []
+    for state in (VERIFIED, APPROVED, SUBMITTED, NOT_SUBMITTED):
+        members = [r["code"] for r in rows if r["state"] == state]
+        if not members:
+            continue
+        listed = members if limit is None else members[:limit]
+        text = ", ".join(listed)
+        if len(listed) < len(members):
+            text += (
+                f", … dan {angka(len(members) - len(listed), 0)} perangkat daerah lain "
+                "(daftar lengkap di dasbor, /dasbor)"
+            )
+        groups.append(
+            {
+                "title": _first_upper(indonesian(STATE_LABELS[state])),
+                "codes": text,
+                "count": len(members),
+            }
+        )
     return {
         "policy": policy,
-        "rows": rows,
+        # One agency's own row (its bulletin); the province box shows the groups only.
+        "rows": rows if codes is not None else [],
         "groups": groups,
         "n_approved": sum(1 for r in rows if r["approved"]),
         "n_verified": sum(1 for r in rows if r["state"] == VERIFIED),
@@ -575,7 +591,7 @@ def province_context(data: PeriodData) -> dict[str, Any]:
     return {
         "meta": meta,
         "revision": None,  # a re-issue's "Revisi N" block (iku.bulletins.revisions)
-        "approval": approval_view(data),
+        "approval": approval_view(data, limit=limit),
         "headline": {
             "capaian": capaian,
             "predikat": predikat,

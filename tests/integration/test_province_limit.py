@@ -200,3 +200,30 @@ def test_revised_targets_beyond_the_limit_are_counted(seeded: Engine, rules: Rul
     assert table["more"]["text"] in html and many[2]["code"] not in html
     text = _pdf_text(context, rules)
     assert _squash(table["more"]["text"]) in text and _squash(many[1]["code"]) in text
+
+
+def test_the_approval_box_names_at_most_the_limit_per_state(seeded: Engine, rules: Rules) -> None:
+    full = province_context(_data(seeded, rules))["approval"]
+    everyone = [code for group in full["groups"] for code in group["codes"].split(", ")]
+    assert sorted(everyone) == sorted(a.code for a in _data(seeded, rules).agencies)
+    assert full["rows"] == []  # the province box shows the groups, not one row per agency
+    limited = _limited(rules, 2)
+    context = province_context(_data(seeded, limited))
+    approval = context["approval"]
+    assert approval["n_total"] == full["n_total"] > 2
+    assert [g["count"] for g in approval["groups"]] == [g["count"] for g in full["groups"]]
+    assert any(g["count"] > 2 for g in full["groups"])  # one group at least is cut short
+    html, text = _html(context, limited), _pdf_text(context, limited)
+    for group, whole in zip(approval["groups"], full["groups"], strict=True):
+        members = whole["codes"].split(", ")
+        if len(members) <= 2:
+            assert group["codes"] == whole["codes"]
+            continue
+        more = len(members) - 2
+        assert group["codes"] == (
+            f"{members[0]}, {members[1]}, … dan {more} perangkat daerah lain "
+            "(daftar lengkap di dasbor, /dasbor)"
+        )
+        assert group["codes"] in html and _squash(group["codes"]) in text
+        for code in members[2:]:
+            assert code not in group["codes"]
