@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from iku import migrate
 from iku.catalog import load_catalog
 from iku.db import make_engine
+from iku.rules import Rules, load_rules
 from iku.runtime import reset_process_runtime
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +119,12 @@ def loaded(migrated: Engine) -> Engine:
     """A database at the latest schema with the repository's catalog loaded."""
     load_catalog(CATALOG_DIR, migrated)
     return migrated
+
+
+@pytest.fixture
+def rules() -> Rules:
+    """The repository's rules file."""
+    return load_rules(RULES_FILE)
 
 
 @pytest.fixture

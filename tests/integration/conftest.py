@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import Engine
 
+from iku.rules import Rules
+from tests.integration.bulletin_fixtures import seed_period
 from tests.integration.smtp_server import Mailbox, free_port
 
 
@@ -56,3 +59,10 @@ def cli_database(
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def seeded(loaded: Engine, rules: Rules) -> Engine:
+    """The catalog with the bulletins' seeded period (:func:`bulletin_fixtures.seed_period`)."""
+    seed_period(loaded, rules)
+    return loaded

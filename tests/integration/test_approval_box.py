@@ -19,15 +19,9 @@ from iku.bulletins.typst import AGENCY_TEMPLATE, PROVINCE_TEMPLATE, bulletin_met
 from iku.bulletins.views import agency_context, province_context
 from iku.db import now_wib, session_scope
 from iku.engine.store import compute_period
-from iku.rules import ApprovalRules, Rules, load_rules
-from tests.conftest import RULES_FILE
+from iku.rules import ApprovalRules, Rules
 from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, seed_period
 from tests.integration.figure_fixtures import stage, validate
-
-
-@pytest.fixture
-def rules() -> Rules:
-    return load_rules(RULES_FILE)
 
 
 def _approve(engine: Engine, code: str, *, verified: bool = False) -> None:

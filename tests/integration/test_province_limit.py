@@ -18,20 +18,9 @@ from iku.bulletins.readmodel import PeriodData, load_period
 from iku.bulletins.typst import PROVINCE_TEMPLATE, bulletin_metadata, render_pdf
 from iku.bulletins.views import province_context, revised_table
 from iku.db import session_scope
-from iku.rules import Rules, RulesError, load_rules, parse_rules
+from iku.rules import Rules, RulesError, parse_rules
 from tests.conftest import RULES_FILE
-from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, seed_period
-
-
-@pytest.fixture
-def rules() -> Rules:
-    return load_rules(RULES_FILE)
-
-
-@pytest.fixture
-def seeded(loaded: Engine, rules: Rules) -> Engine:
-    seed_period(loaded, rules)
-    return loaded
+from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD
 
 
 def _add_issues(engine: Engine, counts: dict[str, int]) -> None:

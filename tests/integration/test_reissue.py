@@ -17,25 +17,13 @@ from iku.bulletins.jobs import RenderResult, render_period
 from iku.bulletins.revisions import ARCHIVE_DIR, changes
 from iku.db import session_scope
 from iku.delivery.bulletins import deliver_period
-from iku.rules import Rules, load_rules
-from tests.conftest import RULES_FILE
-from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, seed_period
+from iku.rules import Rules
+from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD
 from tests.integration.smtp_server import Mailbox, smtp_settings
 
 SUBJECTS = ("province", "DINKES", "BKD")
 DINKES_TO = "kepala.dinkes@lampungprov.example"
 CORRECTED = "DINKES-02"
-
-
-@pytest.fixture
-def rules() -> Rules:
-    return load_rules(RULES_FILE)
-
-
-@pytest.fixture
-def seeded(loaded: Engine, rules: Rules) -> Engine:
-    seed_period(loaded, rules)
-    return loaded
 
 
 def _render(engine: Engine, out: Path, rules: Rules) -> RenderResult:

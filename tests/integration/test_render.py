@@ -54,17 +54,6 @@ from tests.integration.bulletin_fixtures import (
 )
 
 
-@pytest.fixture
-def rules() -> Rules:
-    return load_rules(RULES_FILE)
-
-
-@pytest.fixture
-def seeded(loaded: Engine, rules: Rules) -> Engine:
-    seed_period(loaded, rules)
-    return loaded
-
-
 def _pdf_text(path: Path) -> tuple[str, int]:
     """The PDF's text with runs of whitespace as one space (cells wrap words over lines)."""
     reader = PdfReader(path)

@@ -38,9 +38,9 @@ from iku.calendar import format_datetime_id
 from iku.db import session_scope
 from iku.formatting import MissingFigureError
 from iku.operations.render import summary as render_summary
-from iku.rules import Rules, load_rules
+from iku.rules import Rules
 from iku.settings import TIMEZONE
-from tests.conftest import PROJECT_ROOT, RULES_FILE
+from tests.conftest import PROJECT_ROOT
 from tests.integration.bulletin_fixtures import (
     DBD_CODE,
     GENERATED_AT,
@@ -49,7 +49,6 @@ from tests.integration.bulletin_fixtures import (
     PERIOD,
     REVISED_CODE,
     SCRIPT_NOTE,
-    seed_period,
 )
 from tests.integration.test_render import SAYS
 
@@ -59,17 +58,6 @@ HOSTILE_NOTE = (
     "[link](https://contoh.go.id) *tebal* _miring_ @ref <label> // komentar /* blok */ "
     'C:\\data\\laporan\\ kutip " dan \\" "] #panic("x") #[" #" <script>alert(1)</script>'
 )
-
-
-@pytest.fixture
-def rules() -> Rules:
-    return load_rules(RULES_FILE)
-
-
-@pytest.fixture
-def seeded(loaded: Engine, rules: Rules) -> Engine:
-    seed_period(loaded, rules)
-    return loaded
 
 
 def _data(engine: Engine, rules: Rules) -> PeriodData:

@@ -9,9 +9,8 @@ import pytest
 from iku import calendar
 from iku.ingest.rejections import PERIOD_OUTSIDE_WINDOW, Rejected
 from iku.ingest.service import check_window
-from iku.rules import Rules, load_rules
+from iku.rules import Rules
 from iku.settings import TIMEZONE
-from tests.conftest import RULES_FILE
 
 
 @pytest.mark.parametrize(
@@ -107,9 +106,3 @@ def test_submission_window(rules: Rules, period: str, received: str, accepted: b
         with pytest.raises(Rejected) as caught:
             check_window(period, _at(received), rules)
         assert caught.value.rule == PERIOD_OUTSIDE_WINDOW
-
-
-@pytest.fixture
-def rules() -> Rules:
-
-    return load_rules(RULES_FILE)

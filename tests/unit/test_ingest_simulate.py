@@ -14,19 +14,14 @@ from hypothesis import strategies as st
 
 from iku.catalog import Catalog, read_catalog
 from iku.numbers import read_number
-from iku.rules import Rules, load_rules
+from iku.rules import Rules
 from iku.simulate import DEFECT_KINDS, FORMAT_KINDS, SimulationError, format_id, simulate
-from tests.conftest import CATALOG_DIR, RULES_FILE
+from tests.conftest import CATALOG_DIR
 
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     return read_catalog(CATALOG_DIR)
-
-
-@pytest.fixture
-def rules() -> Rules:
-    return load_rules(RULES_FILE)
 
 
 @given(
