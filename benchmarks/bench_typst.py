@@ -15,6 +15,12 @@ alike:
 
 Both start from the same prebuilt context (its time is printed apart: both engines need it).
 Prints the medians, the p90s and the ratio; target from issue 19: Typst median under 20 ms.
+
+``--sections`` measures instead what each section of the agency bulletin costs Typst: every
+bulletin's source is compiled once whole and once without each of its sections (``== ...``
+headings), each variant with a compiler of its own and every source compiled once per
+compiler, interleaved, because a source compiled again hits Typst's cache and looks cheaper
+than it is. Prints the median compile time of each variant and its difference to the whole.
 """
 
 from __future__ import annotations
@@ -23,21 +29,31 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from benchmarks import weasyprint_reference
 from benchmarks.bench_render import PERIODS, RULES_FILE, build_database
 from iku.bulletins.html import make_environment, render_html
 from iku.bulletins.readmodel import load_period
-from iku.bulletins.typst import AGENCY_TEMPLATE, bulletin_metadata, render_pdf
+from iku.bulletins.typst import (
+    AGENCY_TEMPLATE,
+    FONTS_DIR,
+    TYPST_DIR,
+    PdfMetadata,
+    bulletin_metadata,
+    render_pdf,
+    render_source,
+)
 from iku.bulletins.views import agency_context
 from iku.db import make_engine
-from iku.rules import load_rules
+from iku.rules import Rules, load_rules
 from iku.settings import TIMEZONE
 
 TARGET_MS = 20.0
@@ -47,11 +63,64 @@ def _p90(values: list[float]) -> float:
     return sorted(values)[max(int(len(values) * 0.9) - 1, 0)]
 
 
+def _without(source: str, heading: str) -> str:
+    """``source`` without the section that starts at ``heading`` (up to the next one, or the
+    closing note)."""
+    start = source.index(heading)
+    following = [source.find(mark, start + 1) for mark in ("\n== ", "\n#closing")]
+    end = min(p for p in following if p >= 0)
+    return source[:start] + source[end + 1 :]
+
+
+def sections(contexts: list[dict[str, Any]], rules: Rules) -> None:
+    """Print what each section of the agency bulletin costs Typst (see the module's doc)."""
+    import typst
+
+    sources: list[tuple[str, PdfMetadata]] = []
+    for context in contexts:
+        metadata = bulletin_metadata(AGENCY_TEMPLATE, context, issuer=rules.bulletin.issuer)
+        sources.append(
+            (render_source(AGENCY_TEMPLATE, context, metadata=metadata, rules=rules), metadata)
+        )
+    headings = re.findall(r"^== .*$", sources[0][0], re.MULTILINE)
+    variants = ["whole", *headings]
+    fonts = typst.Fonts(
+        include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)]
+    )
+    compilers = {
+        name: typst.Compiler(root=str(TYPST_DIR), font_paths=fonts, ignore_system_fonts=True)
+        for name in variants
+    }
+    first = sources[0][0].encode("utf-8")
+    for compiler in compilers.values():  # fonts and the library, once per compiler
+        compiler.compile(input=first, format="pdf", pdf_standards="a-2b")
+    timings: dict[str, list[float]] = {name: [] for name in variants}
+    for index, (source, metadata) in enumerate(sources[1:]):
+        stamp = metadata.created_at.astimezone(UTC).replace(microsecond=0)
+        turn = index % len(variants)
+        for name in variants[turn:] + variants[:turn]:
+            text = source if name == "whole" or name not in source else _without(source, name)
+            start = time.perf_counter()
+            compilers[name].compile(
+                input=text.encode("utf-8"), format="pdf", pdf_standards="a-2b", timestamp=stamp
+            )
+            timings[name].append((time.perf_counter() - start) * 1000)
+    whole = statistics.median(timings["whole"])
+    print(f"{len(sources) - 1} agency bulletins, each source compiled once per variant")
+    for name in variants:
+        median = statistics.median(timings[name])
+        label = "whole bulletin" if name == "whole" else f"without {name[3:]}"
+        print(f"{label:45.45s} median {median:6.2f} ms  ({median - whole:+.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agencies", type=int, default=60)
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--json", type=Path, help="Also write the results to this file.")
+    parser.add_argument(
+        "--sections", action="store_true", help="What each section costs Typst, instead."
+    )
     args = parser.parse_args()
     rules = load_rules(RULES_FILE)
 
@@ -70,6 +139,9 @@ def main() -> None:
     start = time.perf_counter()
     contexts = [agency_context(data, agency) for agency in agencies]
     context_ms = (time.perf_counter() - start) / len(contexts) * 1000
+    if args.sections:
+        sections(contexts, rules)
+        return
     env = make_environment(rules)
 
     def typst_pdf(index: int) -> bytes:
