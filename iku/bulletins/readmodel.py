@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -166,17 +166,23 @@ class PeriodData:
     # them for every agency took a minute).
     @cached_property
     def _attention_by_agency(self) -> dict[str, tuple[AttentionItem, ...]]:
-        groups: dict[str, list[AttentionItem]] = defaultdict(list)
-        for item in self.attention:
-            groups[item.agency_code].append(item)
-        return {code: tuple(items) for code, items in groups.items()}
+        return _grouped(self.attention, lambda item: item.agency_code)
 
     @cached_property
     def _issues_by_agency(self) -> dict[int, tuple[IssueInfo, ...]]:
-        groups: dict[int, list[IssueInfo]] = defaultdict(list)
-        for issue in self.issues:
-            groups[issue.agency_id].append(issue)
-        return {agency_id: tuple(items) for agency_id, items in groups.items()}
+        return _grouped(self.issues, lambda issue: issue.agency_id)
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _grouped(items: Iterable[_V], key: Callable[[_V], _K]) -> dict[_K, tuple[_V, ...]]:
+    """``items`` by ``key``, each group in the items' order."""
+    groups: dict[_K, list[_V]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return {k: tuple(members) for k, members in groups.items()}
 
 
 #: The achievement columns a :class:`ResultRow` holds, selected as plain columns in the order

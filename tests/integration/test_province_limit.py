@@ -216,3 +216,27 @@ def test_the_approval_box_names_at_most_the_limit_per_state(seeded: Engine, rule
         assert group["codes"] in html and _squash(group["codes"]) in text
         for code in members[2:]:
             assert code not in group["codes"]
+
+
+def test_each_agency_bulletin_lists_its_own_items_and_issues(seeded: Engine, rules: Rules) -> None:
+    """The per-agency lists are grouped once per period (a scan per agency was quadratic at
+    the national scale): each bulletin still gets exactly its own, in the period's order."""
+    from iku.bulletins.views import agency_context, attention_view
+
+    codes = [a.code for a in _data(seeded, rules).agencies if a.code != "DINKES"]
+    _add_issues(seeded, {codes[0]: 3, codes[1]: 1})
+    data = _data(seeded, rules)
+    with_issues = with_items = 0
+    for agency in data.agencies:
+        own_issues = [i for i in data.issues if i.agency_id == agency.id]
+        own_items = [a for a in data.attention if a.agency_code == agency.code]
+        assert list(data.issues_of(agency.id)) == own_issues
+        assert list(data.attention_of(agency.code)) == own_items
+        context = agency_context(data, agency)
+        assert [(i["file_name"], i["source_row"]) for i in context["issues"]] == [
+            (i.file_name, i.source_row) for i in own_issues
+        ]
+        assert context["attention"] == attention_view(own_items)
+        with_issues += bool(own_issues)
+        with_items += bool(own_items)
+    assert with_issues >= 3 and with_items >= 2  # the lists differ between agencies
