@@ -19,9 +19,7 @@ from iku.runtime import Runtime
 from tests.conftest import RULES_FILE
 from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD
 from tests.integration.smtp_server import Mailbox, smtp_settings
-from tests.integration.test_reissue import SUBJECTS, _correct, _render, rules, seeded
-
-__all__ = ["rules", "seeded"]  # the fixtures, shared with test_reissue
+from tests.integration.test_reissue import SUBJECTS, _correct, _render
 
 BUREAU = Actor("biro", Role.BUREAU)
 
