@@ -632,6 +632,14 @@ class Bulletin(Base):
         comment="sha256 of its render inputs (context, templates, fonts, engine): the same "
         "inputs are not rendered again",
     )
+    source_sha256: Mapped[str | None] = mapped_column(
+        String(64),
+        comment="sha256 of the read-model data its context was built from: the same data is "
+        "not even built again",
+    )
+    html_sha256: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 of its HTML file (sha256 is the PDF's when it has one)"
+    )
 
 
 #: A first (not resend) delivery of a bulletin to an address over a channel, at most once: the

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -77,6 +79,8 @@ class RenderJob:
     decision: Decision | None = None
     #: sha256 of everything the files are made from (:func:`inputs_digest`); None: the index.
     inputs_sha256: str | None = None
+    #: sha256 of the read-model data the context was built from (:func:`source_digest`).
+    source_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class RenderedFile:
     rendered_by: str = ""
     decision: Decision | None = None
     inputs_sha256: str | None = None
+    source_sha256: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -141,6 +146,7 @@ def _rendered(job: RenderJob, html_sha: str, pdf_sha: str | None, rendered_by: s
         rendered_by=rendered_by,
         decision=job.decision,
         inputs_sha256=job.inputs_sha256,
+        source_sha256=job.source_sha256,
     )
 
 
@@ -171,8 +177,10 @@ def engine_fingerprint() -> str:
     version = getattr(typst, "__version__", "?")
     digest = hashlib.sha256(f"typst {version}".encode())
     files = sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file()) + list(_RENDERING_CODE)
+    root = TEMPLATES_DIR.parent
     for path in files:
-        digest.update(path.as_posix().encode())
+        # Relative: the same installation in another folder makes the same bulletins.
+        digest.update(path.relative_to(root).as_posix().encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -210,6 +218,50 @@ def inputs_digest(template: str, context: Mapping[str, Any], rules: Rules) -> st
 @per_rules
 def _rules_digest(rules: Rules) -> str:
     return hashlib.sha256(rules.model_dump_json().encode("utf-8")).hexdigest()
+
+
+#: The libraries between the read model and the files besides Typst (its version is in
+#: :func:`engine_fingerprint`): an upgrade may print a figure differently.
+_CONTEXT_LIBRARIES: Final = ("Jinja2", "MarkupSafe", "babel")
+
+
+@lru_cache(maxsize=1)
+def source_fingerprint() -> str:
+    """sha256 of what turns a period's read model into files: :func:`engine_fingerprint`, the
+    whole ``iku`` package (the views, charts, labels and revision rules) and the versions of
+    :data:`_CONTEXT_LIBRARIES`. Any change to them makes every :func:`source_digest` new, so
+    every context is built once again (and compared by :func:`inputs_digest`)."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(engine_fingerprint().encode())
+    for name in _CONTEXT_LIBRARIES:
+        digest.update(f"{name} {metadata.version(name)}".encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def source_digest(template: str, data: PeriodData) -> str | None:
+    """sha256 of the read-model data a bulletin is built from (an agency's:
+    :meth:`PeriodData.of_agency`), the rules file and :func:`source_fingerprint`: the same
+    digest builds the same context, so a bulletin whose current issue was made from it is not
+    even built again. None when some value cannot be digested (the context is then built)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    # No memo: the bytes depend on the values only, never on which objects happen to be shared.
+    pickler.fast = True
+    fields = [getattr(data, f.name) for f in dataclasses.fields(data) if f.name != "rules"]
+    try:
+        pickler.dump((template, fields))
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
+        log.warning("read model of %s has no digest form; its context is built", template)
+        return None
+    digest = hashlib.sha256(source_fingerprint().encode())
+    digest.update(_rules_digest(data.rules).encode())
+    digest.update(buffer.getbuffer())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -254,18 +306,22 @@ def plan_jobs(
     out: Path,
     subjects: Collection[str] | None = None,
     issued: Mapping[tuple[str, str], Issued] | None = None,
-) -> tuple[list[RenderJob], list[RenderFailure]]:
+) -> tuple[list[RenderJob], list[RenderFailure], list[RenderedFile]]:
     """The render jobs of a period; contexts that cannot be built are failures already.
 
     ``subjects`` limits the jobs to some bulletins ("province" and/or agency codes); ``issued``
     are their current issues (:func:`iku.bulletins.revisions.current_issues`), which decide
-    whether each is new, rendered in place, kept or issued again as a revision.
+    whether each is new, rendered in place, kept or issued again as a revision. An agency
+    bulletin whose current issue was made from the same read-model data (its
+    :func:`source_digest`), with its files in place, is not built at all: it is returned as
+    it stands (the third list), kept when delivered, :data:`UNCHANGED` otherwise.
     """
     jobs: list[RenderJob] = []
     failures: list[RenderFailure] = []
+    same_source: list[RenderedFile] = []
     wanted = None if subjects is None else set(subjects)
     known = issued or {}
-    planned: list[tuple[str, str, int | None, str, Path, str, Any]] = []
+    planned: list[tuple[str, str, int | None, str, Path, str, Any, str | None]] = []
     if wanted is None or "province" in wanted:
         try:
             planned.append(
@@ -277,6 +333,7 @@ def plan_jobs(
                     out / f"{PROVINCE_FILE}.html",
                     "static/",
                     province_context(data),
+                    None,  # it shows every agency: its data is the whole period
                 )
             )
         except Exception as exc:
@@ -286,19 +343,34 @@ def plan_jobs(
         if wanted is not None and agency.code not in wanted:
             continue
         html_path = out / AGENCY_DIR / f"{agency.code}.html"
+        current = known.get(("agency", agency.code))
         try:
-            context = agency_context(data, agency)
+            own = data.of_agency(agency)
+            source = source_digest("agency.html", own)
+            if current is not None and _same_source(current, source, html_path):
+                same_source.append(_as_issued("agency", agency.code, agency.id, current))
+                continue
+            context = agency_context(own, agency)
         except Exception as exc:
             log.exception("agency bulletin %s of %s: context failed", agency.code, data.period)
             failures.append(RenderFailure("agency", agency.code, agency.id, worker.describe(exc)))
-            if (current := known.get(("agency", agency.code))) is None or not current.delivered:
+            if current is None or not current.delivered:
                 html_path.unlink(missing_ok=True)  # never a stale bulletin no one received
                 html_path.with_suffix(".pdf").unlink(missing_ok=True)
             continue
         planned.append(
-            ("agency", agency.code, agency.id, "agency.html", html_path, "../static/", context)
+            (
+                "agency",
+                agency.code,
+                agency.id,
+                "agency.html",
+                html_path,
+                "../static/",
+                context,
+                source,
+            )
         )
-    for audience, subject, agency_id, template, html_path, static_url, context in planned:
+    for audience, subject, agency_id, template, html_path, static_url, context, source in planned:
         decision = revisions.decide(audience, context, known.get((audience, subject)))
         job_context = {**context, "revision": decision.banner()}
         jobs.append(
@@ -314,9 +386,72 @@ def plan_jobs(
                 data.rules,
                 decision,
                 inputs_digest(template, job_context, data.rules),
+                source,
             )
         )
-    return jobs, failures
+    return jobs, failures, same_source
+
+
+def _same_source(current: Issued, source: str | None, html_path: Path) -> bool:
+    """The current issue was made from the data whose digest is ``source`` and its files are
+    where this run would write them: building the bulletin again would give the same context,
+    the same figures, hence the same decision (kept or unchanged) and the same files."""
+    if source is None or current.source_sha256 != source:
+        return False
+    paths = (current.html_path, current.pdf_path)
+    expected = (html_path, html_path.with_suffix(".pdf"))
+    return paths == expected and all(p is not None and p.is_file() for p in paths)
+
+
+def _as_issued(
+    audience: str, subject_key: str, agency_id: int | None, current: Issued
+) -> RenderedFile:
+    """A bulletin left as its current issue stands, without building it (:func:`_same_source`):
+    kept when it was delivered, :data:`UNCHANGED` otherwise, as :func:`revisions.decide` and
+    :func:`is_unchanged` would have said of its same figures."""
+    decision = Decision(
+        "keep" if current.delivered else UNCHANGED,
+        current.revision,
+        None if current.figures is None else dict(current.figures),
+        current.figures_sha256,
+        current.changes,
+        replaces_issued_at=current.previous_issued_at,
+        current=current,
+    )
+    return _issued_file(audience, subject_key, agency_id, current, decision)
+
+
+def _issued_file(
+    audience: str,
+    subject_key: str,
+    agency_id: int | None,
+    current: Issued,
+    decision: Decision,
+    *,
+    html_fallback: Path | None = None,
+) -> RenderedFile:
+    """The current issue's files as they are, with their hashes as recorded when they were
+    written (read from the files for an issue recorded without them): a rerun does not read
+    22.000 unchanged bulletins back."""
+    recorded = current.html_sha256 is not None and current.html_path is not None
+    html = current.html_path or html_fallback
+    assert html is not None
+    pdf = current.pdf_path
+    html_sha = current.html_sha256 if recorded else _sha256_of(html)
+    pdf_sha = None if pdf is None else (current.sha256 if recorded else _sha256_of(pdf))
+    return RenderedFile(
+        audience,
+        subject_key,
+        agency_id,
+        html,
+        pdf,
+        html_sha or "",
+        pdf_sha,
+        rendered_by="",
+        decision=decision,
+        inputs_sha256=current.inputs_sha256,
+        source_sha256=current.source_sha256,
+    )
 
 
 def _sha256_of(path: Path | None) -> str | None:
@@ -326,19 +461,13 @@ def _sha256_of(path: Path | None) -> str | None:
 def kept_file(job: RenderJob) -> RenderedFile:
     """A bulletin left as its readers got it (same figures, already delivered)."""
     assert job.decision is not None and job.decision.current is not None
-    current = job.decision.current
-    html = current.html_path or job.html_path
-    pdf = current.pdf_path
-    return RenderedFile(
+    return _issued_file(
         job.audience,
         job.subject_key,
         job.agency_id,
-        html,
-        pdf,
-        _sha256_of(html) or "",
-        _sha256_of(pdf),
-        rendered_by="",
-        decision=job.decision,
+        job.decision.current,
+        job.decision,
+        html_fallback=job.html_path,
     )
 
 
@@ -566,8 +695,8 @@ def _index_context(
                 "name": agency.name,
                 "capaian": capaian,
                 "predikat": predikat_view(data.rules, row.predikat, capaian, agency.code),
-                "html": bulletin.html_path.relative_to(out).as_posix(),
-                "pdf": bulletin.pdf_path.relative_to(out).as_posix(),
+                "html": _relative(bulletin.html_path, out),
+                "pdf": _relative(bulletin.pdf_path, out),
                 "revision": bulletin.decision.revision if bulletin.decision else 1,
             }
         )
@@ -576,8 +705,8 @@ def _index_context(
         "meta": meta_context(data),
         "province": (
             {
-                "html": province.html_path.relative_to(out).as_posix(),
-                "pdf": province.pdf_path.relative_to(out).as_posix(),
+                "html": _relative(province.html_path, out),
+                "pdf": _relative(province.pdf_path, out),
                 "revision": province.decision.revision if province.decision else 1,
             }
             if province is not None and province.pdf_path is not None
@@ -588,6 +717,29 @@ def _index_context(
         "agencies": agencies,
         "failures": [{"subject_key": f.subject_key, "error": f.error} for f in failures],
     }
+
+
+def _relative(path: Path, out: Path) -> str:
+    """``path``, inside ``out``, relative to it with ``/`` (what ``relative_to`` gives, without
+    its cost: an index and a manifest of 22.000 bulletins need 66.000)."""
+    text, root = str(path), str(out) + os.sep
+    if text.startswith(root):
+        return text[len(root) :].replace(os.sep, "/")
+    return path.relative_to(out).as_posix()
+
+
+def _manifest_text(manifest: Mapping[str, Any]) -> str:
+    """The manifest as indented JSON, one line per file (``json`` indents in Python: seconds
+    for the 44.000 files of a national period)."""
+    parts = []
+    for key, value in manifest.items():
+        if key == "files" and value:
+            lines = ",\n".join(f"    {json.dumps(v, ensure_ascii=False)}" for v in value)
+            text = f"[\n{lines}\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def _manifest(
@@ -604,7 +756,7 @@ def _manifest(
         for path, sha in entries:
             files.append(
                 {
-                    "file": path.relative_to(out).as_posix(),
+                    "file": _relative(path, out),
                     "audience": bulletin.audience,
                     "subject": bulletin.subject_key,
                     "sha256": sha,
@@ -632,6 +784,11 @@ def _archived(out: Path, current: Issued, path: Path | None) -> str | None:
     return str(revisions.archived_path(out, path, current.revision))
 
 
+#: Up to this many bulletins to record, their rows are read by subject (fewer than SQLite's
+#: limit of bound parameters); more, and every row of the cycle is read.
+_FEW_ROWS: Final = 500
+
+
 def record_bulletins(
     engine: Engine,
     cycle_id: int,
@@ -647,19 +804,24 @@ def record_bulletins(
     loses its files, unless its readers already have it (then the current issue stays).
     Within a cycle run (``fence``), only while the run holds its period."""
     planned = decisions or {}
+    written = [
+        item
+        for item in rendered
+        if item.decision is None or item.decision.action not in ("keep", UNCHANGED)
+    ]
+    failures = list(failures)
     with session_scope(engine) as session:
         if fence is not None:
             fence.verify(session)
-        rows = {
-            (b.audience, b.subject_key, b.revision): b
-            for b in session.scalars(select(m.Bulletin).where(m.Bulletin.cycle_id == cycle_id))
-        }
+        query = select(m.Bulletin).where(m.Bulletin.cycle_id == cycle_id)
+        subjects = {i.subject_key for i in written} | {f.subject_key for f in failures}
+        if len(subjects) <= _FEW_ROWS:  # a rerun: the rows it writes, not all 22.000
+            query = query.where(m.Bulletin.subject_key.in_(sorted(subjects)))
+        rows = {(b.audience, b.subject_key, b.revision): b for b in session.scalars(query)}
         current = {(a, s): b for (a, s, _), b in rows.items() if b.superseded_at is None}
         now = now_wib()
-        for item in rendered:
+        for item in written:
             decision = item.decision
-            if decision is not None and decision.action in ("keep", UNCHANGED):
-                continue
             revision = 1 if decision is None else decision.revision
             if decision is not None and decision.action == "reissue":
                 earlier = current.get((item.audience, item.subject_key))
@@ -681,6 +843,8 @@ def record_bulletins(
             row.pdf_path = None if item.pdf_path is None else str(item.pdf_path)
             row.sha256 = item.sha256
             row.inputs_sha256 = item.inputs_sha256
+            row.source_sha256 = item.source_sha256
+            row.html_sha256 = item.html_sha256
             row.created_at = now
             row.superseded_at = None
             if decision is not None:
@@ -698,7 +862,8 @@ def record_bulletins(
                 row.html_path = _archived(out, decision.current, decision.current.html_path)
                 row.pdf_path = _archived(out, decision.current, decision.current.pdf_path)
             elif decision is None or not (decision.current and decision.current.delivered):
-                row.html_path = row.pdf_path = row.sha256 = None
+                row.html_path = row.pdf_path = row.sha256 = row.html_sha256 = None
+                row.source_sha256 = None
 
 
 @dataclass
@@ -754,8 +919,8 @@ def plan_render(
     out = period_dir(period, output_dir)
     out.mkdir(parents=True, exist_ok=True)
     copy_static(out)
-    planned, failures = plan_jobs(data, out, subjects, issued)
-    jobs, kept = [], []
+    planned, failures, kept = plan_jobs(data, out, subjects, issued)
+    jobs = []
     for job in planned:
         if job.decision is not None and job.decision.action == "keep":
             kept.append(kept_file(job))
@@ -806,7 +971,7 @@ def finish_render(
 
     manifest_path = out / MANIFEST_FILE
     manifest = _manifest(data, out, rendered, failures)
-    _write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+    _write(manifest_path, _manifest_text(manifest).encode())
     record_bulletins(
         engine,
         data.cycle_id,

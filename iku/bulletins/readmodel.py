@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -10,7 +11,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from iku import models as m
@@ -162,6 +163,37 @@ class PeriodData:
         """The items of :attr:`issues` of one agency, in their order."""
         return self._issues_by_agency.get(agency_id, ())
 
+    def of_agency(self, agency: AgencyInfo) -> PeriodData:
+        """Only what one agency's bulletin shows: its own rows and the province's headline.
+
+        An agency bulletin built from it is the one built from the whole period (a test holds
+        them equal for every agency), so its digest (:func:`iku.bulletins.jobs.source_digest`)
+        tells whether the bulletin's inputs changed without building the bulletin. Its moment
+        is the agency's data date: the clock at load time is not part of what it shows.
+        """
+        keys = [f"agency:{agency.code}", "province"]
+        keys += [f"indicator:{i.code}" for i in agency.indicators]
+        indicator_keys = keys[2:]
+        moment = self.dated(agency.code)
+        return PeriodData(
+            period=self.period,
+            cycle_id=self.cycle_id,
+            cycle_status=self.cycle_status,
+            rules_version=self.rules_version,
+            counts={},
+            rules=self.rules,
+            agencies=(agency,),
+            results={k: self.results[k] for k in keys if k in self.results},
+            history={k: self.history[k] for k in indicator_keys if k in self.history},
+            history_periods=self.history_periods,
+            notes={i.id: self.notes[i.id] for i in agency.indicators if i.id in self.notes},
+            issues=self.issues_of(agency.id),
+            attention=self.attention_of(agency.code),
+            generated_at=moment,
+            approvals={k: self.approvals[k] for k in (agency.code,) if k in self.approvals},
+            data_dates={agency.code: moment},
+        )
+
     # Grouped once per period (a 22.000-agency period has tens of thousands of items: scanning
     # them for every agency took a minute).
     @cached_property
@@ -189,15 +221,33 @@ def _grouped(items: Iterable[_V], key: Callable[[_V], _K]) -> dict[_K, tuple[_V,
 #: of its fields (building ORM objects for every row of a 640-agency period cost more than
 #: reading them).
 _RESULT_FIELDS: Final = tuple(ResultRow.__dataclass_fields__)
-RESULT_COLUMNS: Final = tuple(getattr(m.Achievement, name) for name in _RESULT_FIELDS)
+_FLAGS: Final = _RESULT_FIELDS.index("flags")
+_BOOLEANS: Final = tuple(
+    _RESULT_FIELDS.index(name) for name in ("is_at_risk", "awaiting_verification")
+)
+#: ``flags`` as the stored JSON text: nearly every row has none ("[]"), and decoding 100.000
+#: of them through the JSON type took seconds of a national rerun.
+RESULT_COLUMNS: Final = tuple(
+    cast(m.Achievement.flags, Text).label("flags")
+    if name == "flags"
+    else getattr(m.Achievement, name)
+    for name in _RESULT_FIELDS
+)
+
+
+def _flags(stored: Any) -> tuple[str, ...]:
+    if stored is None or stored == "[]":
+        return ()
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    return tuple(str(flag) for flag in (value or ()))
 
 
 def _result(row: Any) -> ResultRow:
-    values = dict(zip(_RESULT_FIELDS, row, strict=True))
-    values["flags"] = tuple(str(flag) for flag in (values["flags"] or ()))
-    values["is_at_risk"] = bool(values["is_at_risk"])
-    values["awaiting_verification"] = bool(values["awaiting_verification"])
-    return ResultRow(**values)
+    values = list(row)
+    values[_FLAGS] = _flags(values[_FLAGS])
+    for index in _BOOLEANS:
+        values[index] = bool(values[index])
+    return ResultRow(*values)
 
 
 def _agencies(session: Session) -> tuple[AgencyInfo, ...]:

@@ -341,3 +341,38 @@ def _notes_and_issues(session: object, period: str) -> None:
                 message="Nilai realisasi di luar batas yang wajar; periksa kembali.",
             )
         )
+
+
+def add_issues(engine: Engine, counts: dict[str, int]) -> None:
+    """Open warnings of the period for more agencies (the seeded period has DINKES's only)."""
+    with session_scope(engine) as session:
+        by_code = {a.code: a for a in session.scalars(select(m.Agency))}
+        for number, (code, count) in enumerate(counts.items()):
+            submission = m.Submission(
+                agency_id=by_code[code].id,
+                period=PERIOD,
+                file_name=f"{code.lower()}_{PERIOD}.csv",
+                file_format="csv",
+                sha256=f"{number:x}" * 64,
+                size_bytes=100,
+                archive_path=f"var/archive/{number:x}",
+                status="validated",
+                row_count=count,
+            )
+            session.add(submission)
+            session.flush()
+            for row in range(count):
+                session.add(
+                    m.ValidationIssue(
+                        submission_id=submission.id,
+                        source_row=row + 2,
+                        indicator_code=None,
+                        period=PERIOD,
+                        column_name="realisasi",
+                        rule="not_a_number",
+                        severity="warning",
+                        observed="x",
+                        expected="angka",
+                        message="Realisasi bukan angka.",
+                    )
+                )

@@ -10,52 +10,15 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from iku import models as m
 from iku.bulletins.html import make_environment, render_html
 from iku.bulletins.readmodel import PeriodData, load_period
 from iku.bulletins.typst import PROVINCE_TEMPLATE, bulletin_metadata, render_pdf
 from iku.bulletins.views import province_context, revised_table
-from iku.db import session_scope
 from iku.rules import Rules, RulesError, parse_rules
 from tests.conftest import RULES_FILE
-from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD
-
-
-def _add_issues(engine: Engine, counts: dict[str, int]) -> None:
-    """Open warnings of the period for more agencies (the seeded period has DINKES's only)."""
-    with session_scope(engine) as session:
-        by_code = {a.code: a for a in session.scalars(select(m.Agency))}
-        for number, (code, count) in enumerate(counts.items()):
-            submission = m.Submission(
-                agency_id=by_code[code].id,
-                period=PERIOD,
-                file_name=f"{code.lower()}_{PERIOD}.csv",
-                file_format="csv",
-                sha256=f"{number:x}" * 64,
-                size_bytes=100,
-                archive_path=f"var/archive/{number:x}",
-                status="validated",
-                row_count=count,
-            )
-            session.add(submission)
-            session.flush()
-            for row in range(count):
-                session.add(
-                    m.ValidationIssue(
-                        submission_id=submission.id,
-                        source_row=row + 2,
-                        indicator_code=None,
-                        period=PERIOD,
-                        column_name="realisasi",
-                        rule="not_a_number",
-                        severity="warning",
-                        observed="x",
-                        expected="angka",
-                        message="Realisasi bukan angka.",
-                    )
-                )
+from tests.integration.bulletin_fixtures import GENERATED_AT, PERIOD, add_issues
 
 
 def _limited(rules: Rules, limit: int) -> Rules:
@@ -143,7 +106,7 @@ def test_the_quality_annex_lists_the_most_issues_first_and_counts_the_others(
     seeded: Engine, rules: Rules
 ) -> None:
     codes = [a.code for a in _data(seeded, rules).agencies if a.code != "DINKES"]
-    _add_issues(seeded, {codes[0]: 5, codes[1]: 2, codes[2]: 1, codes[3]: 1})
+    add_issues(seeded, {codes[0]: 5, codes[1]: 2, codes[2]: 1, codes[3]: 1})
     full = province_context(_data(seeded, rules))["quality"]
     assert len(full["rows"]) == 5 and full["others"] is None
     limit = 2
@@ -224,7 +187,7 @@ def test_each_agency_bulletin_lists_its_own_items_and_issues(seeded: Engine, rul
     from iku.bulletins.views import agency_context, attention_view
 
     codes = [a.code for a in _data(seeded, rules).agencies if a.code != "DINKES"]
-    _add_issues(seeded, {codes[0]: 3, codes[1]: 1})
+    add_issues(seeded, {codes[0]: 3, codes[1]: 1})
     data = _data(seeded, rules)
     with_issues = with_items = 0
     for agency in data.agencies:

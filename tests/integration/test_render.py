@@ -142,7 +142,7 @@ def test_agency_pdf_reads_back_in_indonesian_with_every_iku(
     seeded: Engine, rules: Rules, tmp_path: Path
 ) -> None:
     data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
-    jobs, failures = plan_jobs(data, tmp_path)
+    jobs, failures, _ = plan_jobs(data, tmp_path)
     assert failures == []
     by_subject = {job.subject_key: job for job in jobs}
     outcome = run_job(by_subject["DINKES"])
@@ -178,7 +178,7 @@ def test_states_without_a_number_are_said_in_words(
     seeded: Engine, rules: Rules, tmp_path: Path
 ) -> None:
     data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
-    jobs, _ = plan_jobs(data, tmp_path, subjects=["PEMPROV"])
+    jobs, _, _ = plan_jobs(data, tmp_path, subjects=["PEMPROV"])
     run_job(jobs[0])
     html = (tmp_path / "opd" / "PEMPROV.html").read_text(encoding="utf-8")
     text, _ = _pdf_text(tmp_path / "opd" / "PEMPROV.pdf")
@@ -220,7 +220,7 @@ def test_bulletins_say_the_basis_and_where_to_act(
     seeded: Engine, rules: Rules, tmp_path: Path, subject: str, phrases: list[str]
 ) -> None:
     data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
-    jobs, failures = plan_jobs(data, tmp_path, subjects=[subject])
+    jobs, failures, _ = plan_jobs(data, tmp_path, subjects=[subject])
     assert failures == [] and len(jobs) == 1
     outcome = run_job(jobs[0])
     assert not hasattr(outcome, "error"), outcome
@@ -242,7 +242,7 @@ def test_where_to_act_starts_on_page_one_of_the_province_bulletin(
         "menunggu_verifikasi",
         "isu_data_terbuka",
     }
-    jobs, _ = plan_jobs(data, tmp_path, subjects=["province"])
+    jobs, _, _ = plan_jobs(data, tmp_path, subjects=["province"])
     run_job(jobs[0])
     first = PdfReader(tmp_path / "provinsi.pdf").pages[0].extract_text() or ""
     assert "Perlu tindakan" in first and "Belum melapor" in first
@@ -306,7 +306,7 @@ def test_province_pdf_has_agencies_rules_and_target_versions(
     seeded: Engine, rules: Rules, tmp_path: Path
 ) -> None:
     data = load_period(seeded, PERIOD, rules=rules, generated_at=GENERATED_AT)
-    jobs, _ = plan_jobs(data, tmp_path)
+    jobs, _, _ = plan_jobs(data, tmp_path)
     province = next(job for job in jobs if job.audience == "province")
     run_job(province)
     text, pages = _pdf_text(tmp_path / "provinsi.pdf")

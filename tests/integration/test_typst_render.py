@@ -444,6 +444,7 @@ def test_a_rerun_renders_only_the_bulletins_whose_inputs_changed(
     from iku.bulletins import jobs
 
     jobs.engine_fingerprint.cache_clear()
+    jobs.source_fingerprint.cache_clear()
     template = TYPST_DIR / "partials" / "legend.typ.j2"
     original = template.read_bytes()
     try:
@@ -453,3 +454,4 @@ def test_a_rerun_renders_only_the_bulletins_whose_inputs_changed(
     finally:
         template.write_bytes(original)
         jobs.engine_fingerprint.cache_clear()
+        jobs.source_fingerprint.cache_clear()
