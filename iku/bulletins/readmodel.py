@@ -20,7 +20,7 @@ from iku.cycles import counted_submissions, cycle_of
 from iku.db import now_wib, session_scope
 from iku.i18n import _
 from iku.periods import approval_states
-from iku.reports.attention import AttentionItem, attention_items
+from iku.reports.attention import AttentionItem, FigureRow, attention_items
 from iku.reports.issues import open_issues, reference_date
 from iku.rules import Rules
 from iku.settings import TIMEZONE
@@ -368,6 +368,43 @@ def _issues(session: Session, period: str) -> tuple[IssueInfo, ...]:
     )
 
 
+def _figure_rows(
+    results: Mapping[str, ResultRow], agencies: Collection[AgencyInfo]
+) -> list[FigureRow] | None:
+    """The rows "perlu tindakan" reads (:func:`iku.reports.attention.figure_rows`), from the
+    results already read; None when one belongs to an agency or IKU no longer active (then
+    they are read from the database, names and all)."""
+    names = {a.id: a for a in agencies}
+    indicators = {i.id: i for a in agencies for i in a.indicators}
+    rows = []
+    for row in results.values():
+        if row.level not in ("indicator", "agency"):
+            continue
+        agency = names.get(row.agency_id) if row.agency_id is not None else None
+        indicator = indicators.get(row.indicator_id) if row.indicator_id is not None else None
+        if agency is None or (row.indicator_id is not None and indicator is None):
+            return None
+        rows.append(
+            FigureRow(
+                row.level,
+                row.tercapai,
+                row.realisasi,
+                row.target_text,
+                row.ytd_capaian,
+                row.capaian_scored,
+                row.is_at_risk,
+                row.projection,
+                row.awaiting_verification,
+                agency.code,
+                agency.name,
+                None if indicator is None else indicator.code,
+                None if indicator is None else indicator.name,
+                None if indicator is None else indicator.scale,
+            )
+        )
+    return rows
+
+
 def _rates(session: Session, period: str, rules: Rules) -> Completeness | None:
     """The period's reporting and on-time rates (None when they cannot be computed: they are
     context, not figures, and the bulletin then says "belum tersedia")."""
@@ -455,6 +492,7 @@ def load_period(
                     rules,
                     as_of=reference_date(period, rules, generated),
                     rates=rates,
+                    figures=_figure_rows(results, agencies),
                 )
             ),
             generated_at=generated,

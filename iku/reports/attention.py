@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, NamedTuple
@@ -89,11 +90,13 @@ def attention_items(
     *,
     as_of: datetime,
     rates: Completeness | None = None,
+    figures: Sequence[FigureRow] | None = None,
 ) -> list[AttentionItem]:
     """Every item needing action for ``period`` as of ``as_of`` (issue ages count to it, as
     :mod:`iku.reports.issues` ages them; callers pass the period's
     :func:`~iku.reports.issues.reference_date`; ``rates``: the period's completeness when the
-    caller already computed it)."""
+    caller already computed it; ``figures``: the cycle's :func:`figure_rows` when the caller
+    already read them)."""
     cycle = cycle_of(session, period)
     # Rows, not the result: SQLAlchemy 2.1's Result has keys(), so dict() read it as a mapping.
     names: dict[str, str] = {
@@ -119,7 +122,7 @@ def attention_items(
             )
 
     if cycle is not None:
-        items += _figures(session, cycle.id, rules)
+        items += _figures(figure_rows(session, cycle.id) if figures is None else figures, rules)
 
     stale: dict[str, list[datetime]] = defaultdict(list)
     for issue in open_issues(session, period):
@@ -143,8 +146,9 @@ def attention_items(
     return items
 
 
-class _FigureRow(NamedTuple):
-    """The achievement columns "perlu tindakan" reads."""
+class FigureRow(NamedTuple):
+    """The columns of one indicator or agency ``achievement`` row "perlu tindakan" reads, with
+    the names of its agency and indicator (None for an agency row)."""
 
     level: str
     tercapai: bool | None
@@ -155,13 +159,16 @@ class _FigureRow(NamedTuple):
     is_at_risk: bool | None
     projection: float | None
     awaiting_verification: bool | None
+    agency_code: str
+    agency_name: str
+    indicator_code: str | None
+    indicator_name: str | None
+    scale: str | None
 
 
-def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionItem]:
-    """The items the computed figures show: targets missed, low, at risk, awaiting checks."""
+def figure_rows(session: Session, cycle_id: int) -> list[FigureRow]:
+    """The indicator and agency rows of a cycle, as :func:`attention_items` reads them."""
     a = m.Achievement
-    low = cp.band_lower(rules.attention.low_below_band, rules.predikat)
-    at_risk = rules.predikat.band(rules.projection.at_risk_below_band).label
     # Columns, not ORM objects: a 640-agency period has thousands of rows.
     rows = session.execute(
         select(
@@ -183,17 +190,23 @@ def _figures(session: Session, cycle_id: int, rules: Rules) -> list[AttentionIte
         .join(m.Agency, m.Agency.id == a.agency_id)
         .outerjoin(m.Indicator, m.Indicator.id == a.indicator_id)
         .where(a.cycle_id == cycle_id, a.level.in_(("indicator", "agency")))
-    ).all()
+    )
+    return [FigureRow._make(found) for found in rows]
+
+
+def _figures(rows: Iterable[FigureRow], rules: Rules) -> list[AttentionItem]:
+    """The items the computed figures show: targets missed, low, at risk, awaiting checks."""
+    low = cp.band_lower(rules.attention.low_below_band, rules.predikat)
+    at_risk = rules.predikat.band(rules.projection.at_risk_below_band).label
     items = []
-    for found in rows:
-        row = _FigureRow(*found[:9])
-        agency_code, agency_name, code, name, scale = found[9:]
+    for row in rows:
+        scale = row.scale
         indicator = row.level == "indicator"
         subject = (
-            agency_code,
-            agency_name,
-            code if indicator else None,
-            name if indicator else None,
+            row.agency_code,
+            row.agency_name,
+            row.indicator_code if indicator else None,
+            row.indicator_name if indicator else None,
         )
 
         if indicator and row.tercapai is False and row.realisasi is not None:

@@ -140,3 +140,22 @@ def test_a_delivered_bulletin_with_the_same_data_is_kept(
     with session_scope(seeded) as session:
         revisions = set(session.scalars(select(m.Bulletin.revision)))
     assert revisions == {1}
+
+
+def test_where_to_act_from_the_read_results_is_what_the_database_says(
+    seeded: Engine, rules: Rules
+) -> None:
+    """The read model hands the results it read to "perlu tindakan" instead of reading the
+    cycle's figures again: the items are those read from the database (as the CSV export
+    reads them), and they are not empty."""
+    from iku.reports.attention import attention_items
+    from iku.reports.issues import reference_date
+
+    data = _data(seeded, rules)
+    with session_scope(seeded) as session:
+        read = attention_items(
+            session, PERIOD, rules, as_of=reference_date(PERIOD, rules, GENERATED_AT)
+        )
+    assert list(data.attention) == read
+    reasons = {item.reason for item in read}
+    assert {"tidak_tercapai", "capaian_rendah", "menunggu_verifikasi"} <= reasons, reasons
