@@ -158,7 +158,9 @@ def prepare(scale: Scale, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE)
     info = _generate(scale, seed, folder)
     info.update(
         version=GENERATOR_VERSION,
-        schema=_schema(),
+        # The revision the database is at, not the heads now: a migration added while the data
+        # was generated must not mark the older database as current.
+        schema=_prepared_schema(folder),
         scale=scale.name,
         agencies=scale.agencies,
         seed=seed,
@@ -176,6 +178,17 @@ def _schema() -> list[str]:
     from iku import migrate
 
     return sorted(migrate.heads())
+
+
+def _prepared_schema(folder: Path) -> list[str]:
+    from iku import migrate
+
+    engine = make_engine(f"sqlite:///{folder / 'prepared.db'}")
+    try:
+        revision = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    return [] if revision is None else [revision]
 
 
 def _generate(scale: Scale, seed: int, folder: Path) -> dict[str, Any]:
